@@ -1,0 +1,3 @@
+"""digest: a self-hosted research-paper newsletter."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,29 @@
+"""Email address checks shared by profiles, the site sender and subscriptions."""
+
+from __future__ import annotations
+
+from email.utils import formataddr, parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+
+
+def normalize_address(text: str) -> str:
+    """A syntactically valid address, domain lower-cased; ValueError says what is wrong."""
+    if any(c in text for c in "\r\n\0"):
+        raise ValueError("line breaks are not allowed in an address")
+    try:
+        # No DNS look-ups: checks must work offline and must not leak who subscribes.
+        checked = validate_email(text.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+    return checked.normalized
+
+
+def normalize_mailbox(text: str) -> str:
+    """A "Name <address>" mailbox with a valid address; ValueError says what is wrong."""
+    if any(c in text for c in "\r\n\0"):
+        raise ValueError("line breaks are not allowed in a mailbox")
+    name, address = parseaddr(text)
+    if not address:
+        raise ValueError("expected an address such as 'Paper Digest <digest@example.org>'")
+    return formataddr((name, normalize_address(address)))

@@ -1,0 +1,292 @@
+"""The command line: the only place that prints or exits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+import webbrowser
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__, pipeline
+from .config import DEFAULT_CONFIG, load_settings
+from .errors import ConfigError, DigestError
+from .models import Match, Paper, Settings, SourceConfig, SourceReport
+from .profiles import load_profile, profile_paths
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def common_options(function: F) -> F:
+    """--config and --source, shared by the commands that read listings."""
+    function = click.option(
+        "--source", "sources", multiple=True, metavar="URL|PATH",
+        help="Fetch this listing instead of the configured sources (repeatable).",
+    )(function)  # fmt: skip
+    return config_option(function)
+
+
+def config_option(function: F) -> F:
+    return click.option(
+        "--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
+        show_default=True, help="Site configuration file.",
+    )(function)  # fmt: skip
+
+
+def date_option(function: F) -> F:
+    return click.option(
+        "--date", "edition", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+        help="The edition to build (default: today in the site's time zone).",
+    )(function)  # fmt: skip
+
+
+def reports_errors(function: F) -> F:
+    """Turn DigestError into `Error: …` lines and exit status 1; bugs keep their traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ConfigError as error:
+            for problem in error.problems:
+                print_error(str(problem), problem.hint)
+        except DigestError as error:
+            print_error(str(error), error.hint)
+        sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    if hint:
+        click.echo(f"  Hint: {hint}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digest")
+def main() -> None:
+    """A self-hosted research-paper newsletter.
+
+    \b
+    Fetch listings (arXiv, Hugging Face Daily Papers, any RSS/Atom feed), pick
+    the papers each subscriber's YAML profile asks for, and mail them a digest.
+
+    \b
+    Try it on the shipped samples:
+      digest run --once --source samples/arxiv-cs.CL+cs.LG.xml --source samples/hf-daily-papers.json
+    """
+
+
+@main.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per line.")
+@reports_errors
+def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
+    """Fetch the listings and print their papers, merged across sources.
+
+    \b
+    Examples:
+      digest fetch
+      digest fetch --json --source https://rss.arxiv.org/rss/cs.CL | jq .title
+    """
+    listing = pipeline.fetch(load_settings(config_path), _sources(sources))
+    for paper in listing.papers:
+        click.echo(json.dumps(paper_json(paper), ensure_ascii=False) if as_json else paper_line(paper))
+    _report_sources(listing.reports)
+
+
+@main.command()
+@click.argument("profile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per selected paper, best first.")
+@reports_errors
+def match(profile: Path, config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
+    """Show which papers PROFILE selects from the listings, and why.
+
+    \b
+    Examples:
+      digest match config/profiles/example.yaml
+      digest match config/profiles/example.yaml --json --source samples/arxiv-cs.CL+cs.LG.xml
+    """
+    matches, listing = pipeline.match(load_settings(config_path), profile, _sources(sources))
+    for rank, found in enumerate(matches, 1):
+        click.echo(json.dumps(match_json(found), ensure_ascii=False) if as_json else match_lines(rank, found))
+    _report_sources(listing.reports)
+    click.echo(f"{len(matches)} of {len(listing.papers)} papers selected", err=True)
+
+
+@main.command()
+@click.argument("profile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@common_options
+@date_option
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("preview"), show_default=True, help="Folder for the preview files.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the HTML preview in a browser.")
+@reports_errors
+def preview(
+    profile: Path, config_path: Path, sources: tuple[str, ...], edition: dt.datetime | None,
+    out_dir: Path, open_browser: bool,
+) -> None:  # fmt: skip
+    """Render PROFILE's digest to files without sending or recording anything.
+
+    Writes NAME.html, NAME.txt and NAME.eml to --out, exactly as `digest run` would send them.
+
+    \b
+    Examples:
+      digest preview config/profiles/example.yaml --out preview/
+      digest preview config/profiles/example.yaml --source samples/arxiv-cs.CL+cs.LG.xml --open
+    """
+    result = pipeline.preview(load_settings(config_path), profile, out_dir, _sources(sources), _date(edition))
+    _report_sources(result.listing.reports)
+    digest = result.digest
+    click.echo(f"{digest.matched} papers matched ({len(digest.matches)} shown) for {digest.recipient}", err=True)
+    for path in result.files:
+        click.echo(str(path))
+    if open_browser:
+        webbrowser.open(result.files[0].resolve().as_uri())
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one edition now and exit (for cron and timers).")
+@common_options
+@date_option
+@click.option("--dry-run", is_flag=True, help="Match and render everything, send and record nothing.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any source, profile or message failed.")
+@reports_errors
+def run(
+    once: bool, config_path: Path, sources: tuple[str, ...], edition: dt.datetime | None,
+    dry_run: bool, strict: bool,
+) -> None:  # fmt: skip
+    """Build one edition for every profile and deliver it (to the outbox by default).
+
+    A second run of the same edition sends nothing twice: a ledger in the state
+    database remembers who got what.
+
+    \b
+    Examples:
+      digest run --once
+      digest run --once --dry-run --date 2026-11-16
+      digest run --once --source samples/arxiv-cs.CL+cs.LG.xml --source samples/hf-daily-papers.json
+    """
+    if not once:
+        raise click.UsageError("pass --once to run one edition now")
+    settings = load_settings(config_path)
+    with _progress_bar("Delivering") as progress:
+        report = pipeline.run_once(settings, _sources(sources), _date(edition), dry_run, progress=progress)
+    for error in report.profile_errors:
+        for problem in error.problems:
+            print_error(f"{problem} (profile skipped)", problem.hint)
+    _report_sources(report.sources)
+    for failure in report.failed:
+        print_error(f"not delivered: {failure}")
+    click.echo(summary_line(report, settings), err=True)
+    all_sources_failed = bool(report.sources) and len(report.failed_sources) == len(report.sources)
+    problems = report.failed or report.failed_sources or report.profile_errors
+    if all_sources_failed or (strict and problems):
+        sys.exit(1)
+
+
+@main.command()
+@config_option
+@reports_errors
+def check(config_path: Path) -> None:
+    """Validate the configuration and every profile, reporting all problems at once.
+
+    \b
+    Examples:
+      digest check
+      digest check --config /etc/digest/digest.yaml
+    """
+    settings = load_settings(config_path)
+    paths = profile_paths(settings.profiles_dir)
+    problems = []
+    for path in paths:
+        try:
+            load_profile(path)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
+
+
+def summary_line(report: pipeline.RunReport, settings: Settings) -> str:
+    where = "(dry run, nothing sent)" if report.dry_run else f"via {settings.transport}"
+    if settings.transport == "outbox" and not report.dry_run:
+        where += f" to {settings.state_dir / 'outbox' / report.edition.isoformat()}"
+    return (
+        f"Edition {report.edition}: {report.sent} sent, {len(report.failed)} failed, "
+        f"{report.skipped} already sent, {report.empty} with no match, "
+        f"{len(report.profile_errors)} broken profile(s) {where}"
+    )
+
+
+def paper_json(paper: Paper) -> dict[str, Any]:
+    return {
+        "id": paper.id, "title": paper.title, "authors": list(paper.authors), "abstract": paper.abstract,
+        "categories": list(paper.categories), "url": paper.url, "pdf_url": paper.pdf_url,
+        "published": paper.published.isoformat() if paper.published else None,
+        "sources": list(paper.sources), "upvotes": paper.upvotes, "announce_type": paper.announce_type,
+        "hf_url": paper.hf_url, "code_url": paper.code_url,
+    }  # fmt: skip
+
+
+def paper_line(paper: Paper) -> str:
+    votes = f"  ▲{paper.upvotes}" if paper.upvotes is not None else ""
+    return f"{paper.id:<14} {paper.title[:90]}{votes}"
+
+
+def match_json(found: Match) -> dict[str, Any]:
+    return {
+        "id": found.paper.id, "title": found.paper.title, "score": found.score,
+        "reasons": [str(r) for r in found.reasons], "url": found.paper.url, "upvotes": found.paper.upvotes,
+    }  # fmt: skip
+
+
+def match_lines(rank: int, found: Match) -> str:
+    reasons = "\n".join(f"      why: {reason}" for reason in found.reasons)
+    return f"{rank:>3}. [{found.score:g}] {found.paper.title}\n      {found.paper.url}\n{reasons}"
+
+
+def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:
+    return [pipeline.source_from_argument(a) for a in arguments]
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+def _report_sources(reports: Iterable[SourceReport]) -> None:
+    for report in reports:
+        if report.failed:
+            print_error(f"source {report.name}: {report.error}", "the other sources went on")
+        else:
+            click.echo(f"source {report.name}: {report.papers} papers", err=True)
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[pipeline.Progress | None]:
+    """A progress bar on a terminal; nothing at all when output is piped or logged."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar: Any = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)

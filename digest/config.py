@@ -1,0 +1,167 @@
+"""digest.yaml → Settings: every problem collected with its file:line:key, then reported at once."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from . import yamlfile
+from .addresses import normalize_mailbox
+from .errors import ConfigError, Problem
+from .models import Settings, SmtpConfig, SourceConfig
+from .yamlfile import Document, KeyPath
+
+DEFAULT_CONFIG = Path("config/digest.yaml")
+
+TOP_KEYS = ("site", "sources", "delivery", "state_dir", "profiles_dir", "templates")
+SITE_KEYS = ("title", "base_url", "sender", "secret", "timezone", "intro", "footer")
+SOURCE_KEYS = ("name", "url")
+DELIVERY_KEYS = ("transport", "smtp")
+SMTP_KEYS = ("host", "port", "security", "username", "password", "timeout")
+TRANSPORTS = ("outbox", "smtp")
+SECURITY = ("none", "starttls", "tls")
+
+# ${NAME} must be set; ${NAME:-fallback} falls back when NAME is unset or empty, as in a shell.
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def load_settings(path: Path = DEFAULT_CONFIG) -> Settings:
+    """Read and validate a config file; ConfigError lists everything wrong with it."""
+    if not path.exists():
+        raise _missing(path)
+    doc = yamlfile.load(path)
+    top = doc.mapping(doc.data, ())
+    top = _interpolate(doc, top, ())
+    doc.check_keys(top, TOP_KEYS, ())
+    base = path.parent
+    site = doc.mapping(top.get("site"), ("site",))
+    doc.check_keys(site, SITE_KEYS, ("site",))
+    delivery = doc.mapping(top.get("delivery"), ("delivery",))
+    doc.check_keys(delivery, DELIVERY_KEYS, ("delivery",))
+    transport = doc.text(delivery, "transport", ("delivery",)) or "outbox"
+    if transport not in TRANSPORTS:
+        doc.problem(("delivery", "transport"), f"unknown transport '{transport}'", "use outbox or smtp")
+    templates = doc.text(top, "templates", ())
+    settings = Settings(
+        path=path,
+        title=doc.text(site, "title", ("site",)) or "Paper Digest",
+        base_url=_base_url(doc, site),
+        sender=_sender(doc, site),
+        secret=doc.text(site, "secret", ("site",)),
+        timezone=doc.timezone(site, "timezone", ("site",)) or "UTC",
+        intro=doc.text(site, "intro", ("site",)),
+        footer=doc.text(site, "footer", ("site",)),
+        sources=_sources(doc, top.get("sources"), base),
+        transport=transport,
+        smtp=_smtp(doc, delivery, required=transport == "smtp"),
+        state_dir=_relative_to(base, doc.text(top, "state_dir", ()) or "var"),
+        profiles_dir=_relative_to(base, doc.text(top, "profiles_dir", ()) or "profiles"),
+        templates_dir=_relative_to(base, templates) if templates else None,
+    )
+    doc.raise_problems()
+    return settings
+
+
+def resolve_location(location: str, base: Path) -> str:
+    """A URL as it is; a file path resolved against `base` (the config file's folder)."""
+    if re.match(r"^[a-z][a-z0-9+.-]*://", location, re.IGNORECASE):
+        return location
+    return str((base / Path(location).expanduser()).resolve())
+
+
+def _relative_to(base: Path, location: str) -> Path:
+    """`location` resolved against `base`, kept short: config/../var → var."""
+    return Path(os.path.normpath(base / Path(location).expanduser()))
+
+
+def _missing(path: Path) -> ConfigError:
+    problem = Problem(
+        path, None, "", "config file not found", "pass --config FILE, or run from the project folder"
+    )
+    return ConfigError([problem])
+
+
+def _interpolate(doc: Document, value: Any, path: KeyPath) -> Any:
+    """Replace ${VAR} in every string with the environment's value; report unset ones."""
+    if isinstance(value, dict):
+        return {k: _interpolate(doc, v, (*path, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(doc, v, (*path, i)) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, fallback = match.group(1), match.group(2)
+        found = os.environ.get(name)
+        if found:
+            return found
+        if fallback is not None:
+            return fallback
+        hint = f"export {name}=… before running, or write ${{{name}:-default}} in the config"
+        doc.problem(path, f"environment variable {name} is not set", hint)
+        return ""
+
+    return _VARIABLE.sub(substitute, value)
+
+
+def _base_url(doc: Document, site: dict[str, Any]) -> str:
+    url = doc.text(site, "base_url", ("site",)) or "http://localhost:8080"
+    if not re.match(r"^https?://[^/\s]+", url):
+        doc.problem(("site", "base_url"), f"expected an http(s) URL, got '{url}'")
+    return url.rstrip("/")
+
+
+def _sender(doc: Document, site: dict[str, Any]) -> str:
+    sender = doc.text(site, "sender", ("site",), required=True) or ""
+    try:
+        return normalize_mailbox(sender) if sender else sender
+    except ValueError as exc:
+        doc.problem(("site", "sender"), f"invalid sender: {exc}")
+        return sender
+
+
+def _sources(doc: Document, value: Any, base: Path) -> tuple[SourceConfig, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        doc.problem(("sources",), "expected a list of sources, each with name and url")
+        return ()
+    sources, names = [], set()
+    for index, item in enumerate(value):
+        path = ("sources", index)
+        entry = doc.mapping(item, path)
+        doc.check_keys(entry, SOURCE_KEYS, path)
+        name, url = doc.text(entry, "name", path, required=True), doc.text(entry, "url", path, required=True)
+        if name in names:
+            doc.problem((*path, "name"), f"duplicate source name '{name}'")
+        if name and url:
+            names.add(name)
+            sources.append(SourceConfig(name, resolve_location(url, base)))
+    return tuple(sources)
+
+
+def _smtp(doc: Document, delivery: dict[str, Any], required: bool) -> SmtpConfig | None:
+    path: KeyPath = ("delivery", "smtp")
+    if "smtp" not in delivery:
+        if required:
+            doc.problem(path, "missing required key", "transport smtp needs host, port and security")
+        return None
+    smtp = doc.mapping(delivery["smtp"], path)
+    doc.check_keys(smtp, SMTP_KEYS, path)
+    security = doc.text(smtp, "security", path) or "starttls"
+    if security not in SECURITY:
+        doc.problem((*path, "security"), f"unknown security '{security}'", "use none, starttls or tls")
+    timeout = smtp.get("timeout", 30)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        doc.problem((*path, "timeout"), f"expected a number of seconds, got {timeout!r}")
+        timeout = 30
+    return SmtpConfig(
+        host=doc.text(smtp, "host", path, required=True) or "",
+        port=doc.integer(smtp, "port", path, 465 if security == "tls" else 587, 1, 65535),
+        security=security,
+        username=doc.text(smtp, "username", path),
+        password=doc.text(smtp, "password", path),
+        timeout=float(timeout),
+    )

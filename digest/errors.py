@@ -1,0 +1,53 @@
+"""Errors that digest reports to people, as opposed to bugs.
+
+    DigestError                 anything the CLI turns into ``Error: …`` and exit 1
+    ├── ConfigError             one or more problems in digest.yaml or a profile
+    ├── SourceError             a source could not be fetched or parsed
+    └── DeliveryError           a message could not be handed over
+
+Anything else that escapes is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a YAML file, located as precisely as we can."""
+
+    file: Path
+    line: int | None
+    key: str  # dotted key path, e.g. "delivery.smtp.port" or "keywords[2]"
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class DigestError(Exception):
+    """An error to show as one line, with an optional hint on how to fix it."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class ConfigError(DigestError):
+    """Every problem found in one or more YAML files, reported together."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class SourceError(DigestError):
+    """A source that could not be fetched or did not hold a listing."""
+
+
+class DeliveryError(DigestError):
+    """A message that could not be delivered."""

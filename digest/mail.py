@@ -1,0 +1,41 @@
+"""The MIME message of a digest: multipart/alternative, UTF-8, list headers per RFC 2369/8058."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, parseaddr
+
+from .models import Digest
+from .render import Links, RenderedDigest
+
+
+def sender_domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+
+
+def message_id(recipient: str, edition: dt.date, sender: str) -> str:
+    """The same for every render of one (subscriber, edition), so a resend is recognisable."""
+    digest = hashlib.sha256(f"{recipient.lower()}|{edition.isoformat()}".encode()).hexdigest()[:24]
+    return f"<{edition:%Y%m%d}.{digest}@{sender_domain(sender)}>"
+
+
+def build_message(
+    digest: Digest, rendered: RenderedDigest, links: Links, *, sender: str, list_title: str, now: dt.datetime
+) -> EmailMessage:
+    """A message ready to hand to a transport."""
+    message = EmailMessage(policy=SMTP)
+    name = " ".join((digest.profile.name or "").split())  # a name from YAML may hold line breaks
+    message["From"] = sender
+    message["To"] = formataddr((name, digest.recipient))
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id(digest.recipient, digest.edition, sender)
+    message["List-Id"] = f"{' '.join(list_title.split())} <digest.{sender_domain(sender)}>"
+    message["List-Unsubscribe"] = f"<{links.unsubscribe}>, <{links.unsubscribe_mailto}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(rendered.text, charset="utf-8")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    return message

@@ -1,0 +1,158 @@
+"""The data that flows through the pipeline: frozen dataclasses, standard library only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper, normalized from whichever sources listed it."""
+
+    id: str  # canonical: an arXiv id without version, or a stable id from guid/link
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    url: str
+    pdf_url: str | None = None
+    categories: tuple[str, ...] = ()  # primary first
+    published: dt.datetime | None = None
+    announce_type: str | None = None  # arXiv: new, cross, replace, replace-cross
+    upvotes: int | None = None  # Hugging Face community signal
+    hf_url: str | None = None
+    code_url: str | None = None
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What happened to one source during a fetch."""
+
+    name: str
+    location: str
+    papers: int = 0
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every paper of one fetch, merged across sources, with a report per source."""
+
+    papers: tuple[Paper, ...]
+    reports: tuple[SourceReport, ...]
+
+    @property
+    def failed_sources(self) -> tuple[SourceReport, ...]:
+        return tuple(r for r in self.reports if r.failed)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One subscriber's (or group's) keyword profile, validated."""
+
+    path: Path
+    emails: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    name: str | None = None
+    max_papers: int = 20
+    timezone: str | None = None
+    send_at: str | None = None
+    note: str | None = None
+
+    @property
+    def slug(self) -> str:
+        """The profile's name on disk, used for preview file names."""
+        return self.path.stem
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a keyword matched: character offsets into a paper field."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a paper was selected: which term matched, in which field, and where."""
+
+    kind: str  # "keyword" or "author"
+    term: str
+    field: str  # "title", "abstract" or "authors"
+    spans: tuple[Span, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.kind} '{self.term}' in {self.field}"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A selected paper with its score and the reasons it was selected."""
+
+    paper: Paper
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What one subscriber receives for one edition."""
+
+    edition: dt.date
+    profile: Profile
+    recipient: str
+    matches: tuple[Match, ...]  # shown, in rank order
+    more: int = 0  # matched but cut by max_papers
+    failed_sources: tuple[SourceReport, ...] = field(default=())
+
+    @property
+    def matched(self) -> int:
+        return len(self.matches) + self.more
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """A listing to fetch: a URL or a local file path."""
+
+    name: str
+    location: str
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    security: str = "starttls"  # none | starttls | tls
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """digest.yaml, validated, with paths resolved against the config file."""
+
+    path: Path
+    title: str
+    base_url: str
+    sender: str
+    secret: str | None
+    timezone: str
+    sources: tuple[SourceConfig, ...]
+    transport: str
+    smtp: SmtpConfig | None
+    state_dir: Path
+    profiles_dir: Path
+    templates_dir: Path | None  # None: the templates shipped with digest
+    intro: str | None = None
+    footer: str | None = None

@@ -1,0 +1,207 @@
+"""The one place that knows the order of the stages: fetch → parse → match → render → deliver → record.
+
+Everything is read (profiles, listings) before anything is written, so a broken input stops
+nothing half-way: it is reported, and the rest of the edition goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from email.utils import parseaddr
+from urllib.parse import quote, urlsplit
+
+from . import sources as sources_stage
+from .deliver import Transport, eml_bytes, open_transport, write_atomically
+from .errors import ConfigError, DeliveryError, SourceError
+from .mail import build_message
+from .matching import CompiledProfile, IndexedPaper, compile_profile, index_papers, select
+from .models import Digest, Listing, Match, Settings, SourceConfig, SourceReport
+from .profiles import load_profile, load_profiles
+from .render import Links, RenderedDigest, Renderer
+from .store import Ledger
+from .tokens import sign, site_secret
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class RunReport:
+    """What one run did, for the summary line and the exit status."""
+
+    edition: dt.date
+    sources: tuple[SourceReport, ...] = ()
+    profile_errors: list[ConfigError] = field(default_factory=list)
+    sent: int = 0
+    skipped: int = 0  # already sent for this edition
+    empty: int = 0  # nothing matched
+    failed: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def failed_sources(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.failed]
+
+
+def source_from_argument(argument: str) -> SourceConfig:
+    """A --source value (URL or path, relative to the working directory) as a source."""
+    if "://" in argument:
+        parts = urlsplit(argument)
+        return SourceConfig(f"{parts.netloc}{parts.path}".rstrip("/"), argument)
+    path = Path(argument).expanduser()
+    return SourceConfig(path.name, str(path.resolve()))
+
+
+def edition_for(settings: Settings, now: dt.datetime) -> dt.date:
+    """Today in the site's time zone: the default edition."""
+    return now.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
+
+
+def fetch(settings: Settings, chosen: Sequence[SourceConfig] = ()) -> Listing:
+    """Every paper of the chosen sources (default: the configured ones); failures are reported."""
+    selected = tuple(chosen) or settings.sources
+    if not selected:
+        raise SourceError("no sources to fetch", "add sources: to the config, or pass --source")
+    return sources_stage.collect(selected)
+
+
+def match(settings: Settings, profile_path: Path, chosen: Sequence[SourceConfig] = ()) -> tuple[list[Match], Listing]:
+    """The papers one profile selects from today's listings, best first."""
+    profile = load_profile(profile_path)
+    listing = fetch(settings, chosen)
+    return select(compile_profile(profile), index_papers(listing.papers)), listing
+
+
+@dataclass(frozen=True)
+class Preview:
+    digest: Digest
+    files: tuple[Path, ...]
+    listing: Listing
+
+
+def preview(
+    settings: Settings, profile_path: Path, out_dir: Path, chosen: Sequence[SourceConfig] = (),
+    edition: dt.date | None = None, now: dt.datetime | None = None,
+) -> Preview:  # fmt: skip
+    """Write <name>.html, .txt and .eml exactly as `run` would send them; send and record nothing."""
+    now = now or dt.datetime.now(dt.UTC)
+    edition = edition or edition_for(settings, now)
+    profile = load_profile(profile_path)
+    listing = fetch(settings, chosen)
+    recipient = profile.emails[0]
+    already_sent = _sent_papers_readonly(settings, recipient)
+    digest = _digest(compile_profile(profile), recipient, edition, index_papers(listing.papers), listing, already_sent)
+    rendered, message = Kit(settings, now).compose(digest)
+    files = (out_dir / f"{profile.slug}.html", out_dir / f"{profile.slug}.txt", out_dir / f"{profile.slug}.eml")
+    for path, data in zip(files, (rendered.html.encode(), rendered.text.encode(), eml_bytes(message)), strict=True):
+        write_atomically(path, data)
+    return Preview(digest, files, listing)
+
+
+def run_once(
+    settings: Settings, chosen: Sequence[SourceConfig] = (), edition: dt.date | None = None,
+    dry_run: bool = False, now: dt.datetime | None = None, progress: Progress | None = None,
+) -> RunReport:  # fmt: skip
+    """One edition for every profile: matched, rendered and delivered at most once per address."""
+    now = now or dt.datetime.now(dt.UTC)
+    report = RunReport(edition or edition_for(settings, now), dry_run=dry_run)
+    profiles, report.profile_errors = load_profiles(settings.profiles_dir)
+    listing = fetch(settings, chosen)
+    report.sources = listing.reports
+    if len(listing.failed_sources) == len(listing.reports):
+        return report  # every source failed: mailing empty digests would only be noise
+    papers = index_papers(listing.papers)
+    kit = Kit(settings, now)
+    ledger = Ledger(database_path(settings))
+    transport = open_transport(settings.transport, settings.smtp, settings.state_dir / "outbox", report.edition.isoformat())
+    recipients = [(compiled, address) for compiled in map(compile_profile, profiles) for address in compiled.profile.emails]
+    try:
+        for done, (compiled, address) in enumerate(recipients, 1):
+            _deliver_one(kit, ledger, transport, report, compiled, address, papers, listing)
+            if progress:
+                progress(done, len(recipients))
+    finally:
+        transport.close()
+        ledger.close()
+    return report
+
+
+def database_path(settings: Settings) -> Path:
+    return settings.state_dir / "digest.sqlite3"
+
+
+class Kit:
+    """What every digest of one edition is composed with; shared by preview and run so both match."""
+
+    def __init__(self, settings: Settings, now: dt.datetime) -> None:
+        self.settings = settings
+        self.now = now
+        self.renderer = Renderer(settings.title, settings.templates_dir)
+        self.secret = site_secret(settings.secret, settings.state_dir)
+
+    def compose(self, digest: Digest) -> tuple[RenderedDigest, EmailMessage]:
+        """The rendered digest and its MIME message."""
+        settings = self.settings
+        links = self.links(digest.recipient)
+        rendered = self.renderer.render(digest, links, settings.intro, settings.footer)
+        message = build_message(digest, rendered, links, sender=settings.sender, list_title=settings.title, now=self.now)
+        return rendered, message
+
+    def links(self, address: str) -> Links:
+        unsubscribe = sign(self.secret, "unsubscribe", address)
+        base, mailbox = self.settings.base_url, parseaddr(self.settings.sender)[1]
+        return Links(
+            unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
+            manage=f"{base}/manage/{sign(self.secret, 'manage', address)}",
+            unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
+        )
+
+
+def _deliver_one(
+    kit: Kit, ledger: Ledger, transport: Transport, report: RunReport,
+    compiled: CompiledProfile, address: str, papers: list[IndexedPaper], listing: Listing,
+) -> None:  # fmt: skip
+    if ledger.state(address, report.edition) is not None:
+        report.skipped += 1
+        return
+    digest = _digest(compiled, address, report.edition, papers, listing, ledger.sent_paper_ids(address))
+    if not digest.matches:
+        report.empty += 1
+        return
+    _, message = kit.compose(digest)
+    if report.dry_run:
+        report.sent += 1
+        return
+    mid = str(message["Message-ID"])
+    ledger.mark_sending(address, report.edition, mid)
+    try:
+        transport.send(message, address)
+    except DeliveryError as error:
+        ledger.mark_failed(address, report.edition, mid, str(error))
+        report.failed.append(str(error))
+        return
+    ledger.mark_sent(address, report.edition, mid, [m.paper.id for m in digest.matches])
+    report.sent += 1
+
+
+def _digest(
+    compiled: CompiledProfile, recipient: str, edition: dt.date, papers: list[IndexedPaper],
+    listing: Listing, already_sent: frozenset[str],
+) -> Digest:  # fmt: skip
+    matches = select(compiled, papers, already_sent)
+    shown = matches[: compiled.profile.max_papers]
+    return Digest(edition, compiled.profile, recipient, tuple(shown), len(matches) - len(shown), listing.failed_sources)
+
+
+def _sent_papers_readonly(settings: Settings, address: str) -> frozenset[str]:
+    if not database_path(settings).exists():
+        return frozenset()
+    ledger = Ledger(database_path(settings))
+    try:
+        return ledger.sent_paper_ids(address)
+    finally:
+        ledger.close()

@@ -1,0 +1,100 @@
+"""profiles/*.yaml → Profile: unknown keys are errors, so a typo never silently empties a digest."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from . import yamlfile
+from .addresses import normalize_address
+from .errors import ConfigError
+from .models import Profile
+from .yamlfile import Document
+
+PROFILE_KEYS = (
+    "email", "name", "keywords", "exclude", "authors", "categories",
+    "max_papers", "timezone", "send_at", "note",
+)  # fmt: skip
+_SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+
+
+def profile_paths(profiles_dir: Path) -> list[Path]:
+    """Every profile file of a folder, in a stable order."""
+    if not profiles_dir.is_dir():
+        return []
+    return sorted(p for p in profiles_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_profiles(profiles_dir: Path) -> tuple[list[Profile], list[ConfigError]]:
+    """All valid profiles of a folder, and the errors of the broken ones (which are skipped)."""
+    profiles, errors = [], []
+    for path in profile_paths(profiles_dir):
+        try:
+            profiles.append(load_profile(path))
+        except ConfigError as error:
+            errors.append(error)
+    return profiles, errors
+
+
+def load_profile(path: Path) -> Profile:
+    """Read and validate one profile; ConfigError lists everything wrong with it."""
+    doc = yamlfile.load(path)
+    data = doc.mapping(doc.data, ())
+    if doc.data is None:
+        doc.problem((), "the profile is empty", "it needs at least email and keywords or authors")
+    doc.check_keys(data, PROFILE_KEYS, ())
+    profile = Profile(
+        path=path,
+        emails=_emails(doc, data),
+        name=doc.text(data, "name", ()),
+        keywords=doc.texts(data, "keywords", ()),
+        exclude=doc.texts(data, "exclude", ()),
+        authors=doc.texts(data, "authors", ()),
+        categories=_categories(doc, data),
+        max_papers=doc.integer(data, "max_papers", (), 20, 1, 500),
+        timezone=doc.timezone(data, "timezone", ()),
+        send_at=_send_at(doc, data),
+        note=doc.text(data, "note", ()),
+    )
+    for key in ("keywords", "exclude", "authors"):
+        for index, term in enumerate(getattr(profile, key)):
+            if not re.search(r"[^\W_]", term):
+                doc.problem((key, index), f"'{term}' has no letters or digits to match")
+    if doc.data is not None and not (profile.keywords or profile.authors):
+        doc.problem(("keywords",), "nothing to match", "add keywords or authors")
+    doc.raise_problems()
+    return profile
+
+
+def _emails(doc: Document, data: dict[str, Any]) -> tuple[str, ...]:
+    if "email" not in data:
+        doc.problem(("email",), "missing required key", "add email: you@example.org")
+        return ()
+    addresses = []
+    listed = isinstance(data["email"], list)
+    for index, text in enumerate(doc.texts(data, "email", ())):
+        try:
+            addresses.append(normalize_address(text))
+        except ValueError as exc:
+            doc.problem(("email", index) if listed else ("email",), f"invalid address '{text}': {exc}")
+    if not addresses and not doc.problems:
+        doc.problem(("email",), "no address given")
+    return tuple(dict.fromkeys(addresses))
+
+
+def _categories(doc: Document, data: dict[str, Any]) -> tuple[str, ...]:
+    categories = doc.texts(data, "categories", ())
+    for index, category in enumerate(categories):
+        if not _CATEGORY.match(category):
+            doc.problem(("categories", index), f"'{category}' is not an arXiv category", "e.g. cs.CL")
+    return categories
+
+
+def _send_at(doc: Document, data: dict[str, Any]) -> str | None:
+    send_at = doc.text(data, "send_at", ())
+    if send_at is not None and not _SEND_AT.match(send_at):
+        doc.problem(("send_at",), f"expected a time as HH:MM, got '{send_at}'", 'quote it: "08:00"')
+        return None
+    return send_at

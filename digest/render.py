@@ -1,0 +1,155 @@
+"""Digest → subject, HTML and plain text (Jinja2 templates, Markdown notes, premailer inlining)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown
+import nh3
+import premailer
+
+from .models import Digest, Match, Span
+
+HTML_TEMPLATE = "digest.html.j2"
+TEXT_TEMPLATE = "digest.txt.j2"
+MAX_AUTHORS = 8
+ABSTRACT_CHARS = 600
+
+# Markdown written by operators may still be edited by others over time: keep it to text markup.
+_NOTE_TAGS = {"p", "a", "em", "strong", "code", "ul", "ol", "li", "br", "blockquote", "h3", "h4"}
+
+
+@dataclass(frozen=True)
+class Links:
+    """The per-recipient links a digest carries."""
+
+    unsubscribe: str
+    manage: str
+    unsubscribe_mailto: str
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    html: str
+    text: str
+
+
+def default_templates_dir() -> Path:
+    """The templates shipped with digest: inside an installed wheel, or beside a source tree."""
+    package = Path(__file__).parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+class Renderer:
+    """Renders digests with one set of templates; build it once per run."""
+
+    def __init__(self, site_title: str, templates_dir: Path | None = None) -> None:
+        folders = [str(default_templates_dir())]
+        if templates_dir is not None:
+            folders.insert(0, str(templates_dir))  # an operator's folder overrides file by file
+        loader = jinja2.FileSystemLoader(folders)
+        self.site_title = site_title
+        self.html_env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+        self.text_env = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined)
+        for env in (self.html_env, self.text_env):
+            env.filters["authors"] = short_authors
+
+    def render(self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None) -> RenderedDigest:
+        context = self._context(digest, links, intro, footer)
+        html = self.html_env.get_template(HTML_TEMPLATE).render(context)
+        return RenderedDigest(
+            subject=subject_line(self.site_title, digest),
+            html=inline_styles(html),
+            text=self.text_env.get_template(TEXT_TEMPLATE).render(context).strip() + "\n",
+        )
+
+    def _context(self, digest: Digest, links: Links, intro: str | None, footer: str | None) -> dict[str, Any]:
+        return {
+            "site_title": self.site_title,
+            "digest": digest,
+            "edition": digest.edition.strftime("%A, %d %B %Y"),
+            "papers": [paper_view(m) for m in digest.matches],
+            "preheader": "; ".join(m.paper.title for m in digest.matches[:3]),
+            "links": links,
+            "note_html": markdown_html(digest.profile.note),
+            "intro": intro,
+            "intro_html": markdown_html(intro),
+            "footer": footer,
+            "footer_html": markdown_html(footer),
+        }
+
+
+def subject_line(site_title: str, digest: Digest) -> str:
+    terms = list(dict.fromkeys(r.term for m in digest.matches for r in m.reasons))
+    count = digest.matched
+    papers = f"{count} new paper{'s' if count != 1 else ''}"
+    about = f" on {', '.join(terms[:3])}" if terms else ""
+    subject = f"{site_title}: {papers}{about} ({digest.edition:%d %b %Y})"
+    return " ".join(subject.split())  # no line breaks can reach the header
+
+
+def paper_view(match: Match) -> dict[str, Any]:
+    """A match prepared for the templates: highlighted fields, trimmed abstract, reasons."""
+    paper = match.paper
+    abstract, trimmed = trim(paper.abstract, ABSTRACT_CHARS)
+    spans = {field: [s for r in match.reasons if r.field == field for s in r.spans] for field in ("title", "abstract")}
+    return {
+        "paper": paper,
+        "title": segments(paper.title, spans["title"]),
+        "abstract": segments(abstract, [s for s in spans["abstract"] if s.end <= len(abstract)]),
+        "trimmed": trimmed,
+        "reasons": [str(r) for r in match.reasons],
+    }
+
+
+def segments(text: str, spans: list[Span]) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, highlighted) pairs, so templates can mark matched words safely."""
+    pieces, position = [], 0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.start < position:
+            continue  # overlapping matches: the first one wins
+        if span.start > position:
+            pieces.append((text[position : span.start], False))
+        pieces.append((text[span.start : span.end], True))
+        position = span.end
+    if position < len(text):
+        pieces.append((text[position:], False))
+    return pieces
+
+
+def trim(text: str, limit: int) -> tuple[str, bool]:
+    """At most `limit` characters, cut at a word boundary; and whether anything was cut."""
+    if len(text) <= limit:
+        return text, False
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…", True
+
+
+def short_authors(authors: tuple[str, ...]) -> str:
+    if len(authors) <= MAX_AUTHORS:
+        return ", ".join(authors)
+    return ", ".join(authors[:MAX_AUTHORS]) + f" et al. ({len(authors)} authors)"
+
+
+def markdown_html(text: str | None) -> str:
+    """Operator-written Markdown as HTML, restricted to text markup."""
+    if not text:
+        return ""
+    html = markdown.markdown(text, output_format="html")
+    return nh3.clean(html, tags=_NOTE_TAGS, attributes={"a": {"href", "title"}}, url_schemes={"https", "http", "mailto"})
+
+
+def inline_styles(html: str) -> str:
+    """Move the stylesheet into style attributes, so the digest reads right where <style> is stripped."""
+    return premailer.Premailer(
+        html,
+        allow_network=False,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+    ).transform()

@@ -1,0 +1,53 @@
+"""The Hugging Face Daily Papers JSON API, normalized into papers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..errors import SourceError
+from ..models import Paper
+from . import arxiv
+from .text import squash
+
+
+def papers_from_daily(data: Any, source: str) -> list[Paper]:
+    """Papers of a daily_papers response: a list of {paper: {...}, ...} objects."""
+    if not isinstance(data, list):
+        raise SourceError("not a Hugging Face Daily Papers listing (expected a JSON list)")
+    papers = []
+    for item in data:
+        paper = item.get("paper") if isinstance(item, dict) else None
+        if isinstance(paper, dict) and paper.get("id") and paper.get("title"):
+            papers.append(_paper(paper, source))
+    if data and not papers:
+        raise SourceError("no paper in this JSON list looks like a Hugging Face daily paper")
+    return papers
+
+
+def _paper(paper: dict[str, Any], source: str) -> Paper:
+    paper_id = str(paper["id"])
+    authors = tuple(
+        squash(a["name"]) for a in paper.get("authors") or () if a.get("name") and not a.get("hidden")
+    )
+    upvotes = paper.get("upvotes")
+    return Paper(
+        id=paper_id,
+        title=squash(str(paper["title"])),
+        abstract=squash(str(paper.get("summary") or "")),
+        authors=authors,
+        url=arxiv.abs_url(paper_id),
+        pdf_url=arxiv.pdf_url(paper_id),
+        published=_timestamp(paper.get("publishedAt")),
+        upvotes=upvotes if isinstance(upvotes, int) else None,
+        hf_url=f"https://huggingface.co/papers/{paper_id}",
+        code_url=paper.get("githubRepo") or None,
+        sources=(source,),
+    )
+
+
+def _timestamp(text: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -1,0 +1,169 @@
+"""YAML documents that remember the line of every key, so problems can name file:line:key."""
+
+from __future__ import annotations
+
+import difflib
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, Problem
+
+# libyaml is several times faster when the system has it; the pure-Python loader is the fallback.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+KeyPath = tuple[str | int, ...]
+
+
+def format_key(path: KeyPath) -> str:
+    """("delivery", "smtp", "port") → "delivery.smtp.port"; ("keywords", 2) → "keywords[2]"."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: its data, the line of each key path, and the problems found so far."""
+
+    path: Path
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line(self, path: KeyPath) -> int | None:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def problem(self, path: KeyPath, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(self.path, self.line(path), format_key(path), message, hint))
+
+    def check_keys(self, mapping: dict[str, Any], allowed: Iterable[str], path: KeyPath) -> None:
+        """Report every key of `mapping` that is not allowed, suggesting the closest one."""
+        allowed = list(allowed)
+        for key in mapping:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+            self.problem((*path, str(key)), "unknown key", hint)
+
+    def mapping(self, value: Any, path: KeyPath) -> dict[str, Any]:
+        """`value` if it is a mapping; otherwise report it and carry on with an empty one."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(path, f"expected a mapping of keys, got {_kind(value)}")
+            return {}
+        return value
+
+    def text(self, mapping: dict[str, Any], key: str, path: KeyPath, required: bool = False) -> str | None:
+        value = mapping.get(key)
+        if value is None:
+            if required:
+                self.problem((*path, key) if path else (key,), "missing required key")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.problem((*path, key), f"expected text, got {_kind(value)}")
+            return None
+        value = str(value).strip()
+        if required and not value:
+            self.problem((*path, key), "must not be empty")
+        return value or None
+
+    def texts(self, mapping: dict[str, Any], key: str, path: KeyPath) -> tuple[str, ...]:
+        """A list of strings; a single string is taken as a list of one."""
+        value = mapping.get(key)
+        if value is None:
+            return ()
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            self.problem((*path, key), f"expected a list of text, got {_kind(value)}")
+            return ()
+        result = []
+        for index, item in enumerate(items):
+            item_path = (*path, key, index) if isinstance(value, list) else (*path, key)
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                self.problem(item_path, f"expected text, got {_kind(item)}")
+            elif not str(item).strip():
+                self.problem(item_path, "must not be empty")
+            else:
+                result.append(str(item).strip())
+        return tuple(result)
+
+    def integer(self, mapping: dict[str, Any], key: str, path: KeyPath, default: int, low: int, high: int) -> int:
+        value = mapping.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.problem((*path, key), f"expected a whole number from {low} to {high}, got {value!r}")
+            return default
+        return value
+
+    def timezone(self, mapping: dict[str, Any], key: str, path: KeyPath) -> str | None:
+        """An IANA time zone name known to this machine."""
+        value = self.text(mapping, key, path)
+        if value is None:
+            return None
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            hint = "use an IANA name such as Europe/Berlin"
+            self.problem((*path, key), f"unknown time zone '{value}'", hint)
+            return None
+        return value
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
+
+
+def load(path: Path) -> Document:
+    """Read and parse a YAML file; unreadable or malformed files raise ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(path, None, "", f"cannot read file: {exc}")]) from exc
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([Problem(path, line, "", f"invalid YAML: {what}")]) from exc
+    finally:
+        loader.dispose()
+    doc = Document(path, data)
+    if node is not None:
+        _record_lines(doc, node, ())
+    return doc
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", type(None): "nothing"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _record_lines(doc: Document, node: yaml.Node, path: KeyPath) -> None:
+    doc.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = (*path, key)
+            if key in seen:
+                doc.lines[child] = key_node.start_mark.line + 1
+                doc.problem(child, "duplicate key", "a later value silently replaces the first")
+            seen.add(key)
+            _record_lines(doc, value_node, child)
+            doc.lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(doc, item, (*path, index))
