@@ -12,6 +12,11 @@ from .models import Digest
 from .render import Links, RenderedDigest
 
 
+# Long URLs in List-Unsubscribe must stay one token: folding at 78 would encode them as
+# RFC 2047 words, which mail clients then cannot follow. RFC 5322 allows lines up to 998.
+POLICY = SMTP.clone(max_line_length=998)
+
+
 def sender_domain(sender: str) -> str:
     return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
 
@@ -26,7 +31,7 @@ def build_message(
     digest: Digest, rendered: RenderedDigest, links: Links, *, sender: str, list_title: str, now: dt.datetime
 ) -> EmailMessage:
     """A message ready to hand to a transport."""
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=POLICY)
     name = " ".join((digest.profile.name or "").split())  # a name from YAML may hold line breaks
     message["From"] = sender
     message["To"] = formataddr((name, digest.recipient))
@@ -36,6 +41,7 @@ def build_message(
     message["List-Id"] = f"{' '.join(list_title.split())} <digest.{sender_domain(sender)}>"
     message["List-Unsubscribe"] = f"<{links.unsubscribe}>, <{links.unsubscribe_mailto}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(rendered.text, charset="utf-8")
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # Quoted-printable keeps both parts legible in the raw message, and spam filters prefer it.
+    message.set_content(rendered.text, charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
     return message
