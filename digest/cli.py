@@ -185,9 +185,11 @@ def run(
     _report_sources(report.sources)
     for failure in report.failed:
         print_error(f"not delivered: {failure}")
+    if report.transport_error:
+        print_error(f"{report.deferred} message(s) left for the next run: {report.transport_error}")
     click.echo(summary_line(report, settings), err=True)
     all_sources_failed = bool(report.sources) and len(report.failed_sources) == len(report.sources)
-    problems = report.failed or report.failed_sources or report.profile_errors
+    problems = report.failed or report.deferred or report.failed_sources or report.profile_errors
     if all_sources_failed or (strict and problems):
         sys.exit(1)
 
@@ -221,7 +223,7 @@ def summary_line(report: pipeline.RunReport, settings: Settings) -> str:
     if settings.transport == "outbox" and not report.dry_run:
         where += f" to {settings.state_dir / 'outbox' / report.edition.isoformat()}"
     return (
-        f"Edition {report.edition}: {report.sent} sent, {len(report.failed)} failed, "
+        f"Edition {report.edition}: {report.sent} sent, {len(report.failed)} failed, {report.deferred} deferred, "
         f"{report.skipped} already sent, {report.empty} with no match, "
         f"{len(report.profile_errors)} broken profile(s) {where}"
     )

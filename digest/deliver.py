@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from .errors import DeliveryError
+from .errors import DeliveryError, TransportDown
 from .models import SmtpConfig
 
 
@@ -62,13 +62,14 @@ class Smtp:
     def send(self, message: EmailMessage, recipient: str) -> None:
         try:
             self._connected().send_message(message, to_addrs=[recipient])
-        except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"{recipient}: SMTP {exc.smtp_code} {exc.smtp_error!r}") from exc
         except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError(f"{recipient}: refused by the SMTP server") from exc
+            code, reply = exc.recipients.get(recipient, (0, b""))
+            raise DeliveryError(f"refused by the SMTP server: {code} {reply.decode(errors='replace')}") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"SMTP {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            raise DeliveryError(f"{recipient}: {exc}") from exc
+            raise DeliveryError(f"SMTP connection lost: {exc}") from exc
 
     def close(self) -> None:
         if self.connection is not None:
@@ -95,7 +96,7 @@ class Smtp:
             if cfg.username:
                 connection.login(cfg.username, cfg.password or "")
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(
+            raise TransportDown(
                 f"cannot connect to SMTP server {cfg.host}:{cfg.port}: {exc}",
                 "check delivery.smtp in the config, or use transport: outbox to test",
             ) from exc

@@ -4,6 +4,7 @@
     ├── ConfigError             one or more problems in digest.yaml or a profile
     ├── SourceError             a source could not be fetched or parsed
     └── DeliveryError           a message could not be handed over
+        └── TransportDown       no message can be: the SMTP server is unreachable
 
 Anything else that escapes is a bug and keeps its traceback.
 """
@@ -51,3 +52,7 @@ class SourceError(DigestError):
 
 class DeliveryError(DigestError):
     """A message that could not be delivered."""
+
+
+class TransportDown(DeliveryError):
+    """The transport cannot deliver anything now; the rest of the run is left for later."""

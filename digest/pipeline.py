@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from . import sources as sources_stage
 from .deliver import Transport, eml_bytes, open_transport, write_atomically
-from .errors import ConfigError, DeliveryError, SourceError
+from .errors import ConfigError, DeliveryError, SourceError, TransportDown
 from .mail import build_message
 from .matching import CompiledProfile, IndexedPaper, compile_profile, index_papers, select
 from .models import Digest, Listing, Match, Settings, SourceConfig, SourceReport
@@ -40,6 +40,8 @@ class RunReport:
     skipped: int = 0  # already sent for this edition
     empty: int = 0  # nothing matched
     failed: list[str] = field(default_factory=list)
+    deferred: int = 0  # not attempted: the transport was down; the next run sends them
+    transport_error: str | None = None
     dry_run: bool = False
 
     @property
@@ -121,7 +123,12 @@ def run_once(
     recipients = [(compiled, address) for compiled in map(compile_profile, profiles) for address in compiled.profile.emails]
     try:
         for done, (compiled, address) in enumerate(recipients, 1):
-            _deliver_one(kit, ledger, transport, report, compiled, address, papers, listing)
+            try:
+                _deliver_one(kit, ledger, transport, report, compiled, address, papers, listing)
+            except TransportDown as down:
+                report.transport_error = str(down)
+                report.deferred = len(recipients) - done + 1
+                break
             if progress:
                 progress(done, len(recipients))
     finally:
@@ -165,7 +172,7 @@ def _deliver_one(
     kit: Kit, ledger: Ledger, transport: Transport, report: RunReport,
     compiled: CompiledProfile, address: str, papers: list[IndexedPaper], listing: Listing,
 ) -> None:  # fmt: skip
-    if ledger.state(address, report.edition) is not None:
+    if ledger.state(address, report.edition) in ("sent", "sending"):  # failed ones are retried
         report.skipped += 1
         return
     digest = _digest(compiled, address, report.edition, papers, listing, ledger.sent_paper_ids(address))
@@ -180,9 +187,12 @@ def _deliver_one(
     ledger.mark_sending(address, report.edition, mid)
     try:
         transport.send(message, address)
+    except TransportDown:
+        ledger.forget(address, report.edition)  # never handed over: nothing is uncertain
+        raise
     except DeliveryError as error:
         ledger.mark_failed(address, report.edition, mid, str(error))
-        report.failed.append(str(error))
+        report.failed.append(f"{address}: {error}")
         return
     ledger.mark_sent(address, report.edition, mid, [m.paper.id for m in digest.matches])
     report.sent += 1

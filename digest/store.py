@@ -68,6 +68,13 @@ class Ledger:
     def mark_failed(self, address: str, edition: dt.date, message_id: str, error: str) -> None:
         self._upsert(address, edition, "failed", message_id, [], error)
 
+    def forget(self, address: str, edition: dt.date) -> None:
+        """Drop a 'sending' mark for a message that provably never left."""
+        self.db.execute(
+            "DELETE FROM deliveries WHERE address = ? AND edition = ? AND state = 'sending'",
+            (address, edition.isoformat()),
+        )
+
     def _upsert(
         self, address: str, edition: dt.date, state: str, message_id: str, papers: list[str], error: str | None
     ) -> None:

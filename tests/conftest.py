@@ -1,0 +1,148 @@
+"""Shared fixtures: a site on disk, the shipped samples, a loopback HTTP server for feeds."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from digest.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+ARXIV_SAMPLE = SAMPLES / "arxiv-cs.CL+cs.LG.xml"
+HF_SAMPLE = SAMPLES / "hf-daily-papers.json"
+CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true", help="Rewrite the golden files in tests/golden.")
+
+
+@pytest.fixture
+def regen_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--regen-golden"))
+
+
+SITE_CONFIG = """\
+site:
+  title: Test Digest
+  base_url: https://digest.example.net
+  sender: "Test Digest <digest@digest.example.net>"
+  secret: test-secret
+sources:
+  - name: arxiv
+    url: {arxiv}
+  - name: hf
+    url: {hf}
+delivery:
+  transport: outbox
+state_dir: var
+profiles_dir: profiles
+"""
+
+ALICE = """\
+email: alice@example.org
+name: Alice
+keywords: [pretraining, data selection, instruction tuning, language model]
+exclude: [survey]
+authors: ["Percy Liang"]
+categories: [cs.CL, cs.LG]
+"""
+
+
+@dataclass
+class Site:
+    """A site folder: config/digest.yaml, profiles/, var/."""
+
+    root: Path
+    config: Path
+    profiles: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.profiles = self.config.parent / "profiles"
+        self.profiles.mkdir(parents=True, exist_ok=True)
+
+    def profile(self, name: str, text: str) -> Path:
+        path = self.profiles / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    @property
+    def outbox(self) -> Path:
+        return self.config.parent / "var" / "outbox"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    config = tmp_path / "config" / "digest.yaml"
+    config.parent.mkdir()
+    config.write_text(SITE_CONFIG.format(arxiv=ARXIV_SAMPLE, hf=HF_SAMPLE), encoding="utf-8")
+    made = Site(tmp_path, config)
+    made.profile("alice", ALICE)
+    return made
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """Run a digest command in-process; output streams are kept apart."""
+
+    def invoke(*args: str | os.PathLike[str]) -> Result:
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FeedServer:
+    """A real HTTP server on loopback that answers each path as told."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests.append((self.path, dict(self.headers)))
+                route = server.routes.get(self.path, Route(404, b"not found"))
+                self.send_response(route.status)
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(route.body)))
+                self.end_headers()
+                self.wfile.write(route.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def serve(self, path: str, body: bytes, status: int = 200, **headers: str) -> str:
+        self.routes[path] = Route(status, body, headers)
+        return self.url(path)
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()

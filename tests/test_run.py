@@ -1,0 +1,141 @@
+"""End to end: preview and run over the shipped samples, the ledger, sources that fail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import re
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from digest import pipeline
+from digest.config import load_settings
+
+from .conftest import ARXIV_SAMPLE, HF_SAMPLE, ROOT, FeedServer, Site
+
+NOW = dt.datetime(2026, 11, 16, 7, 30, tzinfo=dt.UTC)
+EDITION = dt.date(2026, 11, 16)
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def read_eml(path: Path) -> email.message.EmailMessage:
+    with path.open("rb") as handle:
+        return email.message_from_binary_file(handle, policy=policy.default)  # type: ignore[return-value]
+
+
+def blank_volatile(eml: str) -> str:
+    """Headers that change on every render, blanked as rss2email's tests do."""
+    eml = re.sub(r"^Date: .*$", "Date: <blanked>", eml, flags=re.MULTILINE)
+    return re.sub(r"={15}\d+==", "<boundary>", eml)
+
+
+def test_preview_matches_golden_files(site: Site, tmp_path: Path, regen_golden: bool) -> None:
+    settings = load_settings(site.config)
+    result = pipeline.preview(settings, site.profiles / "alice.yaml", tmp_path / "out", edition=EDITION, now=NOW)
+
+    rendered = {path.suffix: path.read_bytes().decode() for path in result.files}
+    rendered[".eml"] = blank_volatile(rendered[".eml"])
+    for suffix, text in rendered.items():
+        golden = GOLDEN / f"alice{suffix}"
+        if regen_golden:
+            golden.write_bytes(text.encode())
+        expected = golden.read_bytes().decode()
+        assert text == expected, f"{golden.name} differs; run pytest --regen-golden if that is intended"
+
+
+def test_preview_writes_three_files_and_records_nothing(site: Site, cli, tmp_path: Path) -> None:
+    out = tmp_path / "preview"
+    result = cli("preview", site.profiles / "alice.yaml", "--config", site.config, "--out", out)
+
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["alice.eml", "alice.html", "alice.txt"]
+    assert not (site.config.parent / "var" / "digest.sqlite3").exists()
+    assert not site.outbox.exists()
+
+
+def test_message_is_multipart_alternative_with_list_headers(site: Site, tmp_path: Path) -> None:
+    settings = load_settings(site.config)
+    result = pipeline.preview(settings, site.profiles / "alice.yaml", tmp_path, edition=EDITION, now=NOW)
+    message = read_eml(result.files[2])
+
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message["To"] == "Alice <alice@example.org>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    https, mailto = (u.strip(" <>") for u in message["List-Unsubscribe"].split(","))
+    assert https.startswith("https://digest.example.net/unsubscribe/")
+    assert mailto.startswith("mailto:digest@digest.example.net?subject=unsubscribe")
+    again = pipeline.preview(settings, site.profiles / "alice.yaml", tmp_path / "again", edition=EDITION, now=NOW)
+    assert read_eml(again.files[2])["Message-ID"] == message["Message-ID"]
+
+
+def test_two_runs_of_one_edition_write_one_message_per_subscriber(site: Site, cli) -> None:
+    site.profile("bob", "email: [bob@example.org, carol@example.org]\nkeywords: [language model]\n")
+    args = ("run", "--once", "--config", site.config, "--date", "2026-11-16")
+
+    first, second = cli(*args), cli(*args)
+
+    assert first.exit_code == 0 and second.exit_code == 0, first.stderr + second.stderr
+    messages = sorted(p.name for p in (site.outbox / "2026-11-16").iterdir())
+    assert messages == ["alice@example.org.eml", "bob@example.org.eml", "carol@example.org.eml"]
+    assert "3 sent" in first.stderr
+    assert "0 sent" in second.stderr and "3 already sent" in second.stderr
+
+
+def test_a_later_edition_never_repeats_a_paper(site: Site, cli) -> None:
+    assert cli("run", "--once", "--config", site.config, "--date", "2026-11-16").exit_code == 0
+
+    later = cli("run", "--once", "--config", site.config, "--date", "2026-11-17")
+
+    assert "0 sent" in later.stderr and "1 with no match" in later.stderr
+    assert not (site.outbox / "2026-11-17").exists()
+
+
+def test_dry_run_sends_and_records_nothing(site: Site, cli) -> None:
+    result = cli("run", "--once", "--dry-run", "--config", site.config)
+
+    assert result.exit_code == 0
+    assert "1 sent" in result.stderr and "dry run" in result.stderr
+    assert not site.outbox.exists()
+    assert cli("run", "--once", "--config", site.config).stderr.count("1 sent") == 1
+
+
+def test_url_source_from_loopback_server(site: Site, cli, feed_server: FeedServer) -> None:
+    url = feed_server.serve("/rss/cs.CL+cs.LG", ARXIV_SAMPLE.read_bytes(), **{"Content-Type": "application/rss+xml"})
+
+    result = cli("fetch", "--json", "--config", site.config, "--source", url)
+
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 12  # 14 items less one replace and one replace-cross
+    assert feed_server.requests[0][1]["User-Agent"].startswith("digest/")
+
+
+def test_failing_source_is_reported_and_the_others_go_on(site: Site, cli, feed_server: FeedServer) -> None:
+    broken = feed_server.serve("/broken", b"oops", status=500)
+
+    result = cli("run", "--once", "--config", site.config, "--source", broken, "--source", HF_SAMPLE)
+
+    assert result.exit_code == 0
+    assert re.search(r"^Error: source 127\.0\.0\.1:\d+/broken: HTTP 500", result.stderr, re.MULTILINE)
+    body = read_eml(next(site.outbox.glob("*/alice@example.org.eml"))).get_body(("plain",))
+    assert "Finetuned *Language Models* Are Zero-Shot Learners" in body.get_content()
+    assert 'Source "127.0.0.1' in body.get_content()
+    assert cli("run", "--once", "--strict", "--config", site.config, "--source", broken, "--date", "2026-01-01").exit_code == 1
+
+
+def test_all_sources_failing_sends_nothing_and_exits_1(site: Site, cli, feed_server: FeedServer) -> None:
+    result = cli("run", "--once", "--config", site.config, "--source", feed_server.serve("/down", b"", status=503))
+
+    assert result.exit_code == 1
+    assert "HTTP 503" in result.stderr
+    assert not site.outbox.exists()
+
+
+@pytest.mark.parametrize("command", ["fetch", "check"])
+def test_default_config_is_found_from_the_project_folder(cli, command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    args = [command] + (["--source", str(ARXIV_SAMPLE)] if command == "fetch" else [])
+
+    assert cli(*args).exit_code == 0

@@ -1,0 +1,146 @@
+"""Sources: the shipped samples, the real captures in the shared corpus, and merging."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from digest.errors import SourceError
+from digest.models import Paper, SourceConfig
+from digest.sources import collect
+from digest.sources.parse import parse_listing
+from digest.sources.text import decode_tex_accents, html_to_text, split_authors
+
+from .conftest import ARXIV_SAMPLE, CORPUS, HF_SAMPLE
+
+
+def papers_by_id(path: Path) -> dict[str, Paper]:
+    return {p.id: p for p in parse_listing(path.read_bytes(), path.name)}
+
+
+def test_arxiv_listing_is_normalized() -> None:
+    papers = papers_by_id(ARXIV_SAMPLE)
+    bert = papers["1810.04805"]
+
+    assert bert.title.startswith("BERT: Pre-training of Deep Bidirectional")
+    assert bert.authors == ("Jacob Devlin", "Ming-Wei Chang", "Kenton Lee", "Kristina Toutanova")
+    assert bert.url == "https://arxiv.org/abs/1810.04805"
+    assert bert.pdf_url == "https://arxiv.org/pdf/1810.04805"
+    assert bert.announce_type == "new"
+    assert not any("Announce Type" in p.abstract for p in papers.values())
+
+
+def test_arxiv_text_quirks_survive() -> None:
+    papers = papers_by_id(ARXIV_SAMPLE)
+
+    assert "$0<p<1$" in papers["1207.0580"].abstract
+    assert "Mausam" in papers["2010.03147"].authors
+    assert "André F. T. Martins" in papers["2109.00301"].authors
+    assert papers["1207.0580"].categories[0] == "cs.NE"
+
+
+def test_hf_and_arxiv_entries_of_one_paper_merge() -> None:
+    listing = collect([SourceConfig("arxiv", str(ARXIV_SAMPLE)), SourceConfig("hf", str(HF_SAMPLE))])
+    doremi = next(p for p in listing.papers if p.id == "2305.10429")
+
+    assert doremi.sources == ("arxiv", "hf")
+    assert doremi.categories == ("cs.CL", "cs.LG")
+    assert doremi.upvotes == 45
+    assert doremi.code_url and doremi.hf_url
+    assert len(listing.papers) == len({p.id for p in listing.papers}) == 15
+
+
+def test_replacements_are_skipped_by_default() -> None:
+    listing = collect([SourceConfig("arxiv", str(ARXIV_SAMPLE))])
+
+    assert {p.announce_type for p in listing.papers} == {"new", "cross"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<html><body>Not a feed</body></html>", "not a feed"),
+        (b"{not json", "invalid JSON"),
+        (b'{"error": "rate limited"}', "not a Hugging Face"),
+    ],
+)
+def test_garbage_is_a_clear_source_error(body: bytes, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        parse_listing(body, "junk")
+
+
+def test_empty_feed_is_not_an_error() -> None:
+    empty = b'<rss version="2.0"><channel><title>cs.CL updates on arXiv.org</title></channel></rss>'
+
+    assert parse_listing(empty, "weekend") == []
+
+
+def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
+    listing = collect([SourceConfig("gone", str(tmp_path / "nope.xml")), SourceConfig("hf", str(HF_SAMPLE))])
+
+    assert [r.name for r in listing.failed_sources] == ["gone"]
+    assert len(listing.papers) == 6
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        (r"J\"org", "Jörg"),
+        (r"Pi\v{z}urica", "Pižurica"),
+        (r"Andr\'e", "André"),
+        (r"M{\"u}ller", "Müller"),
+        (r"{\o}ystein", "øystein"),
+        ("$\\alpha$-stable", "$\\alpha$-stable"),  # maths is not an accent
+    ],
+)
+def test_tex_accents_in_names(raw: str, clean: str) -> None:
+    assert decode_tex_accents(raw) == clean
+
+
+def test_author_strings_split_on_commas_and_mononyms() -> None:
+    assert split_authors("Anamta Khan, Ratna Kandala,  Deepti, Sheza Munir") == (
+        "Anamta Khan", "Ratna Kandala", "Deepti", "Sheza Munir",
+    )  # fmt: skip
+
+
+def test_html_becomes_text_without_scripts() -> None:
+    text = html_to_text('<p>Hello <b>world</b> &amp; more<script>alert(1)</script></p><p onclick="x()">0 &lt; 1</p>')
+
+    assert text == "Hello world & more 0 < 1"
+
+
+# The real captures live beside the project, not in it; CI has them, a plain clone may not.
+needs_corpus = pytest.mark.skipif(
+    not CORPUS.is_dir() and os.environ.get("CI") != "true",
+    reason="the shared feed corpus is not beside this checkout",
+)
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("name", "count", "first_id"),
+    [
+        ("arxiv_rss_new_cs.CL_trimmed_2026-04-27.xml", 3, "2604.22002"),
+        ("arxiv_rss_new_multi_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24_4items.xml", 4, None),
+        ("hf_daily_papers_api.json", 30, "2607.23193"),
+        ("hf_daily_papers_api_2026-06-12.json", 30, None),
+    ],
+)
+def test_corpus_listings_parse(name: str, count: int, first_id: str | None) -> None:
+    papers = parse_listing((CORPUS / name).read_bytes(), name)
+
+    assert len(papers) == count
+    assert first_id is None or papers[0].id == first_id
+    for paper in papers:
+        assert paper.title and paper.authors and paper.url.startswith("https://")
+        assert "Announce Type" not in paper.abstract
+        json.dumps(paper.id)
+
+
+@needs_corpus
+def test_corpus_arxiv_error_entry_is_an_error_not_a_paper() -> None:
+    with pytest.raises(SourceError, match="arXiv answered with an error"):
+        parse_listing((CORPUS / "arxiv_api_atom_2026_error_http400.xml").read_bytes(), "api")
