@@ -26,24 +26,34 @@ F = TypeVar("F", bound=Callable[..., Any])
 def common_options(function: F) -> F:
     """--config and --source, shared by the commands that read listings."""
     function = click.option(
-        "--source", "sources", multiple=True, metavar="URL|PATH",
+        "--source",
+        "sources",
+        multiple=True,
+        metavar="URL|PATH",
         help="Fetch this listing instead of the configured sources (repeatable).",
-    )(function)  # fmt: skip
+    )(function)
     return config_option(function)
 
 
 def config_option(function: F) -> F:
     return click.option(
-        "--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
-        show_default=True, help="Site configuration file.",
-    )(function)  # fmt: skip
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_CONFIG,
+        show_default=True,
+        help="Site configuration file.",
+    )(function)
 
 
 def date_option(function: F) -> F:
     return click.option(
-        "--date", "edition", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+        "--date",
+        "edition",
+        type=click.DateTime(["%Y-%m-%d"]),
+        metavar="YYYY-MM-DD",
         help="The edition to build (default: today in the site's time zone).",
-    )(function)  # fmt: skip
+    )(function)
 
 
 def reports_errors(function: F) -> F:
@@ -126,13 +136,24 @@ def match(profile: Path, config_path: Path, sources: tuple[str, ...], as_json: b
 @click.argument("profile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @common_options
 @date_option
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("preview"), show_default=True, help="Folder for the preview files.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("preview"),
+    show_default=True,
+    help="Folder for the preview files.",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML preview in a browser.")
 @reports_errors
 def preview(
-    profile: Path, config_path: Path, sources: tuple[str, ...], edition: dt.datetime | None,
-    out_dir: Path, open_browser: bool,
-) -> None:  # fmt: skip
+    profile: Path,
+    config_path: Path,
+    sources: tuple[str, ...],
+    edition: dt.datetime | None,
+    out_dir: Path,
+    open_browser: bool,
+) -> None:
     """Render PROFILE's digest to files without sending or recording anything.
 
     Writes NAME.html, NAME.txt and NAME.eml to --out, exactly as `digest run` would send them.
@@ -145,7 +166,10 @@ def preview(
     result = pipeline.preview(load_settings(config_path), profile, out_dir, _sources(sources), _date(edition))
     _report_sources(result.listing.reports)
     digest = result.digest
-    click.echo(f"{digest.matched} papers matched ({len(digest.matches)} shown) for {digest.recipient}", err=True)
+    click.echo(
+        f"{digest.matched} papers matched ({len(digest.matches)} shown) for {digest.recipient}",
+        err=True,
+    )
     for path in result.files:
         click.echo(str(path))
     if open_browser:
@@ -160,9 +184,13 @@ def preview(
 @click.option("--strict", is_flag=True, help="Exit 1 if any source, profile or message failed.")
 @reports_errors
 def run(
-    once: bool, config_path: Path, sources: tuple[str, ...], edition: dt.datetime | None,
-    dry_run: bool, strict: bool,
-) -> None:  # fmt: skip
+    once: bool,
+    config_path: Path,
+    sources: tuple[str, ...],
+    edition: dt.datetime | None,
+    dry_run: bool,
+    strict: bool,
+) -> None:
     """Build one edition for every profile and deliver it (to the outbox by default).
 
     A second run of the same edition sends nothing twice: a ledger in the state
@@ -223,20 +251,28 @@ def summary_line(report: pipeline.RunReport, settings: Settings) -> str:
     if settings.transport == "outbox" and not report.dry_run:
         where += f" to {settings.state_dir / 'outbox' / report.edition.isoformat()}"
     return (
-        f"Edition {report.edition}: {report.sent} sent, {len(report.failed)} failed, {report.deferred} deferred, "
-        f"{report.skipped} already sent, {report.empty} with no match, "
+        f"Edition {report.edition}: {report.sent} sent, {len(report.failed)} failed, "
+        f"{report.deferred} deferred, {report.skipped} already sent, {report.empty} with no match, "
         f"{len(report.profile_errors)} broken profile(s) {where}"
     )
 
 
 def paper_json(paper: Paper) -> dict[str, Any]:
     return {
-        "id": paper.id, "title": paper.title, "authors": list(paper.authors), "abstract": paper.abstract,
-        "categories": list(paper.categories), "url": paper.url, "pdf_url": paper.pdf_url,
+        "id": paper.id,
+        "title": paper.title,
+        "authors": list(paper.authors),
+        "abstract": paper.abstract,
+        "categories": list(paper.categories),
+        "url": paper.url,
+        "pdf_url": paper.pdf_url,
         "published": paper.published.isoformat() if paper.published else None,
-        "sources": list(paper.sources), "upvotes": paper.upvotes, "announce_type": paper.announce_type,
-        "hf_url": paper.hf_url, "code_url": paper.code_url,
-    }  # fmt: skip
+        "sources": list(paper.sources),
+        "upvotes": paper.upvotes,
+        "announce_type": paper.announce_type,
+        "hf_url": paper.hf_url,
+        "code_url": paper.code_url,
+    }
 
 
 def paper_line(paper: Paper) -> str:
@@ -246,9 +282,13 @@ def paper_line(paper: Paper) -> str:
 
 def match_json(found: Match) -> dict[str, Any]:
     return {
-        "id": found.paper.id, "title": found.paper.title, "score": found.score,
-        "reasons": [str(r) for r in found.reasons], "url": found.paper.url, "upvotes": found.paper.upvotes,
-    }  # fmt: skip
+        "id": found.paper.id,
+        "title": found.paper.title,
+        "score": found.score,
+        "reasons": [str(r) for r in found.reasons],
+        "url": found.paper.url,
+        "upvotes": found.paper.upvotes,
+    }
 
 
 def match_lines(rank: int, found: Match) -> str:

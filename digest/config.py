@@ -78,7 +78,11 @@ def _relative_to(base: Path, location: str) -> Path:
 
 def _missing(path: Path) -> ConfigError:
     problem = Problem(
-        path, None, "", "config file not found", "pass --config FILE, or run from the project folder"
+        path,
+        None,
+        "",
+        "config file not found",
+        "pass --config FILE, or run from the project folder",
     )
     return ConfigError([problem])
 
@@ -133,7 +137,10 @@ def _sources(doc: Document, value: Any, base: Path) -> tuple[SourceConfig, ...]:
         path = ("sources", index)
         entry = doc.mapping(item, path)
         doc.check_keys(entry, SOURCE_KEYS, path)
-        name, url = doc.text(entry, "name", path, required=True), doc.text(entry, "url", path, required=True)
+        name, url = (
+            doc.text(entry, "name", path, required=True),
+            doc.text(entry, "url", path, required=True),
+        )
         if name in names:
             doc.problem((*path, "name"), f"duplicate source name '{name}'")
         if name and url:

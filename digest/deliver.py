@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import smtplib
@@ -64,19 +65,17 @@ class Smtp:
             self._connected().send_message(message, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients.get(recipient, (0, b""))
-            raise DeliveryError(f"refused by the SMTP server: {code} {reply.decode(errors='replace')}") from exc
+            raise DeliveryError(f"refused by the SMTP server: {code} {_text(reply)}") from exc
         except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from exc
+            raise DeliveryError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise DeliveryError(f"SMTP connection lost: {exc}") from exc
 
     def close(self) -> None:
         if self.connection is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.connection.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self.connection = None
 
     def _connected(self) -> smtplib.SMTP:
@@ -88,7 +87,9 @@ class Smtp:
         cfg, context = self.config, ssl.create_default_context()
         try:
             if cfg.security == "tls":
-                connection: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
+                connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                    cfg.host, cfg.port, timeout=cfg.timeout, context=context
+                )
             else:
                 connection = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
                 if cfg.security == "starttls":
@@ -101,6 +102,10 @@ class Smtp:
                 "check delivery.smtp in the config, or use transport: outbox to test",
             ) from exc
         return connection
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
 
 
 def open_transport(transport: str, smtp: SmtpConfig | None, outbox: Path, edition: str) -> Transport:

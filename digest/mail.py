@@ -11,7 +11,6 @@ from email.utils import format_datetime, formataddr, parseaddr
 from .models import Digest
 from .render import Links, RenderedDigest
 
-
 # Long URLs in List-Unsubscribe must stay one token: folding at 78 would encode them as
 # RFC 2047 words, which mail clients then cannot follow. RFC 5322 allows lines up to 998.
 POLICY = SMTP.clone(max_line_length=998)
@@ -28,7 +27,13 @@ def message_id(recipient: str, edition: dt.date, sender: str) -> str:
 
 
 def build_message(
-    digest: Digest, rendered: RenderedDigest, links: Links, *, sender: str, list_title: str, now: dt.datetime
+    digest: Digest,
+    rendered: RenderedDigest,
+    links: Links,
+    *,
+    sender: str,
+    list_title: str,
+    now: dt.datetime,
 ) -> EmailMessage:
     """A message ready to hand to a transport."""
     message = EmailMessage(policy=POLICY)

@@ -113,7 +113,9 @@ def compile_profile(profile: Profile) -> CompiledProfile:
     )
 
 
-def select(profile: CompiledProfile, papers: Iterable[IndexedPaper], skip: frozenset[str] = frozenset()) -> list[Match]:
+def select(
+    profile: CompiledProfile, papers: Iterable[IndexedPaper], skip: frozenset[str] = frozenset()
+) -> list[Match]:
     """Every paper the profile selects, best first; ids in `skip` (already sent) are left out."""
     matches = []
     for indexed in papers:

@@ -11,8 +11,8 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from pathlib import Path
 from email.utils import parseaddr
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from . import sources as sources_stage
@@ -71,7 +71,9 @@ def fetch(settings: Settings, chosen: Sequence[SourceConfig] = ()) -> Listing:
     return sources_stage.collect(selected)
 
 
-def match(settings: Settings, profile_path: Path, chosen: Sequence[SourceConfig] = ()) -> tuple[list[Match], Listing]:
+def match(
+    settings: Settings, profile_path: Path, chosen: Sequence[SourceConfig] = ()
+) -> tuple[list[Match], Listing]:
     """The papers one profile selects from today's listings, best first."""
     profile = load_profile(profile_path)
     listing = fetch(settings, chosen)
@@ -86,9 +88,13 @@ class Preview:
 
 
 def preview(
-    settings: Settings, profile_path: Path, out_dir: Path, chosen: Sequence[SourceConfig] = (),
-    edition: dt.date | None = None, now: dt.datetime | None = None,
-) -> Preview:  # fmt: skip
+    settings: Settings,
+    profile_path: Path,
+    out_dir: Path,
+    chosen: Sequence[SourceConfig] = (),
+    edition: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Preview:
     """Write <name>.html, .txt and .eml exactly as `run` would send them; send and record nothing."""
     now = now or dt.datetime.now(dt.UTC)
     edition = edition or edition_for(settings, now)
@@ -96,18 +102,35 @@ def preview(
     listing = fetch(settings, chosen)
     recipient = profile.emails[0]
     already_sent = _sent_papers_readonly(settings, recipient)
-    digest = _digest(compile_profile(profile), recipient, edition, index_papers(listing.papers), listing, already_sent)
+    digest = _digest(
+        compile_profile(profile),
+        recipient,
+        edition,
+        index_papers(listing.papers),
+        listing,
+        already_sent,
+    )
     rendered, message = Kit(settings, now).compose(digest)
-    files = (out_dir / f"{profile.slug}.html", out_dir / f"{profile.slug}.txt", out_dir / f"{profile.slug}.eml")
-    for path, data in zip(files, (rendered.html.encode(), rendered.text.encode(), eml_bytes(message)), strict=True):
+    files = (
+        out_dir / f"{profile.slug}.html",
+        out_dir / f"{profile.slug}.txt",
+        out_dir / f"{profile.slug}.eml",
+    )
+    for path, data in zip(
+        files, (rendered.html.encode(), rendered.text.encode(), eml_bytes(message)), strict=True
+    ):
         write_atomically(path, data)
     return Preview(digest, files, listing)
 
 
 def run_once(
-    settings: Settings, chosen: Sequence[SourceConfig] = (), edition: dt.date | None = None,
-    dry_run: bool = False, now: dt.datetime | None = None, progress: Progress | None = None,
-) -> RunReport:  # fmt: skip
+    settings: Settings,
+    chosen: Sequence[SourceConfig] = (),
+    edition: dt.date | None = None,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
     """One edition for every profile: matched, rendered and delivered at most once per address."""
     now = now or dt.datetime.now(dt.UTC)
     report = RunReport(edition or edition_for(settings, now), dry_run=dry_run)
@@ -119,8 +142,14 @@ def run_once(
     papers = index_papers(listing.papers)
     kit = Kit(settings, now)
     ledger = Ledger(database_path(settings))
-    transport = open_transport(settings.transport, settings.smtp, settings.state_dir / "outbox", report.edition.isoformat())
-    recipients = [(compiled, address) for compiled in map(compile_profile, profiles) for address in compiled.profile.emails]
+    transport = open_transport(
+        settings.transport, settings.smtp, settings.state_dir / "outbox", report.edition.isoformat()
+    )
+    recipients = [
+        (compiled, address)
+        for compiled in map(compile_profile, profiles)
+        for address in compiled.profile.emails
+    ]
     try:
         for done, (compiled, address) in enumerate(recipients, 1):
             try:
@@ -155,7 +184,9 @@ class Kit:
         settings = self.settings
         links = self.links(digest.recipient)
         rendered = self.renderer.render(digest, links, settings.intro, settings.footer)
-        message = build_message(digest, rendered, links, sender=settings.sender, list_title=settings.title, now=self.now)
+        message = build_message(
+            digest, rendered, links, sender=settings.sender, list_title=settings.title, now=self.now
+        )
         return rendered, message
 
     def links(self, address: str) -> Links:
@@ -169,9 +200,15 @@ class Kit:
 
 
 def _deliver_one(
-    kit: Kit, ledger: Ledger, transport: Transport, report: RunReport,
-    compiled: CompiledProfile, address: str, papers: list[IndexedPaper], listing: Listing,
-) -> None:  # fmt: skip
+    kit: Kit,
+    ledger: Ledger,
+    transport: Transport,
+    report: RunReport,
+    compiled: CompiledProfile,
+    address: str,
+    papers: list[IndexedPaper],
+    listing: Listing,
+) -> None:
     if ledger.state(address, report.edition) in ("sent", "sending"):  # failed ones are retried
         report.skipped += 1
         return
@@ -199,12 +236,23 @@ def _deliver_one(
 
 
 def _digest(
-    compiled: CompiledProfile, recipient: str, edition: dt.date, papers: list[IndexedPaper],
-    listing: Listing, already_sent: frozenset[str],
-) -> Digest:  # fmt: skip
+    compiled: CompiledProfile,
+    recipient: str,
+    edition: dt.date,
+    papers: list[IndexedPaper],
+    listing: Listing,
+    already_sent: frozenset[str],
+) -> Digest:
     matches = select(compiled, papers, already_sent)
     shown = matches[: compiled.profile.max_papers]
-    return Digest(edition, compiled.profile, recipient, tuple(shown), len(matches) - len(shown), listing.failed_sources)
+    return Digest(
+        edition,
+        compiled.profile,
+        recipient,
+        tuple(shown),
+        len(matches) - len(shown),
+        listing.failed_sources,
+    )
 
 
 def _sent_papers_readonly(settings: Settings, address: str) -> frozenset[str]:

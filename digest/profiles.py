@@ -13,9 +13,17 @@ from .models import Profile
 from .yamlfile import Document
 
 PROFILE_KEYS = (
-    "email", "name", "keywords", "exclude", "authors", "categories",
-    "max_papers", "timezone", "send_at", "note",
-)  # fmt: skip
+    "email",
+    "name",
+    "keywords",
+    "exclude",
+    "authors",
+    "categories",
+    "max_papers",
+    "timezone",
+    "send_at",
+    "note",
+)
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 

@@ -60,7 +60,9 @@ class Renderer:
         for env in (self.html_env, self.text_env):
             env.filters["authors"] = short_authors
 
-    def render(self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None) -> RenderedDigest:
+    def render(
+        self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None
+    ) -> RenderedDigest:
         context = self._context(digest, links, intro, footer)
         html = self.html_env.get_template(HTML_TEMPLATE).render(context)
         return RenderedDigest(
@@ -98,7 +100,10 @@ def paper_view(match: Match) -> dict[str, Any]:
     """A match prepared for the templates: highlighted fields, trimmed abstract, reasons."""
     paper = match.paper
     abstract, trimmed = trim(paper.abstract, ABSTRACT_CHARS)
-    spans = {field: [s for r in match.reasons if r.field == field for s in r.spans] for field in ("title", "abstract")}
+    spans = {
+        field: [s for r in match.reasons if r.field == field for s in r.spans]
+        for field in ("title", "abstract")
+    }
     return {
         "paper": paper,
         "title": segments(paper.title, spans["title"]),
@@ -142,14 +147,20 @@ def markdown_html(text: str | None) -> str:
     if not text:
         return ""
     html = markdown.markdown(text, output_format="html")
-    return nh3.clean(html, tags=_NOTE_TAGS, attributes={"a": {"href", "title"}}, url_schemes={"https", "http", "mailto"})
+    return nh3.clean(
+        html,
+        tags=_NOTE_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"https", "http", "mailto"},
+    )
 
 
 def inline_styles(html: str) -> str:
     """Move the stylesheet into style attributes, so the digest reads right where <style> is stripped."""
-    return premailer.Premailer(
+    inlined: str = premailer.Premailer(
         html,
         allow_network=False,
         disable_validation=True,
         cssutils_logging_level=logging.CRITICAL,
     ).transform()
+    return inlined

@@ -43,7 +43,8 @@ class Ledger:
 
     def state(self, address: str, edition: dt.date) -> str | None:
         row = self.db.execute(
-            "SELECT state FROM deliveries WHERE address = ? AND edition = ?", (address, edition.isoformat())
+            "SELECT state FROM deliveries WHERE address = ? AND edition = ?",
+            (address, edition.isoformat()),
         ).fetchone()
         return row[0] if row else None
 
@@ -76,7 +77,13 @@ class Ledger:
         )
 
     def _upsert(
-        self, address: str, edition: dt.date, state: str, message_id: str, papers: list[str], error: str | None
+        self,
+        address: str,
+        edition: dt.date,
+        state: str,
+        message_id: str,
+        papers: list[str],
+        error: str | None,
     ) -> None:
         self.db.execute(
             """INSERT INTO deliveries (address, edition, state, message_id, papers, error, updated_at)
@@ -84,6 +91,13 @@ class Ledger:
                ON CONFLICT (address, edition) DO UPDATE SET state = excluded.state,
                  message_id = excluded.message_id, papers = excluded.papers,
                  error = excluded.error, updated_at = excluded.updated_at""",
-            (address, edition.isoformat(), state, message_id, json.dumps(papers), error,
-             dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
-        )  # fmt: skip
+            (
+                address,
+                edition.isoformat(),
+                state,
+                message_id,
+                json.dumps(papers),
+                error,
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            ),
+        )

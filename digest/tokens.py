@@ -42,7 +42,7 @@ def verify(secret: str, purpose: str, token: str) -> str:
         raise TokenError("this link is damaged") from exc
     if not isinstance(data, dict) or data.get("p") != purpose or not isinstance(data.get("a"), str):
         raise TokenError("this link is not valid", "copy the whole link from the email")
-    return data["a"]
+    return str(data["a"])
 
 
 def site_secret(configured: str | None, state_dir: Path) -> str:

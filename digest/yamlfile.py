@@ -98,7 +98,9 @@ class Document:
                 result.append(str(item).strip())
         return tuple(result)
 
-    def integer(self, mapping: dict[str, Any], key: str, path: KeyPath, default: int, low: int, high: int) -> int:
+    def integer(
+        self, mapping: dict[str, Any], key: str, path: KeyPath, default: int, low: int, high: int
+    ) -> int:
         value = mapping.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self.problem((*path, key), f"expected a whole number from {low} to {high}, got {value!r}")
@@ -147,7 +149,13 @@ def load(path: Path) -> Document:
 
 
 def _kind(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", type(None): "nothing"}
+    names = {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        type(None): "nothing",
+    }
     return names.get(type(value), type(value).__name__)
 
 

@@ -33,7 +33,9 @@ def blank_volatile(eml: str) -> str:
 
 def test_preview_matches_golden_files(site: Site, tmp_path: Path, regen_golden: bool) -> None:
     settings = load_settings(site.config)
-    result = pipeline.preview(settings, site.profiles / "alice.yaml", tmp_path / "out", edition=EDITION, now=NOW)
+    result = pipeline.preview(
+        settings, site.profiles / "alice.yaml", tmp_path / "out", edition=EDITION, now=NOW
+    )
 
     rendered = {path.suffix: path.read_bytes().decode() for path in result.files}
     rendered[".eml"] = blank_volatile(rendered[".eml"])
@@ -67,7 +69,9 @@ def test_message_is_multipart_alternative_with_list_headers(site: Site, tmp_path
     https, mailto = (u.strip(" <>") for u in message["List-Unsubscribe"].split(","))
     assert https.startswith("https://digest.example.net/unsubscribe/")
     assert mailto.startswith("mailto:digest@digest.example.net?subject=unsubscribe")
-    again = pipeline.preview(settings, site.profiles / "alice.yaml", tmp_path / "again", edition=EDITION, now=NOW)
+    again = pipeline.preview(
+        settings, site.profiles / "alice.yaml", tmp_path / "again", edition=EDITION, now=NOW
+    )
     assert read_eml(again.files[2])["Message-ID"] == message["Message-ID"]
 
 
@@ -103,7 +107,9 @@ def test_dry_run_sends_and_records_nothing(site: Site, cli) -> None:
 
 
 def test_url_source_from_loopback_server(site: Site, cli, feed_server: FeedServer) -> None:
-    url = feed_server.serve("/rss/cs.CL+cs.LG", ARXIV_SAMPLE.read_bytes(), **{"Content-Type": "application/rss+xml"})
+    url = feed_server.serve(
+        "/rss/cs.CL+cs.LG", ARXIV_SAMPLE.read_bytes(), **{"Content-Type": "application/rss+xml"}
+    )
 
     result = cli("fetch", "--json", "--config", site.config, "--source", url)
 
@@ -122,11 +128,31 @@ def test_failing_source_is_reported_and_the_others_go_on(site: Site, cli, feed_s
     body = read_eml(next(site.outbox.glob("*/alice@example.org.eml"))).get_body(("plain",))
     assert "Finetuned *Language Models* Are Zero-Shot Learners" in body.get_content()
     assert 'Source "127.0.0.1' in body.get_content()
-    assert cli("run", "--once", "--strict", "--config", site.config, "--source", broken, "--date", "2026-01-01").exit_code == 1
+    assert (
+        cli(
+            "run",
+            "--once",
+            "--strict",
+            "--config",
+            site.config,
+            "--source",
+            broken,
+            "--date",
+            "2026-01-01",
+        ).exit_code
+        == 1
+    )
 
 
 def test_all_sources_failing_sends_nothing_and_exits_1(site: Site, cli, feed_server: FeedServer) -> None:
-    result = cli("run", "--once", "--config", site.config, "--source", feed_server.serve("/down", b"", status=503))
+    result = cli(
+        "run",
+        "--once",
+        "--config",
+        site.config,
+        "--source",
+        feed_server.serve("/down", b"", status=503),
+    )
 
     assert result.exit_code == 1
     assert "HTTP 503" in result.stderr
@@ -134,7 +160,9 @@ def test_all_sources_failing_sends_nothing_and_exits_1(site: Site, cli, feed_ser
 
 
 @pytest.mark.parametrize("command", ["fetch", "check"])
-def test_default_config_is_found_from_the_project_folder(cli, command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_config_is_found_from_the_project_folder(
+    cli, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     args = [command] + (["--source", str(ARXIV_SAMPLE)] if command == "fetch" else [])
 

@@ -27,7 +27,14 @@ class Recorder:
         self.messages: list[Envelope] = []
         self.connections = 0
 
-    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]) -> list[str]:
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
         self.connections += 1
         session.host_name = hostname
         return responses
@@ -68,7 +75,11 @@ def test_run_delivers_every_address_over_one_connection(site: Site, cli: Any) ->
         result = cli("run", "--once", "--config", site.config)
 
     assert result.exit_code == 0, result.stderr
-    assert sorted(e.rcpt_tos[0] for e in recorder.messages) == ["alice@example.org", "bob@example.org", "carol@example.org"]
+    assert sorted(e.rcpt_tos[0] for e in recorder.messages) == [
+        "alice@example.org",
+        "bob@example.org",
+        "carol@example.org",
+    ]
     assert recorder.connections == 1
     first = message_from_bytes(recorder.messages[0].content, policy=policy.default)  # type: ignore[arg-type]
     assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -102,12 +102,17 @@ def test_tex_accents_in_names(raw: str, clean: str) -> None:
 
 def test_author_strings_split_on_commas_and_mononyms() -> None:
     assert split_authors("Anamta Khan, Ratna Kandala,  Deepti, Sheza Munir") == (
-        "Anamta Khan", "Ratna Kandala", "Deepti", "Sheza Munir",
-    )  # fmt: skip
+        "Anamta Khan",
+        "Ratna Kandala",
+        "Deepti",
+        "Sheza Munir",
+    )
 
 
 def test_html_becomes_text_without_scripts() -> None:
-    text = html_to_text('<p>Hello <b>world</b> &amp; more<script>alert(1)</script></p><p onclick="x()">0 &lt; 1</p>')
+    text = html_to_text(
+        '<p>Hello <b>world</b> &amp; more<script>alert(1)</script></p><p onclick="x()">0 &lt; 1</p>'
+    )
 
     assert text == "Hello world & more 0 < 1"
 
@@ -144,3 +149,13 @@ def test_corpus_listings_parse(name: str, count: int, first_id: str | None) -> N
 def test_corpus_arxiv_error_entry_is_an_error_not_a_paper() -> None:
     with pytest.raises(SourceError, match="arXiv answered with an error"):
         parse_listing((CORPUS / "arxiv_api_atom_2026_error_http400.xml").read_bytes(), "api")
+
+
+@needs_corpus
+def test_corpus_truncated_arxiv_atom_is_salvaged() -> None:
+    name = "arxiv_newfeed_atom_cs.AI_2025-08-20_TRUNCATED.xml"
+    papers = parse_listing((CORPUS / name).read_bytes(), name)
+
+    assert len(papers) == 87
+    assert papers[0].id == "2508.13167" and papers[0].authors[:2] == ("Weizhen Li", "Jianbo Lin")
+    assert all(p.authors for p in papers[:-1])  # the last entry is cut off after its link

@@ -9,7 +9,22 @@ from html.parser import HTMLParser
 _SPACE = re.compile(r"\s+")
 # Elements whose content is never text a reader should see.
 _HIDDEN = {"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg"}
-_BLOCKS = {"p", "div", "br", "li", "ul", "ol", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+_BLOCKS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+}
 
 
 def squash(text: str) -> str:
@@ -50,13 +65,33 @@ def html_to_text(markup: str) -> str:
 
 # TeX accent commands and the Unicode combining marks they stand for.
 _ACCENTS = {
-    '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
-    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
+    '"': "\u0308",
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
     "r": "\u030a",
-}  # fmt: skip
+}
 _TEX_ACCENT = re.compile(r"""\{?\\([."'`^~=]|[uvHckr](?=[\s{]))\s*\{?\\?([A-Za-z])\}?\}?""")
-_TEX_LETTERS = {r"\o": "ø", r"\O": "Ø", r"\ss": "ß", r"\ae": "æ", r"\AE": "Æ", r"\l": "ł", r"\L": "Ł",
-                r"\aa": "å", r"\AA": "Å", r"\i": "ı"}  # fmt: skip
+_TEX_LETTERS = {
+    r"\o": "ø",
+    r"\O": "Ø",
+    r"\ss": "ß",
+    r"\ae": "æ",
+    r"\AE": "Æ",
+    r"\l": "ł",
+    r"\L": "Ł",
+    r"\aa": "å",
+    r"\AA": "Å",
+    r"\i": "ı",
+}
 _TEX_LETTER = re.compile(r"\{?(\\(?:ss|ae|AE|aa|AA|[oOlLi]))(?![A-Za-z])\}?")
 
 
