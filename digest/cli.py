@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__, pipeline
-from .config import DEFAULT_CONFIG, load_settings
+from .config import DEFAULT_CONFIG, load_settings, read_settings
 from .errors import ConfigError, DigestError
 from .models import Match, Paper, Settings, SourceConfig, SourceReport
 from .profiles import load_profile, profile_paths
@@ -233,9 +233,8 @@ def check(config_path: Path) -> None:
       digest check
       digest check --config /etc/digest/digest.yaml
     """
-    settings = load_settings(config_path)
+    settings, problems = read_settings(config_path)
     paths = profile_paths(settings.profiles_dir)
-    problems = []
     for path in paths:
         try:
             load_profile(path)

@@ -29,6 +29,17 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 def load_settings(path: Path = DEFAULT_CONFIG) -> Settings:
     """Read and validate a config file; ConfigError lists everything wrong with it."""
+    settings, problems = read_settings(path)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
+    """Settings as far as they could be made sense of, and every problem found on the way.
+
+    Only an unreadable file or invalid YAML raises: then nothing can be made of it at all.
+    """
     if not path.exists():
         raise _missing(path)
     doc = yamlfile.load(path)
@@ -60,8 +71,7 @@ def load_settings(path: Path = DEFAULT_CONFIG) -> Settings:
         profiles_dir=_relative_to(base, doc.text(top, "profiles_dir", ()) or "profiles"),
         templates_dir=_relative_to(base, templates) if templates else None,
     )
-    doc.raise_problems()
-    return settings
+    return settings, doc.problems
 
 
 def resolve_location(location: str, base: Path) -> str:

@@ -18,9 +18,12 @@ from dataclasses import dataclass
 
 from .models import Match, Paper, Profile, Reason, Span
 
-_WORD = re.compile(r"[^\W_]+")
+# A word: letters and digits, with any combining accents typed after them (NFD text).
+_WORD = re.compile(r"(?:[^\W_][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*)+")
 _JOINER = re.compile(r"^[\s\-\u2010-\u2014]*$")  # spaces and dashes keep words adjacent
 _BARRIER = "\x00"
+# Words that end in s without being plurals: "news" must not match "new".
+_NOT_PLURAL = frozenset({"news", "series", "species", "means", "lens", "physics", "mathematics", "ethics"})
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -102,6 +105,10 @@ class CompiledProfile:
     authors: dict[str, str]  # name key → name as the profile wrote it
     categories: frozenset[str]
 
+    @property
+    def term_count(self) -> int:
+        return len(self.keywords) + len(self.authors)
+
 
 def compile_profile(profile: Profile) -> CompiledProfile:
     return CompiledProfile(
@@ -123,7 +130,7 @@ def select(
             continue
         reasons = _reasons(profile, indexed)
         if reasons and not _excluded(profile, indexed):
-            matches.append(Match(indexed.paper, _score(reasons), reasons))
+            matches.append(Match(indexed.paper, _score(reasons, profile.term_count), reasons))
     return sorted(matches, key=_rank, reverse=True)
 
 
@@ -138,11 +145,13 @@ def _plural_forms(word: str) -> set[str]:
     forms = {word, word + "s", word + "es"}
     if word.endswith("y") and len(word) > 2:
         forms.add(word[:-1] + "ies")
+    if word in _NOT_PLURAL or word.endswith(("ss", "us", "is")):
+        return forms
     if word.endswith("ies"):
         forms.add(word[:-3] + "y")
-    elif word.endswith("es"):
-        forms.add(word[:-2])
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+    elif word.endswith("es"):  # both caches → cache and boxes → box are regular
+        forms.update(w for w in (word[:-1], word[:-2]) if len(w) >= 3)
+    elif word.endswith("s") and len(word) > 4:
         forms.add(word[:-1])
     return forms
 
@@ -183,10 +192,14 @@ def _excluded(profile: CompiledProfile, indexed: IndexedPaper) -> bool:
     return any(_hits(t, indexed.title) or _hits(t, indexed.abstract) for t in profile.exclude)
 
 
-def _score(reasons: tuple[Reason, ...]) -> float:
-    """Ten per term found in the title (or a chosen author), one per distinct term found."""
+def _score(reasons: tuple[Reason, ...], term_count: int) -> float:
+    """Terms found in the title (or chosen authors) outweigh any number found only in abstracts.
+
+    Each strong term is worth more than all the profile's terms together, so sorting by score
+    ranks title hits first, then the number of distinct terms.
+    """
     strong = {r.term for r in reasons if r.field in ("title", "authors")}
-    return float(10 * len(strong) + len({r.term for r in reasons}))
+    return float((term_count + 1) * len(strong) + len({r.term for r in reasons}))
 
 
 def _rank(match: Match) -> tuple[float, int, dt.datetime]:

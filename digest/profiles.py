@@ -86,7 +86,7 @@ def _emails(doc: Document, data: dict[str, Any]) -> tuple[str, ...]:
         try:
             addresses.append(normalize_address(text))
         except ValueError as exc:
-            doc.problem(("email", index) if listed else ("email",), f"invalid address '{text}': {exc}")
+            doc.problem(("email", index) if listed else ("email",), f"invalid address {text!r}: {exc}")
     if not addresses and not doc.problems:
         doc.problem(("email",), "no address given")
     return tuple(dict.fromkeys(addresses))

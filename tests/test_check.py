@@ -54,9 +54,9 @@ def test_check_passes_a_site(site: Site, cli: Cli) -> None:
     assert result.stdout.splitlines() == [f"OK: {site.config} and 1 profile(s) in {site.profiles}"]
 
 
-MINIMAL = "email: alice@example.org\nkeywords: [pretraining]\n"
-
 # --- profiles -----------------------------------------------------------------------------
+
+MINIMAL = "email: alice@example.org\nkeywords: [pretraining]\n"
 
 
 def test_typo_in_a_profile_key_names_file_line_key_and_suggestion(site: Site, cli: Cli) -> None:
@@ -311,6 +311,22 @@ def test_several_config_problems_are_reported_at_once(site: Site, cli: Cli) -> N
     errors = error_lines(result)
     assert len(errors) == 3, result.stderr
     assert {e.split(": ")[2] for e in errors} == {"delivery.transport", "stat_dir", "site.base_url"}
+
+
+def test_config_and_profile_problems_are_reported_in_one_check(site: Site, cli: Cli) -> None:
+    # The SPEC asks `digest check` for every problem at once; the profiles folder is still
+    # known when an unrelated config key is wrong.
+    edit_config(site, "transport: outbox", "transport: pigeon")
+    alice = site.profile("alice", ALICE.replace("keywords:", "keyword:"))
+
+    result = cli("check", "--config", site.config)
+
+    assert_failed_cleanly(result)
+    line = line_of(site.config, "transport:")
+    assert error_lines(result) == [
+        f"Error: {site.config}:{line}: delivery.transport: unknown transport 'pigeon'",
+        f"Error: {alice}:3: keyword: unknown key",
+    ]
 
 
 def test_missing_config_file_is_a_clear_error_with_a_hint(site: Site, cli: Cli) -> None:

@@ -28,8 +28,8 @@ _BLOCKS = {
 
 
 def squash(text: str) -> str:
-    """Collapse runs of whitespace (hard wraps, indents, CRLF) to single spaces."""
-    return _SPACE.sub(" ", text).strip()
+    """Collapse runs of whitespace (hard wraps, indents, CRLF) to single spaces; compose accents."""
+    return unicodedata.normalize("NFC", _SPACE.sub(" ", text).strip())
 
 
 class _TextExtractor(HTMLParser):
