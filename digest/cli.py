@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 import webbrowser
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -110,6 +110,7 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
     for paper in listing.papers:
         click.echo(json.dumps(paper_json(paper), ensure_ascii=False) if as_json else paper_line(paper))
     _report_sources(listing.reports)
+    _exit_if_every_source_failed(listing.reports)
 
 
 @main.command()
@@ -130,6 +131,7 @@ def match(profile: Path, config_path: Path, sources: tuple[str, ...], as_json: b
         click.echo(json.dumps(match_json(found), ensure_ascii=False) if as_json else match_lines(rank, found))
     _report_sources(listing.reports)
     click.echo(f"{len(matches)} of {len(listing.papers)} papers selected", err=True)
+    _exit_if_every_source_failed(listing.reports)
 
 
 @main.command()
@@ -174,6 +176,7 @@ def preview(
         click.echo(str(path))
     if open_browser:
         webbrowser.open(result.files[0].resolve().as_uri())
+    _exit_if_every_source_failed(result.listing.reports, "`digest run` would send nothing for this edition")
 
 
 @main.command()
@@ -216,9 +219,8 @@ def run(
     if report.transport_error:
         print_error(f"{report.deferred} message(s) left for the next run: {report.transport_error}")
     click.echo(summary_line(report, settings), err=True)
-    all_sources_failed = bool(report.sources) and len(report.failed_sources) == len(report.sources)
-    problems = report.failed or report.deferred or report.failed_sources or report.profile_errors
-    if all_sources_failed or (strict and problems):
+    _exit_if_every_source_failed(report.sources, "nothing was sent")
+    if strict and (report.failed or report.deferred or report.failed_sources or report.profile_errors):
         sys.exit(1)
 
 
@@ -309,6 +311,12 @@ def _report_sources(reports: Iterable[SourceReport]) -> None:
             print_error(f"source {report.name}: {report.error}", "the other sources went on")
         else:
             click.echo(f"source {report.name}: {report.papers} papers", err=True)
+
+
+def _exit_if_every_source_failed(reports: Sequence[SourceReport], consequence: str = "") -> None:
+    if reports and all(r.failed for r in reports):
+        print_error("every source failed" + (f"; {consequence}" if consequence else ""), "check the network")
+        sys.exit(1)
 
 
 @contextmanager

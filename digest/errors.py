@@ -42,8 +42,9 @@ class ConfigError(DigestError):
     """Every problem found in one or more YAML files, reported together."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
+        # In reading order: file by file, top to bottom.
+        self.problems = sorted(problems, key=lambda p: (str(p.file), p.line or 0))
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class SourceError(DigestError):

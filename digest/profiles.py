@@ -70,7 +70,8 @@ def load_profile(path: Path) -> Profile:
         for index, term in enumerate(getattr(profile, key)):
             if not re.search(r"[^\W_]", term):
                 doc.problem((key, index), f"'{term}' has no letters or digits to match")
-    if doc.data is not None and not (profile.keywords or profile.authors):
+    typo = any(p.message == "unknown key" for p in doc.problems)  # its hint says it all
+    if doc.data is not None and not (profile.keywords or profile.authors or typo):
         doc.problem(("keywords",), "nothing to match", "add keywords or authors")
     doc.raise_problems()
     return profile
@@ -102,7 +103,10 @@ def _categories(doc: Document, data: dict[str, Any]) -> tuple[str, ...]:
 
 def _send_at(doc: Document, data: dict[str, Any]) -> str | None:
     send_at = doc.text(data, "send_at", ())
+    if isinstance(data.get("send_at"), int):  # YAML 1.1 reads an unquoted 8:00 as 480 minutes
+        doc.problem(("send_at",), f"YAML read this time as the number {send_at}", 'quote it: "08:00"')
+        return None
     if send_at is not None and not _SEND_AT.match(send_at):
-        doc.problem(("send_at",), f"expected a time as HH:MM, got '{send_at}'", 'quote it: "08:00"')
+        doc.problem(("send_at",), f"expected a time as HH:MM, got '{send_at}'", 'e.g. "08:00"')
         return None
     return send_at

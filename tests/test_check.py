@@ -169,7 +169,7 @@ def test_unquoted_send_at_read_as_a_number_gets_the_quote_hint(
 
     assert_failed_cleanly(result)
     assert result.stderr.splitlines() == [
-        f"Error: {path}:7: send_at: expected a time as HH:MM, got '{read_as}'",
+        f"Error: {path}:7: send_at: YAML read this time as the number {read_as}",
         '  Hint: quote it: "08:00"',
     ]
 
@@ -184,7 +184,7 @@ def test_unquoted_send_at_read_as_a_number_gets_the_quote_hint(
         ),
         ("max_papers: 0", "max_papers: expected a whole number from 1 to 500, got 0", None),
         ("max_papers: many", "max_papers: expected a whole number from 1 to 500, got 'many'", None),
-        ("send_at: '25:00'", "send_at: expected a time as HH:MM, got '25:00'", 'quote it: "08:00"'),
+        ("send_at: '25:00'", "send_at: expected a time as HH:MM, got '25:00'", 'e.g. "08:00"'),
         ("categories: [CS CL]", "categories[0]: 'CS CL' is not an arXiv category", "e.g. cs.CL"),
         ("email: bob@example.org", "email: duplicate key", "a later value silently replaces the first"),
     ],

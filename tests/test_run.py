@@ -167,3 +167,18 @@ def test_default_config_is_found_from_the_project_folder(
     args = [command] + (["--source", str(ARXIV_SAMPLE)] if command == "fetch" else [])
 
     assert cli(*args).exit_code == 0
+
+
+def test_fetch_and_preview_exit_1_when_every_source_failed(
+    site: Site, cli, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    down = feed_server.serve("/down", b"", status=500)
+
+    fetched = cli("fetch", "--config", site.config, "--source", down)
+    previewed = cli(
+        "preview", site.profiles / "alice.yaml", "--config", site.config, "--source", down, "--out", tmp_path
+    )
+
+    assert fetched.exit_code == 1 and "Error: every source failed" in fetched.stderr
+    assert previewed.exit_code == 1 and "would send nothing" in previewed.stderr
+    assert len(list(tmp_path.glob("alice.*"))) == 3  # the layout can still be checked offline
