@@ -17,8 +17,9 @@ import click
 from . import __version__, pipeline
 from .config import DEFAULT_CONFIG, load_settings, read_settings
 from .errors import ConfigError, DigestError
-from .models import Match, Paper, Settings, SourceConfig, SourceReport
+from .models import SourceConfig, SourceReport
 from .profiles import load_profile, profile_paths
+from .views import match_json, match_lines, paper_json, paper_line, summary_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -216,11 +217,15 @@ def run(
     _report_sources(report.sources)
     for failure in report.failed:
         print_error(f"not delivered: {failure}")
+    for address in report.uncertain:
+        print_error(f"uncertain: {address} (an earlier run stopped while sending it; not resent)")
     if report.transport_error:
         print_error(f"{report.deferred} message(s) left for the next run: {report.transport_error}")
     click.echo(summary_line(report, settings), err=True)
     _exit_if_every_source_failed(report.sources, "nothing was sent")
-    if strict and (report.failed or report.deferred or report.failed_sources or report.profile_errors):
+    if strict and (
+        report.failed or report.deferred or report.uncertain or report.failed_sources or report.profile_errors
+    ):
         sys.exit(1)
 
 
@@ -245,56 +250,6 @@ def check(config_path: Path) -> None:
     if problems:
         raise ConfigError(problems)
     click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
-
-
-def summary_line(report: pipeline.RunReport, settings: Settings) -> str:
-    where = "(dry run, nothing sent)" if report.dry_run else f"via {settings.transport}"
-    if settings.transport == "outbox" and not report.dry_run:
-        where += f" to {settings.state_dir / 'outbox' / report.edition.isoformat()}"
-    return (
-        f"Edition {report.edition}: {report.sent} sent, {len(report.failed)} failed, "
-        f"{report.deferred} deferred, {report.skipped} already sent, {report.empty} with no match, "
-        f"{len(report.profile_errors)} broken profile(s) {where}"
-    )
-
-
-def paper_json(paper: Paper) -> dict[str, Any]:
-    return {
-        "id": paper.id,
-        "title": paper.title,
-        "authors": list(paper.authors),
-        "abstract": paper.abstract,
-        "categories": list(paper.categories),
-        "url": paper.url,
-        "pdf_url": paper.pdf_url,
-        "published": paper.published.isoformat() if paper.published else None,
-        "sources": list(paper.sources),
-        "upvotes": paper.upvotes,
-        "announce_type": paper.announce_type,
-        "hf_url": paper.hf_url,
-        "code_url": paper.code_url,
-    }
-
-
-def paper_line(paper: Paper) -> str:
-    votes = f"  ▲{paper.upvotes}" if paper.upvotes is not None else ""
-    return f"{paper.id:<14} {paper.title[:90]}{votes}"
-
-
-def match_json(found: Match) -> dict[str, Any]:
-    return {
-        "id": found.paper.id,
-        "title": found.paper.title,
-        "score": found.score,
-        "reasons": [str(r) for r in found.reasons],
-        "url": found.paper.url,
-        "upvotes": found.paper.upvotes,
-    }
-
-
-def match_lines(rank: int, found: Match) -> str:
-    reasons = "\n".join(f"      why: {reason}" for reason in found.reasons)
-    return f"{rank:>3}. [{found.score:g}] {found.paper.title}\n      {found.paper.url}\n{reasons}"
 
 
 def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:

@@ -42,6 +42,7 @@ class RunReport:
     failed: list[str] = field(default_factory=list)
     deferred: int = 0  # not attempted: the transport was down; the next run sends them
     transport_error: str | None = None
+    uncertain: list[str] = field(default_factory=list)  # a run died while handing these over
     dry_run: bool = False
 
     @property
@@ -110,7 +111,7 @@ def preview(
         listing,
         already_sent,
     )
-    rendered, message = Kit(settings, now).compose(digest)
+    rendered, message = Composer(settings, now).compose(digest)
     files = (
         out_dir / f"{profile.slug}.html",
         out_dir / f"{profile.slug}.txt",
@@ -140,7 +141,7 @@ def run_once(
     if len(listing.failed_sources) == len(listing.reports):
         return report  # every source failed: mailing empty digests would only be noise
     papers = index_papers(listing.papers)
-    kit = Kit(settings, now)
+    composer = Composer(settings, now)
     ledger = Ledger(database_path(settings))
     transport = open_transport(
         settings.transport, settings.smtp, settings.state_dir / "outbox", report.edition.isoformat()
@@ -153,7 +154,7 @@ def run_once(
     try:
         for done, (compiled, address) in enumerate(recipients, 1):
             try:
-                _deliver_one(kit, ledger, transport, report, compiled, address, papers, listing)
+                _deliver_one(composer, ledger, transport, report, compiled, address, papers, listing)
             except TransportDown as down:
                 report.transport_error = str(down)
                 report.deferred = len(recipients) - done + 1
@@ -170,7 +171,7 @@ def database_path(settings: Settings) -> Path:
     return settings.state_dir / "digest.sqlite3"
 
 
-class Kit:
+class Composer:
     """What every digest of one edition is composed with; shared by preview and run so both match."""
 
     def __init__(self, settings: Settings, now: dt.datetime) -> None:
@@ -200,7 +201,7 @@ class Kit:
 
 
 def _deliver_one(
-    kit: Kit,
+    composer: Composer,
     ledger: Ledger,
     transport: Transport,
     report: RunReport,
@@ -209,14 +210,18 @@ def _deliver_one(
     papers: list[IndexedPaper],
     listing: Listing,
 ) -> None:
-    if ledger.state(address, report.edition) in ("sent", "sending"):  # failed ones are retried
+    state = ledger.state(address, report.edition)
+    if state == "sending":  # a run died mid-hand-over: it may have arrived, so it is not resent
+        report.uncertain.append(address)
+        return
+    if state == "sent":  # failed ones are retried
         report.skipped += 1
         return
     digest = _digest(compiled, address, report.edition, papers, listing, ledger.sent_paper_ids(address))
     if not digest.matches:
         report.empty += 1
         return
-    _, message = kit.compose(digest)
+    _, message = composer.compose(digest)
     if report.dry_run:
         report.sent += 1
         return

@@ -12,6 +12,7 @@ import pytest
 
 from digest import pipeline
 from digest.config import load_settings
+from digest.store import Ledger
 
 from .conftest import ARXIV_SAMPLE, HF_SAMPLE, ROOT, FeedServer, Site
 
@@ -182,3 +183,15 @@ def test_fetch_and_preview_exit_1_when_every_source_failed(
     assert fetched.exit_code == 1 and "Error: every source failed" in fetched.stderr
     assert previewed.exit_code == 1 and "would send nothing" in previewed.stderr
     assert len(list(tmp_path.glob("alice.*"))) == 3  # the layout can still be checked offline
+
+
+def test_a_message_caught_mid_hand_over_is_reported_uncertain_not_resent(site: Site, cli) -> None:
+    ledger = Ledger(site.config.parent / "var" / "digest.sqlite3")
+    ledger.mark_sending("alice@example.org", EDITION, "<crashed@digest.example.net>")  # a run killed here
+    ledger.close()
+
+    result = cli("run", "--once", "--config", site.config, "--date", "2026-11-16")
+
+    assert "0 sent" in result.stderr and "1 uncertain" in result.stderr
+    assert "Error: uncertain: alice@example.org" in result.stderr
+    assert not site.outbox.exists()
