@@ -27,6 +27,15 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class CachedFeed:
+    """A listing body as last fetched, with the validators for a conditional GET."""
+
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceReport:
     """What happened to one source during a fetch."""
 
