@@ -17,9 +17,9 @@ import click
 from . import __version__, pipeline
 from .config import DEFAULT_CONFIG, load_settings, read_settings
 from .errors import ConfigError, DigestError
-from .models import SourceConfig, SourceReport
+from .models import SourceConfig, SourceReport, paper_to_dict
 from .profiles import load_profile, profile_paths
-from .views import match_json, match_lines, paper_json, paper_line, summary_line
+from .views import match_json, match_lines, paper_line, source_line, summary_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,7 +109,7 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
     """
     listing = pipeline.fetch(load_settings(config_path), _sources(sources))
     for paper in listing.papers:
-        click.echo(json.dumps(paper_json(paper), ensure_ascii=False) if as_json else paper_line(paper))
+        click.echo(json.dumps(paper_to_dict(paper), ensure_ascii=False) if as_json else paper_line(paper))
     _report_sources(listing.reports)
     _exit_if_every_source_failed(listing.reports)
 
@@ -264,8 +264,10 @@ def _report_sources(reports: Iterable[SourceReport]) -> None:
     for report in reports:
         if report.failed:
             print_error(f"source {report.name}: {report.error}", "the other sources went on")
-        else:
-            click.echo(f"source {report.name}: {report.papers} papers", err=True)
+            continue
+        click.echo(source_line(report), err=True)
+        for warning in report.warnings:
+            click.secho(f"  warning: {warning}", fg="yellow", err=True)
 
 
 def _exit_if_every_source_failed(reports: Sequence[SourceReport], consequence: str = "") -> None:

@@ -10,14 +10,15 @@ from typing import Any
 from . import yamlfile
 from .addresses import normalize_mailbox
 from .errors import ConfigError, Problem
-from .models import Settings, SmtpConfig, SourceConfig
+from .models import SOURCE_KINDS, Settings, SmtpConfig, SourceConfig
 from .yamlfile import Document, KeyPath
 
 DEFAULT_CONFIG = Path("config/digest.yaml")
 
-TOP_KEYS = ("site", "sources", "delivery", "state_dir", "profiles_dir", "templates")
+TOP_KEYS = ("site", "sources", "fetch", "delivery", "state_dir", "profiles_dir", "templates")
+FETCH_KEYS = ("include_replacements", "deadline")
 SITE_KEYS = ("title", "base_url", "sender", "secret", "timezone", "intro", "footer")
-SOURCE_KEYS = ("name", "url")
+SOURCE_KEYS = ("name", "url", "kind")
 DELIVERY_KEYS = ("transport", "smtp")
 SMTP_KEYS = ("host", "port", "security", "username", "password", "timeout")
 TRANSPORTS = ("outbox", "smtp")
@@ -55,6 +56,8 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
     if transport not in TRANSPORTS:
         doc.problem(("delivery", "transport"), f"unknown transport '{transport}'", "use outbox or smtp")
     templates = doc.text(top, "templates", ())
+    fetch = doc.mapping(top.get("fetch"), ("fetch",))
+    doc.check_keys(fetch, FETCH_KEYS, ("fetch",))
     settings = Settings(
         path=path,
         title=doc.text(site, "title", ("site",)) or "Paper Digest",
@@ -70,6 +73,8 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         state_dir=_relative_to(base, doc.text(top, "state_dir", ()) or "var"),
         profiles_dir=_relative_to(base, doc.text(top, "profiles_dir", ()) or "profiles"),
         templates_dir=_relative_to(base, templates) if templates else None,
+        include_replacements=doc.flag(fetch, "include_replacements", ("fetch",)),
+        fetch_deadline=float(doc.integer(fetch, "deadline", ("fetch",), 60, 5, 3600)),
     )
     return settings, doc.problems
 
@@ -147,15 +152,16 @@ def _sources(doc: Document, value: Any, base: Path) -> tuple[SourceConfig, ...]:
         path = ("sources", index)
         entry = doc.mapping(item, path)
         doc.check_keys(entry, SOURCE_KEYS, path)
-        name, url = (
-            doc.text(entry, "name", path, required=True),
-            doc.text(entry, "url", path, required=True),
-        )
+        name = doc.text(entry, "name", path, required=True)
+        url = doc.text(entry, "url", path, required=True)
+        kind = doc.text(entry, "kind", path) or "auto"
+        if kind not in SOURCE_KINDS:
+            doc.problem((*path, "kind"), f"unknown kind '{kind}'", "use one of " + ", ".join(SOURCE_KINDS))
         if name in names:
             doc.problem((*path, "name"), f"duplicate source name '{name}'")
         if name and url:
             names.add(name)
-            sources.append(SourceConfig(name, resolve_location(url, base)))
+            sources.append(SourceConfig(name, resolve_location(url, base), kind))
     return tuple(sources)
 
 

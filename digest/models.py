@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,27 @@ class Paper:
     sources: tuple[str, ...] = ()
 
 
+def paper_to_dict(paper: Paper) -> dict[str, Any]:
+    """A paper as JSON-ready data: lists for tuples, ISO 8601 for dates."""
+    data = asdict(paper)
+    for key, value in data.items():
+        if isinstance(value, tuple):
+            data[key] = list(value)
+    data["published"] = paper.published.isoformat() if paper.published else None
+    return data
+
+
+def paper_from_dict(data: dict[str, Any]) -> Paper:
+    """The inverse of paper_to_dict; unknown keys (from a newer version) are ignored."""
+    known = {f.name for f in fields(Paper)}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+    }
+    if values.get("published"):
+        values["published"] = dt.datetime.fromisoformat(values["published"])
+    return Paper(**values)
+
+
 @dataclass(frozen=True)
 class CachedFeed:
     """A listing body as last fetched, with the validators for a conditional GET."""
@@ -41,7 +63,12 @@ class SourceReport:
 
     name: str
     location: str
-    papers: int = 0
+    papers: int = 0  # kept, after merging is left to the listing
+    items: int = 0  # entries the document held
+    skipped: int = 0  # entries not kept: replacements, or nothing a reader could use
+    new: int = 0  # papers not seen in an earlier fetch
+    unchanged: bool = False  # the server answered 304: the cached copy was used
+    warnings: tuple[str, ...] = ()
     error: str | None = None
 
     @property
@@ -129,12 +156,17 @@ class Digest:
         return len(self.matches) + self.more
 
 
+# How a source's document may be read: detected from its content, or named in the config.
+SOURCE_KINDS = ("auto", "arxiv", "huggingface", "biorxiv", "scholar-alert", "feed")
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     """A listing to fetch: a URL or a local file path."""
 
     name: str
     location: str
+    kind: str = "auto"  # or a format name, when detection should be overruled
 
 
 @dataclass(frozen=True)
@@ -165,3 +197,5 @@ class Settings:
     templates_dir: Path | None  # None: the templates shipped with digest
     intro: str | None = None
     footer: str | None = None
+    include_replacements: bool = False  # arXiv replace/replace-cross announcements
+    fetch_deadline: float = 60.0  # seconds for one source, retries included

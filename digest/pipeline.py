@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
@@ -23,7 +23,9 @@ from .matching import CompiledProfile, IndexedPaper, compile_profile, index_pape
 from .models import Digest, Listing, Match, Settings, SourceConfig, SourceReport
 from .profiles import load_profile, load_profiles
 from .render import Links, RenderedDigest, Renderer
-from .store import Ledger
+from .sources.fetch import FetchPolicy
+from .sources.fetch import fetch as fetch_source
+from .store import HttpCache, Ledger, PaperArchive, connect
 from .tokens import sign, site_secret
 
 Progress = Callable[[int, int], None]
@@ -65,11 +67,31 @@ def edition_for(settings: Settings, now: dt.datetime) -> dt.date:
 
 
 def fetch(settings: Settings, chosen: Sequence[SourceConfig] = ()) -> Listing:
-    """Every paper of the chosen sources (default: the configured ones); failures are reported."""
+    """Every paper of the chosen sources (default: the configured ones); failures are reported.
+
+    Listings are fetched with conditional GET against the cache in the state database, and
+    every paper is archived there, which is how a report knows which papers are new.
+    """
     selected = tuple(chosen) or settings.sources
     if not selected:
         raise SourceError("no sources to fetch", "add sources: to the config, or pass --source")
-    return sources_stage.collect(selected)
+    policy = FetchPolicy(deadline=settings.fetch_deadline)
+    db = connect(database_path(settings))
+    try:
+        cache = HttpCache(db)
+        listing = sources_stage.collect(
+            selected, lambda location: fetch_source(location, policy, cache), settings.include_replacements
+        )
+        return _count_new(listing, PaperArchive(db).remember(listing.papers))
+    finally:
+        db.close()
+
+
+def _count_new(listing: Listing, new_ids: frozenset[str]) -> Listing:
+    def new_in(report: SourceReport) -> int:
+        return sum(1 for p in listing.papers if p.id in new_ids and report.name in p.sources)
+
+    return replace(listing, reports=tuple(replace(r, new=new_in(r)) for r in listing.reports))
 
 
 def match(
@@ -102,7 +124,7 @@ def preview(
     profile = load_profile(profile_path)
     listing = fetch(settings, chosen)
     recipient = profile.emails[0]
-    already_sent = _sent_papers_readonly(settings, recipient)
+    already_sent = _sent_papers(settings, recipient)
     digest = _digest(
         compile_profile(profile),
         recipient,
@@ -142,7 +164,8 @@ def run_once(
         return report  # every source failed: mailing empty digests would only be noise
     papers = index_papers(listing.papers)
     composer = Composer(settings, now)
-    ledger = Ledger(database_path(settings))
+    db = connect(database_path(settings))
+    ledger = Ledger(db)
     transport = open_transport(
         settings.transport, settings.smtp, settings.state_dir / "outbox", report.edition.isoformat()
     )
@@ -163,7 +186,7 @@ def run_once(
                 progress(done, len(recipients))
     finally:
         transport.close()
-        ledger.close()
+        db.close()
     return report
 
 
@@ -260,11 +283,9 @@ def _digest(
     )
 
 
-def _sent_papers_readonly(settings: Settings, address: str) -> frozenset[str]:
-    if not database_path(settings).exists():
-        return frozenset()
-    ledger = Ledger(database_path(settings))
+def _sent_papers(settings: Settings, address: str) -> frozenset[str]:
+    db = connect(database_path(settings))
     try:
-        return ledger.sent_paper_ids(address)
+        return Ledger(db).sent_paper_ids(address)
     finally:
-        ledger.close()
+        db.close()

@@ -1,4 +1,8 @@
-"""The state database: the only module that touches SQLite."""
+"""The state database: the only module that touches SQLite.
+
+One file in the state dir holds the delivery ledger, the HTTP cache of listings (for
+conditional GET) and an archive of every paper seen (for "new" counts and backtests).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+
+from .models import CachedFeed, Paper, paper_from_dict, paper_to_dict
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -25,26 +31,45 @@ CREATE TABLE IF NOT EXISTS sent_papers (
     edition   TEXT NOT NULL,
     PRIMARY KEY (address, paper_id)
 );
+CREATE TABLE IF NOT EXISTS http_cache (
+    url            TEXT PRIMARY KEY,
+    body           BLOB NOT NULL,
+    etag           TEXT,
+    last_modified  TEXT,
+    fetched_at     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS papers (
+    id          TEXT PRIMARY KEY,
+    data        TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL
+);
 """
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The state database, created on first use."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)  # explicit transactions where they matter
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")  # a 'sent' row must survive a power cut
+    db.executescript(SCHEMA)
+    return db
 
 
 class Ledger:
     """Who was sent which edition and which papers, so nothing is ever sent twice."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)  # explicit transactions below
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")  # a 'sent' row must survive a power cut
-        self.db.executescript(SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
 
     def state(self, address: str, edition: dt.date) -> str | None:
         row = self.db.execute(
-            "SELECT state FROM deliveries WHERE address = ? AND edition = ?",
-            (address, edition.isoformat()),
+            "SELECT state FROM deliveries WHERE address = ? AND edition = ?", (address, edition.isoformat())
         ).fetchone()
         return row[0] if row else None
 
@@ -91,13 +116,61 @@ class Ledger:
                ON CONFLICT (address, edition) DO UPDATE SET state = excluded.state,
                  message_id = excluded.message_id, papers = excluded.papers,
                  error = excluded.error, updated_at = excluded.updated_at""",
-            (
-                address,
-                edition.isoformat(),
-                state,
-                message_id,
-                json.dumps(papers),
-                error,
-                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            ),
+            (address, edition.isoformat(), state, message_id, json.dumps(papers), error, _now()),
         )
+
+
+class HttpCache:
+    """The last body of each listing URL with its validators, for conditional GET."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def cached(self, url: str) -> CachedFeed | None:
+        row = self.db.execute(
+            "SELECT body, etag, last_modified FROM http_cache WHERE url = ?", (url,)
+        ).fetchone()
+        return CachedFeed(bytes(row[0]), row[1], row[2]) if row else None
+
+    def remember(self, url: str, feed: CachedFeed) -> None:
+        self.db.execute(
+            """INSERT OR REPLACE INTO http_cache (url, body, etag, last_modified, fetched_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            (url, feed.body, feed.etag, feed.last_modified, _now()),
+        )
+
+
+class PaperArchive:
+    """Every paper ever fetched, so a fetch can tell what is new and a backtest can look back."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def remember(self, papers: Iterable[Paper]) -> frozenset[str]:
+        """Store the papers; return the ids that were not known before."""
+        rows = [(p.id, json.dumps(paper_to_dict(p), ensure_ascii=False)) for p in papers]
+        now = _now()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            known = self._known([row[0] for row in rows])
+            self.db.executemany(
+                """INSERT INTO papers (id, data, first_seen, last_seen) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET data = excluded.data, last_seen = excluded.last_seen""",
+                [(paper_id, data, now, now) for paper_id, data in rows],
+            )
+        return frozenset(row[0] for row in rows) - known
+
+    def seen_since(self, since: dt.datetime) -> list[Paper]:
+        rows = self.db.execute(
+            "SELECT data FROM papers WHERE last_seen >= ? ORDER BY first_seen",
+            (since.isoformat(timespec="seconds"),),
+        )
+        return [paper_from_dict(json.loads(row[0])) for row in rows]
+
+    def _known(self, ids: list[str]) -> frozenset[str]:
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):  # SQLite caps the number of parameters
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(r[0] for r in self.db.execute(f"SELECT id FROM papers WHERE id IN ({marks})", chunk))
+        return frozenset(known)

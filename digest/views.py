@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Match, Paper, Settings
+from .models import Match, Paper, Settings, SourceReport
 from .pipeline import RunReport
 
 
@@ -20,27 +20,20 @@ def summary_line(report: RunReport, settings: Settings) -> str:
     )
 
 
-def paper_json(paper: Paper) -> dict[str, Any]:
-    return {
-        "id": paper.id,
-        "title": paper.title,
-        "authors": list(paper.authors),
-        "abstract": paper.abstract,
-        "categories": list(paper.categories),
-        "url": paper.url,
-        "pdf_url": paper.pdf_url,
-        "published": paper.published.isoformat() if paper.published else None,
-        "sources": list(paper.sources),
-        "upvotes": paper.upvotes,
-        "announce_type": paper.announce_type,
-        "hf_url": paper.hf_url,
-        "code_url": paper.code_url,
-    }
-
-
 def paper_line(paper: Paper) -> str:
-    votes = f"  ▲{paper.upvotes}" if paper.upvotes is not None else ""
-    return f"{paper.id:<14} {paper.title[:90]}{votes}"
+    """One row of the `fetch` table: id, date, first category, upvotes, title."""
+    day = f"{paper.published:%Y-%m-%d}" if paper.published else "-"
+    category = paper.categories[0] if paper.categories else "-"
+    votes = f"▲{paper.upvotes}" if paper.upvotes is not None else ""
+    return f"{paper.id[:24]:<24} {day:<10} {category[:12]:<12} {votes:>5}  {paper.title[:80]}"
+
+
+def source_line(report: SourceReport) -> str:
+    unchanged = " (unchanged since the last fetch)" if report.unchanged else ""
+    return (
+        f"source {report.name}: {report.items} items, {report.papers} kept, {report.new} new, "
+        f"{report.skipped} skipped{unchanged}"
+    )
 
 
 def match_json(found: Match) -> dict[str, Any]:

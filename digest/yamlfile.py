@@ -107,6 +107,13 @@ class Document:
             return default
         return value
 
+    def flag(self, mapping: dict[str, Any], key: str, path: KeyPath, default: bool = False) -> bool:
+        value = mapping.get(key, default)
+        if not isinstance(value, bool):
+            self.problem((*path, key), f"expected true or false, got {value!r}")
+            return default
+        return value
+
     def timezone(self, mapping: dict[str, Any], key: str, path: KeyPath) -> str | None:
         """An IANA time zone name known to this machine."""
         value = self.text(mapping, key, path)

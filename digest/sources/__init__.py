@@ -7,32 +7,48 @@ from dataclasses import replace
 
 from ..errors import SourceError
 from ..models import Listing, Paper, SourceConfig, SourceReport
-from .fetch import FetchPolicy, fetch
+from .fetch import Fetched
 from .parse import parse_listing
 
-# Revisions of papers already announced: mailing them again is noise.
-SKIPPED_ANNOUNCE_TYPES = frozenset({"replace", "replace-cross"})
+# Revisions of papers already announced: mailing them again is noise unless asked for.
+REPLACEMENTS = frozenset({"replace", "replace-cross"})
 
-Fetcher = Callable[[str], bytes]
+Fetcher = Callable[[str], Fetched]
 
 
-def collect(sources: Iterable[SourceConfig], fetcher: Fetcher | None = None) -> Listing:
+def collect(sources: Iterable[SourceConfig], fetcher: Fetcher, include_replacements: bool = False) -> Listing:
     """Every source's papers, merged; a failing source is reported and the others go on."""
-    fetcher = fetcher or (lambda location: fetch(location, FetchPolicy()))
     merged: dict[str, Paper] = {}
     reports = []
     for source in sources:
-        try:
-            papers = parse_listing(fetcher(source.location), source.name)
-        except SourceError as error:
-            reports.append(SourceReport(source.name, source.location, error=str(error)))
-            continue
-        kept = [p for p in papers if p.announce_type not in SKIPPED_ANNOUNCE_TYPES]
-        for paper in kept:
+        report, papers = read_source(source, fetcher, include_replacements)
+        reports.append(report)
+        for paper in papers:
             known = merged.get(paper.id)
             merged[paper.id] = merge(known, paper) if known else paper
-        reports.append(SourceReport(source.name, source.location, papers=len(kept)))
     return Listing(tuple(merged.values()), tuple(reports))
+
+
+def read_source(
+    source: SourceConfig, fetcher: Fetcher, include_replacements: bool
+) -> tuple[SourceReport, list[Paper]]:
+    """One source's papers and its report; never raises for a source's own trouble."""
+    try:
+        fetched = fetcher(source.location)
+        parsed = parse_listing(fetched.body, source.name, source.kind)
+    except SourceError as error:
+        return SourceReport(source.name, source.location, error=str(error)), []
+    kept = [p for p in parsed.papers if include_replacements or p.announce_type not in REPLACEMENTS]
+    report = SourceReport(
+        source.name,
+        source.location,
+        papers=len(kept),
+        items=parsed.items,
+        skipped=parsed.items - len(kept),
+        unchanged=fetched.not_modified,
+        warnings=tuple(parsed.warnings),
+    )
+    return report, kept
 
 
 def merge(first: Paper, second: Paper) -> Paper:

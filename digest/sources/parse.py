@@ -6,68 +6,142 @@ import calendar
 import datetime as dt
 import hashlib
 import json
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import feedparser
 
 from ..errors import SourceError
 from ..models import Paper
-from . import arxiv, hf
-from .text import decode_tex_accents, html_to_text, split_authors, squash
+from . import arxiv, biorxiv, hf, scholar
+from .text import clean_names, html_to_text, split_authors, squash, unwrap_redirect
+
+_HF_MIRROR = re.compile(
+    r"^Authors:\s*(?P<authors>.*?)\s+Upvotes:\s*(?P<upvotes>\d+)\b.*?Summary:\s*", re.DOTALL
+)
 
 
-def parse_listing(body: bytes, source: str) -> list[Paper]:
-    """The papers of a feed or JSON listing; SourceError when it holds no listing at all."""
-    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
-        return _parse_json(body, source)
-    # Sanitizing would eat maths such as `$0<p<1$` in arXiv abstracts; we clean text ourselves.
-    feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
-    if not feed.entries:
-        if not feed.get("version"):
-            reason = feed.get("bozo_exception") or "no RSS or Atom document found"
-            raise SourceError(f"not a feed: {reason}")
-        return []  # an empty listing (an arXiv weekend) is not an error
-    papers = [_paper(entry, source) for entry in feed.entries if entry.get("title")]
-    return [paper for paper in papers if paper is not None]
+@dataclass(frozen=True)
+class Parsed:
+    """What one document held: its papers, how many items it had, and anything worth a warning."""
+
+    papers: list[Paper]
+    items: int
+    warnings: list[str] = field(default_factory=list)
 
 
-def _parse_json(body: bytes, source: str) -> list[Paper]:
+def parse_listing(body: bytes, source: str, kind: str = "auto") -> Parsed:
+    """The papers of a listing in any supported format; SourceError when it holds no listing."""
+    kind = detect(body) if kind == "auto" else kind
+    if kind in ("huggingface", "biorxiv"):
+        papers = _parse_json(body, source, kind)
+        return Parsed(papers, len(papers))
+    if kind == "scholar-alert":
+        papers = scholar.papers_from_alert(body, source)
+        return Parsed(papers, len(papers))
+    return _parse_feed(body, source)
+
+
+def detect(body: bytes) -> str:
+    """The format of a document, from its content (file names and Content-Types lie)."""
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"[":
+        return "huggingface"
+    if start == b"{":
+        return "biorxiv" if b'"collection"' in body else "huggingface"
+    return "scholar-alert" if scholar.is_scholar_alert(body) else "feed"
+
+
+def _parse_json(body: bytes, source: str, kind: str) -> list[Paper]:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(f"invalid JSON: {exc}") from exc
+    if kind == "biorxiv" and isinstance(data, dict):
+        return biorxiv.papers_from_details(data, source)
     return hf.papers_from_daily(data, source)
 
 
-def _paper(entry: Any, source: str) -> Paper | None:
-    guid, link = str(entry.get("id") or ""), str(entry.get("link") or "")
-    if "arxiv.org/api/errors" in guid:
-        raise SourceError(f"arXiv answered with an error: {squash(entry.get('summary', ''))}")
-    listing_id = arxiv.id_from_guid(guid)
-    arxiv_id = listing_id or arxiv.id_from_url(link) or arxiv.id_from_url(guid)
-    if listing_id:
-        # arXiv labels its descriptions text/html, but they are plain text with TeX in them.
-        abstract = squash(arxiv.strip_announce_prefix(entry.get("summary", "")))
-        authors = split_authors(entry.get("author", ""))
-    else:
-        abstract = _text(entry, "summary")
-        authors = tuple(
-            squash(decode_tex_accents(html_to_text(a["name"])))
-            for a in entry.get("authors", ())
-            if a.get("name")
-        )
-    return Paper(
-        id=arxiv_id or guid or link or _title_hash(entry),
-        title=_text(entry, "title"),
-        abstract=abstract,
-        authors=authors,
-        url=link or (arxiv.abs_url(arxiv_id) if arxiv_id else ""),
-        pdf_url=arxiv.pdf_url(arxiv_id) if arxiv_id else None,
-        categories=tuple(t["term"] for t in entry.get("tags", ()) if t.get("term")),
-        published=_published(entry),
-        announce_type=entry.get("arxiv_announce_type"),
-        sources=(source,),
-    )
+def _parse_feed(body: bytes, source: str) -> Parsed:
+    # Sanitizing would eat maths such as `$0<p<1$` in arXiv abstracts; we make text ourselves.
+    feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    problem = feed.get("bozo_exception")
+    if not feed.entries:
+        if not feed.get("version"):
+            raise SourceError(f"not a feed: {problem or 'no RSS or Atom document found'}")
+        if feed.get("bozo") and not isinstance(problem, feedparser.CharacterEncodingOverride):
+            raise SourceError(f"malformed feed with no items: {problem}")
+        return Parsed([], 0)  # an empty listing (an arXiv weekend) is not an error
+    context = _FeedContext(source, feed.feed)
+    papers = [p for p in (context.paper(e) for e in feed.entries) if p is not None]
+    warnings = [f"recovered from a malformed document ({problem})"] if feed.get("bozo") else []
+    return Parsed(papers, len(feed.entries), warnings)
+
+
+@dataclass(frozen=True)
+class _FeedContext:
+    """What a feed says about all of its entries: its flavour and its date."""
+
+    source: str
+    feed: Any
+
+    def paper(self, entry: Any) -> Paper | None:
+        guid, link = str(entry.get("id") or ""), unwrap_redirect(str(entry.get("link") or ""))
+        if "arxiv.org/api/errors" in guid:
+            raise SourceError(f"arXiv answered with an error: {squash(entry.get('summary', ''))}")
+        fields = self._generic(entry, guid, link)
+        if arxiv.is_listing_entry(entry):
+            fields.update(arxiv.listing_fields(entry))
+        elif arxiv.is_old_listing(self.feed):
+            fields.update(arxiv.old_listing_fields(entry, fields["title"]))
+        elif arxiv.is_api_response(self.feed):
+            fields.update(arxiv.api_fields(entry))
+        _hf_mirror(fields)
+        return _finish(fields)
+
+    def _generic(self, entry: Any, guid: str, link: str) -> dict[str, Any]:
+        doi = entry.get("prism_doi") or str(entry.get("dc_identifier") or "").removeprefix("doi:")
+        return {
+            "id": arxiv.id_from_url(link) or arxiv.id_from_url(guid) or (doi and doi.lower()) or guid or link,
+            "title": _text(entry, "title"),
+            "abstract": _text(entry, "summary"),
+            "authors": _authors(entry),
+            "url": link,
+            "categories": tuple(t["term"] for t in entry.get("tags", ()) if t.get("term")),
+            "published": _date(entry) or _date(self.feed),
+            "sources": (self.source,),
+        }
+
+
+def _finish(fields: dict[str, Any]) -> Paper | None:
+    """A paper from the fields gathered, with arXiv links where the id is an arXiv id."""
+    if not (fields["title"] or fields["abstract"] or fields["url"]):
+        return None  # nothing a reader could use
+    if not fields["title"]:
+        fields["title"] = fields["abstract"][:120] or fields["url"]
+    if not fields["id"]:
+        fields["id"] = "sha1:" + hashlib.sha1(fields["title"].encode()).hexdigest()[:16]
+    if arxiv.is_id(fields["id"]):
+        fields["url"] = arxiv.abs_url(fields["id"])
+        fields.setdefault("pdf_url", arxiv.pdf_url(fields["id"]))
+    return Paper(**fields)
+
+
+def _hf_mirror(fields: dict[str, Any]) -> None:
+    """RSS mirrors of Hugging Face Daily Papers put authors and upvotes in the description."""
+    match = _HF_MIRROR.match(fields["abstract"])
+    if match:
+        fields["authors"] = fields["authors"] or split_authors(match["authors"])
+        fields["upvotes"] = int(match["upvotes"])
+        fields["abstract"] = fields["abstract"][match.end() :]
+
+
+def _authors(entry: Any) -> tuple[str, ...]:
+    names = [html_to_text(a["name"]) for a in entry.get("authors", ()) if a.get("name")]
+    if len(names) == 1 and "," in names[0]:
+        return split_authors(names[0])  # one string for everybody (bioRxiv, arXiv listings)
+    return clean_names(names)
 
 
 def _text(entry: Any, key: str) -> str:
@@ -79,12 +153,8 @@ def _text(entry: Any, key: str) -> str:
     return html_to_text(value) if "html" in kind else squash(value)
 
 
-def _published(entry: Any) -> dt.datetime | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+def _date(item: Any) -> dt.datetime | None:
+    parsed = item.get("published_parsed") or item.get("updated_parsed")
     if not parsed:
         return None
     return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC)
-
-
-def _title_hash(entry: Any) -> str:
-    return "sha1:" + hashlib.sha1(str(entry.get("title")).encode()).hexdigest()[:16]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
 
 _SPACE = re.compile(r"\s+")
 # Elements whose content is never text a reader should see.
@@ -27,9 +29,25 @@ _BLOCKS = {
 }
 
 
+# A UTF-8 lead byte read as Latin-1/cp1252, followed by a continuation byte read the same way.
+_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u0178\u02c6-\u02dc\u2013-\u203a\u20ac\u2122]")
+
+
 def squash(text: str) -> str:
     """Collapse runs of whitespace (hard wraps, indents, CRLF) to single spaces; compose accents."""
-    return unicodedata.normalize("NFC", _SPACE.sub(" ", text).strip())
+    return unicodedata.normalize("NFC", repair_mojibake(_SPACE.sub(" ", text).strip()))
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 that was decoded as Latin-1 or cp1252 ("$Ï‰$" → "$ω$"), when it decodes cleanly."""
+    if not _MOJIBAKE.search(text):
+        return text
+    for wrong in ("latin-1", "cp1252"):
+        try:
+            return text.encode(wrong).decode("utf-8")
+        except UnicodeError:
+            continue
+    return text
 
 
 class _TextExtractor(HTMLParser):
@@ -104,7 +122,34 @@ def decode_tex_accents(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+_INITIALS = re.compile(r"^(?:[A-Z][a-z]?\.[\s-]*)+$")  # M.  A. K.  P.-L.  Th.
+_AFFILIATION = re.compile(r"\s*\([^()]*\)\s*$")
+_ET_AL = re.compile(r"^et al\b", re.IGNORECASE)
+
+
 def split_authors(text: str) -> tuple[str, ...]:
-    """A comma-joined author string as a list of names (mononyms leave double spaces)."""
-    names = (squash(decode_tex_accents(name)) for name in re.split(r",|\sand\s", text))
-    return tuple(name for name in names if name)
+    """A joined author string as a list of names.
+
+    Handles arXiv's "A, B,  Mononym, C (Affiliation)" and bioRxiv's "Surname, I., Surname, I.".
+    """
+    pieces = [squash(p) for p in re.split(r",(?![^()]*\))|\sand\s", text)]
+    pieces = [p for p in pieces if p]
+    if len(pieces) >= 2 and len(pieces) % 2 == 0 and all(_INITIALS.match(p) for p in pieces[1::2]):
+        pieces = [
+            f"{initials} {surname}" for surname, initials in zip(pieces[::2], pieces[1::2], strict=True)
+        ]
+    return clean_names(pieces)
+
+
+def clean_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Names with TeX accents decoded, affiliations and "et al." tails dropped, duplicates removed."""
+    cleaned = (squash(_AFFILIATION.sub("", decode_tex_accents(name))) for name in names)
+    return tuple(dict.fromkeys(n for n in cleaned if n and not _ET_AL.match(n)))
+
+
+def unwrap_redirect(url: str) -> str:
+    """Google Alerts and Scholar wrap links as …/url?url=<the real one>&…; keep the real one."""
+    parts = urlsplit(url)
+    if parts.netloc.endswith("google.com") and parts.path in ("/url", "/scholar_url"):
+        return parse_qs(parts.query).get("url", [url])[0]
+    return url

@@ -1,0 +1,75 @@
+"""Google Scholar alert emails (their HTML body): one paper per `a.gse_alrt_title`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from ..models import Paper
+from . import arxiv
+from .text import clean_names, squash, unwrap_redirect
+
+
+def is_scholar_alert(body: bytes) -> bool:
+    return b"gse_alrt_title" in body[:200_000]
+
+
+def papers_from_alert(body: bytes, source: str) -> list[Paper]:
+    reader = _AlertReader()
+    reader.feed(body.decode("utf-8", errors="replace"))
+    reader.close()
+    return [hit.paper(source) for hit in reader.hits if hit.title]
+
+
+@dataclass
+class _Hit:
+    url: str
+    title: str = ""
+    byline: str = ""  # "Z Chen, S Kommrusch - arXiv preprint arXiv:1912.02015, 2019"
+    snippet: str = ""
+
+    def paper(self, source: str) -> Paper:
+        names, _, venue = self.byline.partition(" - ")
+        arxiv_id = arxiv.id_from_url(self.url) or _arxiv_in(venue)
+        return Paper(
+            id=arxiv_id or self.url,
+            title=squash(self.title),
+            abstract=squash(self.snippet),
+            authors=clean_names(n.strip(" …") for n in names.split(",")),
+            url=arxiv.abs_url(arxiv_id) if arxiv_id else self.url,
+            pdf_url=arxiv.pdf_url(arxiv_id) if arxiv_id else None,
+            sources=(source,),
+        )
+
+
+def _arxiv_in(venue: str) -> str | None:
+    match = re.search(r"arXiv:(\d{4}\.\d{4,5})", venue)
+    return match.group(1) if match else None
+
+
+class _AlertReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hits: list[_Hit] = []
+        self.target: str | None = None  # which field of the current hit the text belongs to
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        classes = attributes.get("class") or ""
+        if tag == "a" and "gse_alrt_title" in classes:
+            self.hits.append(_Hit(unwrap_redirect(attributes.get("href") or "")))
+            self.target = "title"
+        elif self.hits and tag == "div" and "gse_alrt_sni" in classes:
+            self.target = "snippet"
+        elif self.hits and tag == "div" and "#006621" in (attributes.get("style") or ""):
+            self.target = "byline"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("a", "div"):
+            self.target = None
+
+    def handle_data(self, data: str) -> None:
+        if self.target and self.hits:
+            hit = self.hits[-1]
+            setattr(hit, self.target, getattr(hit, self.target) + data)
