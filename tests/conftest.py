@@ -118,6 +118,9 @@ class FeedServer:
             def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers)))
                 route = server.routes.get(self.path, Route(404, b"not found"))
+                etag = route.headers.get("ETag")
+                if etag and self.headers.get("If-None-Match") == etag:
+                    route = Route(304, b"", {"ETag": etag})
                 self.send_response(route.status)
                 for name, value in route.headers.items():
                     self.send_header(name, value)

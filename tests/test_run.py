@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import json
 import re
 from email import policy
 from pathlib import Path
@@ -197,3 +198,26 @@ def test_a_message_caught_mid_hand_over_is_reported_uncertain_not_resent(site: S
     assert "0 sent" in result.stderr and "1 uncertain" in result.stderr
     assert "Error: uncertain: alice@example.org" in result.stderr
     assert not site.outbox.exists()
+
+
+def test_second_fetch_is_a_conditional_get_and_knows_what_is_new(
+    site: Site, cli, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/rss", ARXIV_SAMPLE.read_bytes(), ETag='"v1"')
+
+    first = cli("fetch", "--json", "--config", site.config, "--source", url)
+    second = cli("fetch", "--json", "--config", site.config, "--source", url)
+
+    assert "14 items, 12 kept, 12 new, 2 skipped" in first.stderr
+    assert "14 items, 12 kept, 0 new, 2 skipped (unchanged since the last fetch)" in second.stderr
+    assert feed_server.requests[1][1]["If-None-Match"] == '"v1"'
+    assert second.stdout == first.stdout
+
+
+def test_replacements_can_be_included(site: Site, cli) -> None:
+    site.config.write_text(site.config.read_text() + "fetch:\n  include_replacements: true\n")
+
+    result = cli("fetch", "--json", "--config", site.config, "--source", ARXIV_SAMPLE)
+
+    kinds = [json.loads(line)["announce_type"] for line in result.stdout.splitlines()]
+    assert sorted(set(kinds)) == ["cross", "new", "replace", "replace-cross"]
