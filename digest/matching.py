@@ -1,100 +1,69 @@
 """Profiles × papers → ranked matches with reasons. Pure: no I/O, no clock.
 
-Each text is folded (case, accents) and split into words; the words are then joined into one
-"squashed" string, with no separator where the text had only spaces or hyphens between them
-and a barrier character elsewhere. A keyword, squashed the same way, matches where it occurs
-in that string starting and ending on word boundaries. So `pretraining`, `pre-training`,
-`pre training` and `PreTraining` all meet, `RL` never matches inside `URL`, and a phrase only
-matches words that stand next to each other within one sentence.
+Text is folded (case, accents) and split into words. Words separated only by spaces or dashes
+form one run; punctuation ends a run, so a phrase never spans two sentences. A keyword is
+folded the same way with its words joined, and it matches wherever consecutive words of a run,
+joined, spell it (or its regular plural or singular): `pretraining`, `pre-training`,
+`pre training` and `PreTraining` all meet, while `RL` never matches inside `URL`.
+
+Matching many profiles is one pass over the papers: `PaperIndex` scans each text once for
+every spelling any profile asks for, and each profile then reads its terms' hits from there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .models import Match, Paper, Profile, Reason, Span
 
 # A word: letters and digits, with any combining accents typed after them (NFD text).
 _WORD = re.compile(r"(?:[^\W_][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*)+")
-_JOINER = re.compile(r"^[\s\-\u2010-\u2014]*$")  # spaces and dashes keep words adjacent
-_BARRIER = "\x00"
+# A stretch of text without punctuation: only spaces and dashes keep words adjacent.
+_RUN = re.compile(r"[\w\s\-\u2010-\u2014\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 # Words that end in s without being plurals: "news" must not match "new".
 _NOT_PLURAL = frozenset({"news", "series", "species", "means", "lens", "physics", "mathematics", "ethics"})
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+FIELDS = ("title", "abstract")
 
 
+@functools.lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: TÜLU → tulu."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-@dataclass(frozen=True)
-class IndexedText:
-    """A field of a paper, squashed once so every keyword can be looked up with str.find."""
-
-    squashed: str
-    # Squashed offset of every word boundary → index of the word starting there. Barriers are
-    # never part of a keyword, so any occurrence starting and ending here covers whole words.
-    word_at: dict[int, int]
-    spans: tuple[Span, ...]  # each word's span in the original text
-
-    def find(self, form: str) -> Iterable[Span]:
-        """Original-text spans where `form` covers whole words."""
-        position = self.squashed.find(form)
-        while position != -1:
-            end = position + len(form)
-            if position in self.word_at and end in self.word_at:
-                first, last = self.word_at[position], self.word_at[end] - 1
-                yield Span(self.spans[first].start, self.spans[last].end)
-            position = self.squashed.find(form, position + 1)
+def runs(text: str) -> Iterator[tuple[list[str], re.Match[str]]]:
+    """Runs of adjacent words: their folded forms, and the stretch of `text` they stand in."""
+    # Most listings are ASCII: folding the whole text at once then keeps every offset in place.
+    folded = text.lower() if text.isascii() else None
+    for region in _RUN.finditer(text):
+        if folded is not None:
+            words = _WORD.findall(folded, region.start(), region.end())
+        else:
+            words = [fold(w) for w in _WORD.findall(text, region.start(), region.end())]
+        if words:
+            yield words, region
 
 
-def index_text(text: str) -> IndexedText:
-    parts: list[str] = []
-    word_at: dict[int, int] = {}
-    spans: list[Span] = []
-    length, previous_end = 0, None
-    for index, word in enumerate(_WORD.finditer(text)):
-        if previous_end is not None and not _JOINER.match(text[previous_end : word.start()]):
-            parts.append(_BARRIER)
-            length += 1
-        folded = fold(word.group())
-        word_at[length] = index
-        parts.append(folded)
-        length += len(folded)
-        word_at.setdefault(length, index + 1)
-        spans.append(Span(word.start(), word.end()))
-        previous_end = word.end()
-    return IndexedText("".join(parts), word_at, tuple(spans))
-
-
-@dataclass(frozen=True)
-class IndexedPaper:
-    paper: Paper
-    title: IndexedText
-    abstract: IndexedText
-    authors: frozenset[str]
-
-
-def index_papers(papers: Iterable[Paper]) -> list[IndexedPaper]:
-    """Tokenize every paper once per run, whatever the number of profiles."""
-    return [
-        IndexedPaper(p, index_text(p.title), index_text(p.abstract), frozenset(map(_name_key, p.authors)))
-        for p in papers
-    ]
+def word_offsets(region: re.Match[str], count: int) -> list[tuple[int, int]]:
+    """Where the first `count` words of a run stand; only needed for the few runs that match."""
+    words = _WORD.finditer(region.string, region.start(), region.end())
+    return [(w.start(), w.end()) for w in itertools.islice(words, count)]
 
 
 @dataclass(frozen=True)
 class Term:
-    """A keyword as typed, and the squashed forms that count as matching it."""
+    """A keyword as typed, and the joined spellings that count as matching it."""
 
     text: str
-    forms: tuple[str, ...]
+    forms: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -113,34 +82,20 @@ class CompiledProfile:
 def compile_profile(profile: Profile) -> CompiledProfile:
     return CompiledProfile(
         profile=profile,
-        keywords=tuple(_term(k) for k in profile.keywords),
-        exclude=tuple(_term(k) for k in profile.exclude),
-        authors={_name_key(a): a for a in profile.authors},
+        keywords=tuple(compile_term(k) for k in dict.fromkeys(profile.keywords)),
+        exclude=tuple(compile_term(k) for k in dict.fromkeys(profile.exclude)),
+        authors={name_key(a): a for a in profile.authors},
         categories=frozenset(c.casefold() for c in profile.categories),
     )
 
 
-def select(
-    profile: CompiledProfile, papers: Iterable[IndexedPaper], skip: frozenset[str] = frozenset()
-) -> list[Match]:
-    """Every paper the profile selects, best first; ids in `skip` (already sent) are left out."""
-    matches = []
-    for indexed in papers:
-        if indexed.paper.id in skip or not _in_categories(profile, indexed.paper):
-            continue
-        reasons = _reasons(profile, indexed)
-        if reasons and not _excluded(profile, indexed):
-            matches.append(Match(indexed.paper, _score(reasons, profile.term_count), reasons))
-    return sorted(matches, key=_rank, reverse=True)
+@functools.lru_cache(maxsize=100_000)
+def compile_term(keyword: str) -> Term:
+    joined = "".join(fold(w) for w in _WORD.findall(keyword))
+    return Term(keyword, frozenset(plural_forms(joined)) if joined else frozenset())
 
 
-def _term(keyword: str) -> Term:
-    squashed = "".join(fold(w) for w in _WORD.findall(keyword))
-    forms = _plural_forms(squashed) if squashed else set()  # profiles reject such keywords
-    return Term(keyword, tuple(sorted(forms, key=len, reverse=True)))
-
-
-def _plural_forms(word: str) -> set[str]:
+def plural_forms(word: str) -> set[str]:
     """The word and its regular singular/plural counterparts (model ↔ models, query ↔ queries)."""
     forms = {word, word + "s", word + "es"}
     if word.endswith("y") and len(word) > 2:
@@ -156,8 +111,151 @@ def _plural_forms(word: str) -> set[str]:
     return forms
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
     return " ".join(fold(w) for w in _WORD.findall(name))
+
+
+Hits = dict[int, dict[str, list[Span]]]  # paper number → field → spans
+
+
+@dataclass(frozen=True)
+class TermHit:
+    """One term found in one paper: the reasons to show, and whether the title has it."""
+
+    paper: int
+    reasons: tuple[Reason, ...]
+    in_title: bool
+
+
+def _reasons(term: Term, spans: dict[str, list[Span]]) -> tuple[Reason, ...]:
+    return tuple(
+        Reason("keyword", term.text, field, tuple(spans[field])) for field in FIELDS if field in spans
+    )
+
+
+class PaperIndex:
+    """Where every spelling that the given profiles ask for occurs in the papers."""
+
+    def __init__(self, papers: Sequence[Paper], profiles: Iterable[CompiledProfile]) -> None:
+        self.papers = tuple(papers)
+        # Ties between equal scores: more upvotes first, then the more recent paper.
+        by_signal = sorted(range(len(self.papers)), key=lambda n: _signal(self.papers[n]))
+        self.tie_order = {number: order for order, number in enumerate(by_signal)}
+        terms = {t for p in profiles for t in (*p.keywords, *p.exclude)}
+        self.vocabulary = frozenset(form for t in terms for form in t.forms)
+        self._hits: dict[str, Hits] = {}
+        self._by_author: dict[str, list[int]] = {}
+        self._reasons: dict[str, list[TermHit]] = {}
+        prefixes = frozenset(form[:i] for form in self.vocabulary for i in range(1, len(form) + 1))
+        for number, paper in enumerate(self.papers):
+            self._scan(number, paper, prefixes)
+
+    def reasons_for(self, term: Term) -> list[TermHit]:
+        """Each paper the term occurs in, with its reasons; computed once however many profiles share it."""
+        if term.text not in self._reasons:
+            self._reasons[term.text] = [
+                TermHit(number, _reasons(term, spans), "title" in spans)
+                for number, spans in sorted(self._merged_hits(term).items())
+            ]
+        return self._reasons[term.text]
+
+    def papers_with(self, term: Term) -> set[int]:
+        return set(self._merged_hits(term))
+
+    def papers_by(self, key: str) -> list[int]:
+        return self._by_author.get(key, [])
+
+    def _merged_hits(self, term: Term) -> Hits:
+        if not term.forms <= self.vocabulary:
+            raise ValueError(f"the index was not built for '{term.text}'")
+        merged: Hits = {}
+        for form in term.forms:
+            for number, fields in self._hits.get(form, {}).items():
+                for field, spans in fields.items():
+                    merged.setdefault(number, {}).setdefault(field, []).extend(spans)
+        return {n: {f: _distinct(s) for f, s in fields.items()} for n, fields in merged.items()}
+
+    def _scan(self, number: int, paper: Paper, prefixes: frozenset[str]) -> None:
+        for author in paper.authors:
+            self._by_author.setdefault(name_key(author), []).append(number)
+        for field, text in zip(FIELDS, (paper.title, paper.abstract), strict=True):
+            for words, region in runs(text):
+                offsets: list[tuple[int, int]] = []
+                for form, first, last in self._spellings(words, prefixes):
+                    if last >= len(offsets):
+                        offsets = word_offsets(region, last + 1)
+                    found = Span(offsets[first][0], offsets[last][1])
+                    self._hits.setdefault(form, {}).setdefault(number, {}).setdefault(field, []).append(found)
+
+    def _spellings(self, words: list[str], prefixes: frozenset[str]) -> Iterator[tuple[str, int, int]]:
+        """Every sequence of adjacent words whose joined spelling is in the vocabulary."""
+        for first in range(len(words)):
+            joined = ""
+            for last in range(first, len(words)):
+                joined += words[last]
+                if joined not in prefixes:
+                    break
+                if joined in self.vocabulary:
+                    yield joined, first, last
+
+
+def select(profile: CompiledProfile, index: PaperIndex, skip: frozenset[str] = frozenset()) -> list[Match]:
+    """Every paper the profile selects, best first; ids in `skip` (already sent) are left out."""
+    return [Match(index.papers[n], score, reasons) for score, n, reasons in _ranked(profile, index, skip)]
+
+
+def select_top(
+    profile: CompiledProfile, index: PaperIndex, skip: frozenset[str], limit: int
+) -> tuple[list[Match], int]:
+    """The best `limit` papers the profile selects, and how many it selects in all."""
+    ranked = _ranked(profile, index, skip)
+    shown = [Match(index.papers[n], score, reasons) for score, n, reasons in ranked[:limit]]
+    return shown, len(ranked)
+
+
+def _ranked(
+    profile: CompiledProfile, index: PaperIndex, skip: frozenset[str]
+) -> list[tuple[float, int, tuple[Reason, ...]]]:
+    """(score, paper number, reasons) of every selected paper, best first.
+
+    A term found in the title (or a chosen author) is worth more than all the profile's terms
+    together, so the score ranks title hits first, then the number of distinct terms; upvotes
+    and recency break ties.
+    """
+    strong = profile.term_count + 1
+    found: dict[int, list[Reason]] = {}
+    scores: dict[int, int] = {}
+    for term in profile.keywords:
+        for hit in index.reasons_for(term):
+            found.setdefault(hit.paper, []).extend(hit.reasons)
+            scores[hit.paper] = scores.get(hit.paper, 0) + 1 + (strong if hit.in_title else 0)
+    for key, name in profile.authors.items():
+        for number in index.papers_by(key):
+            found.setdefault(number, []).append(Reason("author", name, "authors"))
+            scores[number] = scores.get(number, 0) + 1 + strong
+    excluded = set().union(*(index.papers_with(t) for t in profile.exclude))
+    selected = [
+        (float(scores[number]), number, tuple(reasons))
+        for number, reasons in found.items()
+        if number not in excluded
+        and index.papers[number].id not in skip
+        and _in_categories(profile, index.papers[number])
+    ]
+    order, count = index.tie_order, len(index.papers)
+    return sorted(selected, key=lambda s: s[0] * count + order[s[1]], reverse=True)
+
+
+def _distinct(spans: list[Span]) -> list[Span]:
+    """One span per start (the longest), in text order."""
+    longest: dict[int, Span] = {}
+    for span in spans:
+        if span.start not in longest or span.end > longest[span.start].end:
+            longest[span.start] = span
+    return sorted(longest.values(), key=lambda s: s.start)
+
+
+def _signal(paper: Paper) -> tuple[int, dt.datetime]:
+    return (paper.upvotes or 0, paper.published or _EPOCH)
 
 
 def _in_categories(profile: CompiledProfile, paper: Paper) -> bool:
@@ -165,42 +263,3 @@ def _in_categories(profile: CompiledProfile, paper: Paper) -> bool:
     if not profile.categories or not paper.categories:
         return True
     return any(c.casefold() in profile.categories for c in paper.categories)
-
-
-def _hits(term: Term, text: IndexedText) -> tuple[Span, ...]:
-    spans: dict[int, Span] = {}
-    for form in term.forms:
-        for span in text.find(form):
-            spans.setdefault(span.start, span)
-    return tuple(sorted(spans.values(), key=lambda s: s.start))
-
-
-def _reasons(profile: CompiledProfile, indexed: IndexedPaper) -> tuple[Reason, ...]:
-    reasons = []
-    for term in profile.keywords:
-        for field, text in (("title", indexed.title), ("abstract", indexed.abstract)):
-            spans = _hits(term, text)
-            if spans:
-                reasons.append(Reason("keyword", term.text, field, spans))
-    for key, name in profile.authors.items():
-        if key in indexed.authors:
-            reasons.append(Reason("author", name, "authors"))
-    return tuple(reasons)
-
-
-def _excluded(profile: CompiledProfile, indexed: IndexedPaper) -> bool:
-    return any(_hits(t, indexed.title) or _hits(t, indexed.abstract) for t in profile.exclude)
-
-
-def _score(reasons: tuple[Reason, ...], term_count: int) -> float:
-    """Terms found in the title (or chosen authors) outweigh any number found only in abstracts.
-
-    Each strong term is worth more than all the profile's terms together, so sorting by score
-    ranks title hits first, then the number of distinct terms.
-    """
-    strong = {r.term for r in reasons if r.field in ("title", "authors")}
-    return float((term_count + 1) * len(strong) + len({r.term for r in reasons}))
-
-
-def _rank(match: Match) -> tuple[float, int, dt.datetime]:
-    return (match.score, match.paper.upvotes or 0, match.paper.published or _EPOCH)

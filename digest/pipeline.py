@@ -19,7 +19,7 @@ from . import sources as sources_stage
 from .deliver import Transport, eml_bytes, open_transport, write_atomically
 from .errors import ConfigError, DeliveryError, SourceError, TransportDown
 from .mail import build_message
-from .matching import CompiledProfile, IndexedPaper, compile_profile, index_papers, select
+from .matching import CompiledProfile, PaperIndex, compile_profile, select, select_top
 from .models import Digest, Listing, Match, Settings, SourceConfig, SourceReport
 from .profiles import load_profile, load_profiles
 from .render import Links, RenderedDigest, Renderer
@@ -98,9 +98,9 @@ def match(
     settings: Settings, profile_path: Path, chosen: Sequence[SourceConfig] = ()
 ) -> tuple[list[Match], Listing]:
     """The papers one profile selects from today's listings, best first."""
-    profile = load_profile(profile_path)
+    compiled = compile_profile(load_profile(profile_path))
     listing = fetch(settings, chosen)
-    return select(compile_profile(profile), index_papers(listing.papers)), listing
+    return select(compiled, PaperIndex(listing.papers, [compiled])), listing
 
 
 @dataclass(frozen=True)
@@ -125,14 +125,9 @@ def preview(
     listing = fetch(settings, chosen)
     recipient = profile.emails[0]
     already_sent = _sent_papers(settings, recipient)
-    digest = _digest(
-        compile_profile(profile),
-        recipient,
-        edition,
-        index_papers(listing.papers),
-        listing,
-        already_sent,
-    )
+    compiled = compile_profile(profile)
+    index = PaperIndex(listing.papers, [compiled])
+    digest = _digest(compiled, recipient, edition, index, listing, already_sent)
     rendered, message = Composer(settings, now).compose(digest)
     files = (
         out_dir / f"{profile.slug}.html",
@@ -162,7 +157,8 @@ def run_once(
     report.sources = listing.reports
     if len(listing.failed_sources) == len(listing.reports):
         return report  # every source failed: mailing empty digests would only be noise
-    papers = index_papers(listing.papers)
+    compiled_profiles = [compile_profile(p) for p in profiles]
+    papers = PaperIndex(listing.papers, compiled_profiles)
     composer = Composer(settings, now)
     db = connect(database_path(settings))
     ledger = Ledger(db)
@@ -170,9 +166,7 @@ def run_once(
         settings.transport, settings.smtp, settings.state_dir / "outbox", report.edition.isoformat()
     )
     recipients = [
-        (compiled, address)
-        for compiled in map(compile_profile, profiles)
-        for address in compiled.profile.emails
+        (compiled, address) for compiled in compiled_profiles for address in compiled.profile.emails
     ]
     try:
         for done, (compiled, address) in enumerate(recipients, 1):
@@ -230,7 +224,7 @@ def _deliver_one(
     report: RunReport,
     compiled: CompiledProfile,
     address: str,
-    papers: list[IndexedPaper],
+    papers: PaperIndex,
     listing: Listing,
 ) -> None:
     state = ledger.state(address, report.edition)
@@ -267,18 +261,17 @@ def _digest(
     compiled: CompiledProfile,
     recipient: str,
     edition: dt.date,
-    papers: list[IndexedPaper],
+    papers: PaperIndex,
     listing: Listing,
     already_sent: frozenset[str],
 ) -> Digest:
-    matches = select(compiled, papers, already_sent)
-    shown = matches[: compiled.profile.max_papers]
+    shown, total = select_top(compiled, papers, already_sent, compiled.profile.max_papers)
     return Digest(
         edition,
         compiled.profile,
         recipient,
         tuple(shown),
-        len(matches) - len(shown),
+        total - len(shown),
         listing.failed_sources,
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.matching import CompiledProfile, compile_profile, index_papers, select
+from digest.matching import CompiledProfile, PaperIndex, compile_profile, select
 from digest.models import Match, Paper, Profile, Reason, Span
 
 
@@ -55,7 +55,7 @@ def profile(
 
 
 def matches(compiled: CompiledProfile, *papers: Paper, skip: frozenset[str] = frozenset()) -> list[Match]:
-    return select(compiled, index_papers(papers), skip)
+    return select(compiled, PaperIndex(papers, [compiled]), skip)
 
 
 def selected_ids(compiled: CompiledProfile, *papers: Paper, skip: frozenset[str] = frozenset()) -> list[str]:
