@@ -118,16 +118,32 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
 @click.argument("profile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per selected paper, best first.")
+@click.option(
+    "--since",
+    "since_days",
+    type=click.IntRange(min=1),
+    metavar="DAYS",
+    help="Backtest: match every paper archived in the last DAYS days instead of fetching.",
+)
 @reports_errors
-def match(profile: Path, config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
+def match(
+    profile: Path, config_path: Path, sources: tuple[str, ...], as_json: bool, since_days: int | None
+) -> None:
     """Show which papers PROFILE selects from the listings, and why.
+
+    With --since, match the papers archived over the last days instead: see
+    at once what an edit of the profile would have selected.
 
     \b
     Examples:
       digest match config/profiles/example.yaml
       digest match config/profiles/example.yaml --json --source samples/arxiv-cs.CL+cs.LG.xml
+      digest match config/profiles/example.yaml --since 7
     """
-    matches, listing = pipeline.match(load_settings(config_path), profile, _sources(sources))
+    if since_days and sources:
+        raise click.UsageError("--since reads the archive; it cannot be combined with --source")
+    since = dt.timedelta(days=since_days) if since_days else None
+    matches, listing = pipeline.match(load_settings(config_path), profile, _sources(sources), since)
     for rank, found in enumerate(matches, 1):
         click.echo(json.dumps(match_json(found), ensure_ascii=False) if as_json else match_lines(rank, found))
     _report_sources(listing.reports)

@@ -139,6 +139,16 @@ class Match:
     score: float
     reasons: tuple[Reason, ...]
 
+    def explanations(self) -> list[str]:
+        """The reasons in words, one per term: "'pretraining' in title and abstract"."""
+        fields: dict[tuple[str, str], list[str]] = {}
+        for reason in self.reasons:
+            fields.setdefault((reason.kind, reason.term), []).append(reason.field)
+        return [
+            f"author {term}" if kind == "author" else f"'{term}' in {' and '.join(where)}"
+            for (kind, term), where in fields.items()
+        ]
+
 
 @dataclass(frozen=True)
 class Digest:

@@ -95,12 +95,34 @@ def _count_new(listing: Listing, new_ids: frozenset[str]) -> Listing:
 
 
 def match(
-    settings: Settings, profile_path: Path, chosen: Sequence[SourceConfig] = ()
+    settings: Settings,
+    profile_path: Path,
+    chosen: Sequence[SourceConfig] = (),
+    since: dt.timedelta | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[list[Match], Listing]:
-    """The papers one profile selects from today's listings, best first."""
+    """The papers one profile selects, best first: from today's listings, or, with `since`,
+    from every paper archived in that time (a backtest of a profile edit)."""
     compiled = compile_profile(load_profile(profile_path))
-    listing = fetch(settings, chosen)
+    if since is not None:
+        listing = archived(settings, (now or dt.datetime.now(dt.UTC)) - since)
+    else:
+        listing = fetch(settings, chosen)
     return select(compiled, PaperIndex(listing.papers, [compiled])), listing
+
+
+def archived(settings: Settings, since: dt.datetime) -> Listing:
+    """Every paper fetched since a moment, from the archive in the state database."""
+    db = connect(database_path(settings))
+    try:
+        papers = PaperArchive(db).seen_since(since)
+    finally:
+        db.close()
+    if not papers:
+        hint = "every `digest fetch`, `preview` and `run` archives the papers it reads"
+        raise SourceError(f"no papers archived since {since:%Y-%m-%d %H:%M} UTC", hint)
+    report = SourceReport("archive", str(database_path(settings)), papers=len(papers), items=len(papers))
+    return Listing(tuple(papers), (report,))
 
 
 @dataclass(frozen=True)

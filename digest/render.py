@@ -109,7 +109,7 @@ def paper_view(match: Match) -> dict[str, Any]:
         "title": segments(paper.title, spans["title"]),
         "abstract": segments(abstract, [s for s in spans["abstract"] if s.end <= len(abstract)]),
         "trimmed": trimmed,
-        "reasons": [str(r) for r in match.reasons],
+        "reasons": match.explanations(),
     }
 
 

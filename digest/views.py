@@ -37,16 +37,24 @@ def source_line(report: SourceReport) -> str:
 
 
 def match_json(found: Match) -> dict[str, Any]:
+    """A match for `digest match --json`: the reasons in words, and where each term matched."""
+    paper = found.paper
     return {
-        "id": found.paper.id,
-        "title": found.paper.title,
+        "id": paper.id,
+        "title": paper.title,
         "score": found.score,
-        "reasons": [str(r) for r in found.reasons],
-        "url": found.paper.url,
-        "upvotes": found.paper.upvotes,
+        "reasons": found.explanations(),
+        "matched": [
+            {"kind": r.kind, "term": r.term, "field": r.field, "spans": [[s.start, s.end] for s in r.spans]}
+            for r in found.reasons
+        ],
+        "url": paper.url,
+        "upvotes": paper.upvotes,
+        "published": paper.published.isoformat() if paper.published else None,
     }
 
 
 def match_lines(rank: int, found: Match) -> str:
-    reasons = "\n".join(f"      why: {reason}" for reason in found.reasons)
-    return f"{rank:>3}. [{found.score:g}] {found.paper.title}\n      {found.paper.url}\n{reasons}"
+    """A match as a few readable lines: rank, score, title, link, and why."""
+    reasons = "; ".join(found.explanations())
+    return f"{rank:>3}. [{found.score:g}] {found.paper.title}\n     {found.paper.url}\n     why: {reasons}"
