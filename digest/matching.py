@@ -70,19 +70,21 @@ class Term:
 class CompiledProfile:
     profile: Profile
     keywords: tuple[Term, ...]
+    all_of: tuple[Term, ...]
     exclude: tuple[Term, ...]
     authors: dict[str, str]  # name key → name as the profile wrote it
     categories: frozenset[str]
 
     @property
     def term_count(self) -> int:
-        return len(self.keywords) + len(self.authors)
+        return len(self.keywords) + len(self.all_of) + len(self.authors)
 
 
 def compile_profile(profile: Profile) -> CompiledProfile:
     return CompiledProfile(
         profile=profile,
         keywords=tuple(compile_term(k) for k in dict.fromkeys(profile.keywords)),
+        all_of=tuple(compile_term(k) for k in dict.fromkeys(profile.all_of)),
         exclude=tuple(compile_term(k) for k in dict.fromkeys(profile.exclude)),
         authors={name_key(a): a for a in profile.authors},
         categories=frozenset(c.casefold() for c in profile.categories),
@@ -141,7 +143,7 @@ class PaperIndex:
         # Ties between equal scores: more upvotes first, then the more recent paper.
         by_signal = sorted(range(len(self.papers)), key=lambda n: _signal(self.papers[n]))
         self.tie_order = {number: order for order, number in enumerate(by_signal)}
-        terms = {t for p in profiles for t in (*p.keywords, *p.exclude)}
+        terms = {t for p in profiles for t in (*p.keywords, *p.all_of, *p.exclude)}
         self.vocabulary = frozenset(form for t in terms for form in t.forms)
         self._hits: dict[str, Hits] = {}
         self._by_author: dict[str, list[int]] = {}
@@ -225,21 +227,29 @@ def _ranked(
     strong = profile.term_count + 1
     found: dict[int, list[Reason]] = {}
     scores: dict[int, int] = {}
+
+    def add(number: int, reasons: tuple[Reason, ...], in_title: bool) -> None:
+        found.setdefault(number, []).extend(reasons)
+        scores[number] = scores.get(number, 0) + 1 + (strong if in_title else 0)
+
     for term in profile.keywords:
         for hit in index.reasons_for(term):
-            found.setdefault(hit.paper, []).extend(hit.reasons)
-            scores[hit.paper] = scores.get(hit.paper, 0) + 1 + (strong if hit.in_title else 0)
+            add(hit.paper, hit.reasons, hit.in_title)
     for key, name in profile.authors.items():
         for number in index.papers_by(key):
-            found.setdefault(number, []).append(Reason("author", name, "authors"))
-            scores[number] = scores.get(number, 0) + 1 + strong
-    excluded = set().union(*(index.papers_with(t) for t in profile.exclude))
+            add(number, (Reason("author", name, "authors"),), True)
+    chosen = set(found)  # any keyword or author selects a paper...
+    for term in profile.all_of:
+        for hit in index.reasons_for(term):
+            add(hit.paper, hit.reasons, hit.in_title)
+    if profile.all_of:  # ...that must also hold every all_of term
+        every = set.intersection(*(index.papers_with(t) for t in profile.all_of))
+        chosen = chosen & every if profile.keywords or profile.authors else every
+    chosen -= set().union(*(index.papers_with(t) for t in profile.exclude))
     selected = [
-        (float(scores[number]), number, tuple(reasons))
-        for number, reasons in found.items()
-        if number not in excluded
-        and index.papers[number].id not in skip
-        and _in_categories(profile, index.papers[number])
+        (float(scores[number]), number, tuple(found[number]))
+        for number in chosen
+        if index.papers[number].id not in skip and _in_categories(profile, index.papers[number])
     ]
     order, count = index.tie_order, len(index.papers)
     return sorted(selected, key=lambda s: s[0] * count + order[s[1]], reverse=True)

@@ -97,6 +97,7 @@ class Profile:
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()  # every one of these must match too
     categories: tuple[str, ...] = ()
     name: str | None = None
     max_papers: int = 20

@@ -59,6 +59,7 @@ def load_profile(path: Path) -> Profile:
         name=doc.text(data, "name", ()),
         keywords=doc.texts(data, "keywords", ()),
         exclude=doc.texts(data, "exclude", ()),
+        all_of=doc.texts(data, "all_of", ()),
         authors=doc.texts(data, "authors", ()),
         categories=_categories(doc, data),
         max_papers=doc.integer(data, "max_papers", (), 20, 1, 500),
@@ -66,13 +67,13 @@ def load_profile(path: Path) -> Profile:
         send_at=_send_at(doc, data),
         note=doc.text(data, "note", ()),
     )
-    for key in ("keywords", "exclude", "authors"):
+    for key in ("keywords", "all_of", "exclude", "authors"):
         for index, term in enumerate(getattr(profile, key)):
             if not re.search(r"[^\W_]", term):
                 doc.problem((key, index), f"'{term}' has no letters or digits to match")
     typo = any(p.message == "unknown key" for p in doc.problems)  # its hint says it all
-    if doc.data is not None and not (profile.keywords or profile.authors or typo):
-        doc.problem(("keywords",), "nothing to match", "add keywords or authors")
+    if doc.data is not None and not (profile.keywords or profile.authors or profile.all_of or typo):
+        doc.problem(("keywords",), "nothing to match", "add keywords, all_of or authors")
     doc.raise_problems()
     return profile
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.matching import CompiledProfile, PaperIndex, compile_profile, select
 from digest.models import Match, Paper, Profile, Reason, Span
@@ -264,6 +267,31 @@ def test_a_paper_with_an_exclude_term_is_never_selected() -> None:
     assert checked == 4 * 11 * 2 * 2
 
 
+WORDS = ["pre", "training", "pretraining", "survey", "surveys", "language", "model", "models", "data",
+         "selection", "RL", "URL", "-", ".", ",", "Pre-Training", "Survey"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    title=st.lists(st.sampled_from(WORDS), max_size=10),
+    abstract=st.lists(st.sampled_from(WORDS), max_size=20),
+    keyword=st.sampled_from(["pretraining", "language model", "data selection", "RL"]),
+    exclude=st.sampled_from(["survey", "pre training", "models", "URL"]),
+)
+def test_property_exclude_always_wins(
+    title: list[str], abstract: list[str], keyword: str, exclude: str
+) -> None:
+    candidate = paper(title=" ".join(title), abstract=" ".join(abstract))
+    with_exclude = selected_ids(profile((keyword,), exclude=(exclude,)), candidate)
+    exclude_alone = selected_ids(profile((exclude,)), candidate)
+    keyword_alone = selected_ids(profile((keyword,)), candidate)
+
+    assert with_exclude == ([] if exclude_alone else keyword_alone)
+    literal = re.compile(rf"\b{re.escape(exclude)}\b", re.IGNORECASE)
+    if literal.search(candidate.title) or literal.search(candidate.abstract):
+        assert with_exclude == []
+
+
 # --- authors -----------------------------------------------------------------------------
 
 
@@ -444,3 +472,24 @@ def test_spans_cover_exactly_the_matched_words(keyword: str, text: str, expected
 
     [reason] = found.reasons
     assert spanned(text, reason) == [expected]
+
+
+def test_all_of_requires_every_term() -> None:
+    compiled = compile_profile(
+        Profile(Path("p.yaml"), ("p@example.org",), keywords=("diffusion",), all_of=("protein", "design"))
+    )
+    both = paper("both", title="Diffusion for protein design")
+    one = paper("one", title="Diffusion for protein folding")
+    no_keyword = paper("no-keyword", title="Protein design by search")
+
+    assert [m.paper.id for m in select(compiled, PaperIndex([both, one, no_keyword], [compiled]))] == ["both"]
+
+
+def test_all_of_alone_selects_papers_holding_every_term() -> None:
+    compiled = compile_profile(Profile(Path("p.yaml"), ("p@example.org",), all_of=("protein", "design")))
+    papers = [paper("yes", title="Protein design by search"), paper("no", title="Protein folding")]
+
+    [found] = select(compiled, PaperIndex(papers, [compiled]))
+
+    assert found.paper.id == "yes"
+    assert found.explanations() == ["'protein' in title", "'design' in title"]
