@@ -160,7 +160,7 @@ def preview(
         files, (rendered.html.encode(), rendered.text.encode(), eml_bytes(message)), strict=True
     ):
         write_atomically(path, data)
-    return Preview(digest, files, listing)
+    return Preview(rendered.digest, files, listing)
 
 
 def run_once(
@@ -222,20 +222,22 @@ class Composer:
     def compose(self, digest: Digest) -> tuple[RenderedDigest, EmailMessage]:
         """The rendered digest and its MIME message."""
         settings = self.settings
-        links = self.links(digest.recipient)
+        links = self.links(digest.recipient, digest.edition)
         rendered = self.renderer.render(digest, links, settings.intro, settings.footer)
         message = build_message(
-            digest, rendered, links, sender=settings.sender, list_title=settings.title, now=self.now
+            rendered.digest, rendered, links, sender=settings.sender, list_title=settings.title, now=self.now
         )
         return rendered, message
 
-    def links(self, address: str) -> Links:
+    def links(self, address: str, edition: dt.date) -> Links:
         unsubscribe = sign(self.secret, "unsubscribe", address)
+        view = sign(self.secret, f"view:{edition.isoformat()}", address)
         base, mailbox = self.settings.base_url, parseaddr(self.settings.sender)[1]
         return Links(
             unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
             manage=f"{base}/manage/{sign(self.secret, 'manage', address)}",
             unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
+            web=f"{base}/digest/{edition.isoformat()}/{view}",
         )
 
 
@@ -260,7 +262,7 @@ def _deliver_one(
     if not digest.matches:
         report.empty += 1
         return
-    _, message = composer.compose(digest)
+    rendered, message = composer.compose(digest)
     if report.dry_run:
         report.sent += 1
         return
@@ -275,7 +277,8 @@ def _deliver_one(
         ledger.mark_failed(address, report.edition, mid, str(error))
         report.failed.append(f"{address}: {error}")
         return
-    ledger.mark_sent(address, report.edition, mid, [m.paper.id for m in digest.matches])
+    # Only what the email showed counts as sent; papers past the size budget come again.
+    ledger.mark_sent(address, report.edition, mid, [m.paper.id for m in rendered.digest.matches])
     report.sent += 1
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import markdown
@@ -13,11 +14,14 @@ import nh3
 import premailer
 
 from .models import Digest, Match, Span
+from .tex import readable_tex
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 MAX_AUTHORS = 8
 ABSTRACT_CHARS = 600
+SHORT_ABSTRACT_CHARS = 220  # when the digest is over its size budget
+HTML_BUDGET = 100 * 1024  # Gmail clips messages past about 102 KB
 
 # Markdown written by operators may still be edited by others over time: keep it to text markup.
 _NOTE_TAGS = {"p", "a", "em", "strong", "code", "ul", "ol", "li", "br", "blockquote", "h3", "h4"}
@@ -30,6 +34,7 @@ class Links:
     unsubscribe: str
     manage: str
     unsubscribe_mailto: str
+    web: str  # this edition in a browser, with every matched paper
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class RenderedDigest:
     subject: str
     html: str
     text: str
+    digest: Digest  # what was rendered: past the budget, fewer papers than were matched
 
 
 def default_templates_dir() -> Path:
@@ -59,32 +65,56 @@ class Renderer:
         self.text_env = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined)
         for env in (self.html_env, self.text_env):
             env.filters["authors"] = short_authors
+            env.filters["safe_url"] = safe_url
 
     def render(
         self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None
     ) -> RenderedDigest:
-        context = self._context(digest, links, intro, footer)
-        html = self.html_env.get_template(HTML_TEMPLATE).render(context)
+        """Subject, HTML and text of a digest, the HTML kept under the size budget."""
+        notes = {"intro": intro, "footer": footer}
+        abstract_chars = ABSTRACT_CHARS
+        html = self._html(digest, links, notes, abstract_chars)
+        while len(html.encode()) > HTML_BUDGET and digest.matches:
+            if abstract_chars > SHORT_ABSTRACT_CHARS:
+                abstract_chars = SHORT_ABSTRACT_CHARS  # first shorten every abstract...
+            else:
+                digest = _fewer(digest, len(html.encode()))  # ...then move papers to "N more"
+            html = self._html(digest, links, notes, abstract_chars)
+        context = self._context(digest, links, notes, abstract_chars)
         return RenderedDigest(
             subject=subject_line(self.site_title, digest),
-            html=inline_styles(html),
+            html=html,
             text=self.text_env.get_template(TEXT_TEMPLATE).render(context).strip() + "\n",
+            digest=digest,
         )
 
-    def _context(self, digest: Digest, links: Links, intro: str | None, footer: str | None) -> dict[str, Any]:
+    def _html(self, digest: Digest, links: Links, notes: dict[str, str | None], abstract_chars: int) -> str:
+        context = self._context(digest, links, notes, abstract_chars)
+        return inline_styles(self.html_env.get_template(HTML_TEMPLATE).render(context))
+
+    def _context(
+        self, digest: Digest, links: Links, notes: dict[str, str | None], abstract_chars: int
+    ) -> dict[str, Any]:
         return {
             "site_title": self.site_title,
             "digest": digest,
             "edition": digest.edition.strftime("%A, %d %B %Y"),
-            "papers": [paper_view(m) for m in digest.matches],
-            "preheader": "; ".join(m.paper.title for m in digest.matches[:3]),
+            "papers": [paper_view(m, abstract_chars) for m in digest.matches],
+            "preheader": "; ".join(readable_tex(m.paper.title) for m in digest.matches[:3]),
             "links": links,
             "note_html": markdown_html(digest.profile.note),
-            "intro": intro,
-            "intro_html": markdown_html(intro),
-            "footer": footer,
-            "footer_html": markdown_html(footer),
+            "intro": notes["intro"],
+            "intro_html": markdown_html(notes["intro"]),
+            "footer": notes["footer"],
+            "footer_html": markdown_html(notes["footer"]),
         }
+
+
+def _fewer(digest: Digest, size: int) -> Digest:
+    """The digest with its last papers moved to "N more", in proportion to the excess."""
+    keep = min(len(digest.matches) - 1, int(len(digest.matches) * HTML_BUDGET * 0.9 / size))
+    keep = max(keep, 0)
+    return replace(digest, matches=digest.matches[:keep], more=digest.more + len(digest.matches) - keep)
 
 
 def subject_line(site_title: str, digest: Digest) -> str:
@@ -96,10 +126,10 @@ def subject_line(site_title: str, digest: Digest) -> str:
     return " ".join(subject.split())  # no line breaks can reach the header
 
 
-def paper_view(match: Match) -> dict[str, Any]:
+def paper_view(match: Match, abstract_chars: int = ABSTRACT_CHARS) -> dict[str, Any]:
     """A match prepared for the templates: highlighted fields, trimmed abstract, reasons."""
     paper = match.paper
-    abstract, trimmed = trim(paper.abstract, ABSTRACT_CHARS)
+    abstract, trimmed = trim(paper.abstract, abstract_chars)
     spans = {
         field: [s for r in match.reasons if r.field == field for s in r.spans]
         for field in ("title", "abstract")
@@ -114,7 +144,8 @@ def paper_view(match: Match) -> dict[str, Any]:
 
 
 def segments(text: str, spans: list[Span]) -> list[tuple[str, bool]]:
-    """`text` cut into (piece, highlighted) pairs, so templates can mark matched words safely."""
+    """`text` cut into (piece, highlighted) pairs with simple TeX made readable, so templates
+    can mark matched words safely."""
     pieces, position = [], 0
     for span in sorted(spans, key=lambda s: s.start):
         if span.start < position:
@@ -125,7 +156,7 @@ def segments(text: str, spans: list[Span]) -> list[tuple[str, bool]]:
         position = span.end
     if position < len(text):
         pieces.append((text[position:], False))
-    return pieces
+    return [(readable_tex(piece), hit) for piece, hit in pieces]
 
 
 def trim(text: str, limit: int) -> tuple[str, bool]:
@@ -140,6 +171,14 @@ def short_authors(authors: tuple[str, ...]) -> str:
     if len(authors) <= MAX_AUTHORS:
         return ", ".join(authors)
     return ", ".join(authors[:MAX_AUTHORS]) + f" et al. ({len(authors)} authors)"
+
+
+def safe_url(url: str | None) -> str:
+    """The URL if it is a plain web link; "" for javascript:, data: and anything else."""
+    if not url or any(c in url for c in "\r\n\0 "):
+        return ""
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def markdown_html(text: str | None) -> str:
