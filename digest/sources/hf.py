@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import SourceError
 from ..models import Paper
 from . import arxiv
-from .text import squash
+from .text import squash, web_url
 
 
 def papers_from_daily(data: Any, source: str) -> list[Paper]:
@@ -41,7 +41,7 @@ def _paper(paper: dict[str, Any], source: str) -> Paper:
         published=_timestamp(paper.get("publishedAt")),
         upvotes=upvotes if isinstance(upvotes, int) else None,
         hf_url=f"https://huggingface.co/papers/{paper_id}",
-        code_url=paper.get("githubRepo") or None,
+        code_url=web_url(str(paper.get("githubRepo") or "")) or None,
         sources=(source,),
     )
 

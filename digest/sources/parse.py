@@ -15,7 +15,7 @@ import feedparser
 from ..errors import SourceError
 from ..models import Paper
 from . import arxiv, biorxiv, hf, scholar
-from .text import clean_names, html_to_text, split_authors, squash, unwrap_redirect
+from .text import clean_names, html_to_text, split_authors, squash, unwrap_redirect, web_url
 
 _HF_MIRROR = re.compile(
     r"^Authors:\s*(?P<authors>.*?)\s+Upvotes:\s*(?P<upvotes>\d+)\b.*?Summary:\s*", re.DOTALL
@@ -87,7 +87,7 @@ class _FeedContext:
     feed: Any
 
     def paper(self, entry: Any) -> Paper | None:
-        guid, link = str(entry.get("id") or ""), unwrap_redirect(str(entry.get("link") or ""))
+        guid, link = str(entry.get("id") or ""), web_url(unwrap_redirect(str(entry.get("link") or "")))
         if "arxiv.org/api/errors" in guid:
             raise SourceError(f"arXiv answered with an error: {squash(entry.get('summary', ''))}")
         fields = self._generic(entry, guid, link)

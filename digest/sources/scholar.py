@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 from ..models import Paper
 from . import arxiv
-from .text import clean_names, squash, unwrap_redirect
+from .text import clean_names, squash, unwrap_redirect, web_url
 
 
 def is_scholar_alert(body: bytes) -> bool:
@@ -58,7 +58,7 @@ class _AlertReader(HTMLParser):
         attributes = dict(attrs)
         classes = attributes.get("class") or ""
         if tag == "a" and "gse_alrt_title" in classes:
-            self.hits.append(_Hit(unwrap_redirect(attributes.get("href") or "")))
+            self.hits.append(_Hit(web_url(unwrap_redirect(attributes.get("href") or ""))))
             self.target = "title"
         elif self.hits and tag == "div" and "gse_alrt_sni" in classes:
             self.target = "snippet"

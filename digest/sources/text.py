@@ -153,3 +153,11 @@ def unwrap_redirect(url: str) -> str:
     if parts.netloc.endswith("google.com") and parts.path in ("/url", "/scholar_url"):
         return parse_qs(parts.query).get("url", [url])[0]
     return url
+
+
+def web_url(url: str) -> str:
+    """`url` if it is an http(s) link; "" for javascript:, data: and anything else a feed sends."""
+    url = url.strip()
+    if any(c in url for c in "\r\n\0 ") or not re.match(r"^https?://[^/\s]", url, re.IGNORECASE):
+        return ""
+    return url
