@@ -199,6 +199,7 @@ def inline_styles(html: str) -> str:
     inlined: str = premailer.Premailer(
         html,
         allow_network=False,
+        strip_important=False,  # the phone and dark-mode rules must still beat the inlined styles
         disable_validation=True,
         cssutils_logging_level=logging.CRITICAL,
     ).transform()
