@@ -80,6 +80,12 @@ def print_error(message: str, hint: str | None = None) -> None:
         click.echo(f"  Hint: {hint}", err=True)
 
 
+def print_warning(message: str, hint: str | None = None) -> None:
+    click.secho(f"Warning: {message}", fg="yellow", err=True)
+    if hint:
+        click.echo(f"  Hint: {hint}", err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="digest")
 def main() -> None:
@@ -202,6 +208,9 @@ def preview(
 @date_option
 @click.option("--dry-run", is_flag=True, help="Match and render everything, send and record nothing.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any source, profile or message failed.")
+@click.option(
+    "--resend-uncertain", is_flag=True, help="Send again the messages a broken connection left uncertain."
+)
 @reports_errors
 def run(
     once: bool,
@@ -210,11 +219,14 @@ def run(
     edition: dt.datetime | None,
     dry_run: bool,
     strict: bool,
+    resend_uncertain: bool,
 ) -> None:
     """Build one edition for every profile and deliver it (to the outbox by default).
 
-    A second run of the same edition sends nothing twice: a ledger in the state
-    database remembers who got what.
+    Each address gets each edition once: a ledger in the state database records
+    every hand-over, so a rerun after a crash sends only what was not sent, and a
+    message whose connection broke mid-way is reported as uncertain, not resent.
+    Temporary SMTP refusals (4xx) are retried, then left for the next run.
 
     \b
     Examples:
@@ -226,23 +238,73 @@ def run(
         raise click.UsageError("pass --once to run one edition now")
     settings = load_settings(config_path)
     with _progress_bar("Delivering") as progress:
-        report = pipeline.run_once(settings, _sources(sources), _date(edition), dry_run, progress=progress)
+        report = pipeline.run_once(
+            settings,
+            _sources(sources),
+            _date(edition),
+            dry_run,
+            progress=progress,
+            resend_uncertain=resend_uncertain,
+        )
+    _report_run(report)
+    click.echo(summary_line(report, settings), err=True)
+    _exit_if_every_source_failed(report.sources, "nothing was sent")
+    if strict and report.troubled:
+        sys.exit(1)
+
+
+def _report_run(report: pipeline.RunReport) -> None:
+    """One line for everything that did not go to plan, with what to do about it."""
     for error in report.profile_errors:
         for problem in error.problems:
             print_error(f"{problem} (profile skipped)", problem.hint)
     _report_sources(report.sources)
-    for failure in report.failed:
+    for duplicate in report.duplicates:
+        print_warning(f"{duplicate}: mailed once, by the first profile")
+    tally = report.tally
+    for failure in tally.failed:
         print_error(f"not delivered: {failure}")
-    for address in report.uncertain:
-        print_error(f"uncertain: {address} (an earlier run stopped while sending it; not resent)")
-    if report.transport_error:
-        print_error(f"{report.deferred} message(s) left for the next run: {report.transport_error}")
-    click.echo(summary_line(report, settings), err=True)
-    _exit_if_every_source_failed(report.sources, "nothing was sent")
-    if strict and (
-        report.failed or report.deferred or report.uncertain or report.failed_sources or report.profile_errors
-    ):
-        sys.exit(1)
+    for address in tally.newly_suppressed:
+        print_warning(
+            f"{address} is now suppressed after repeated permanent failures", "digest suppressions --clear"
+        )
+    for deferred in tally.deferred:
+        print_warning(f"deferred to the next run: {deferred}")
+    for uncertain in tally.uncertain:
+        print_warning(
+            f"uncertain, not resent: {uncertain}", "check the relay's log; --resend-uncertain sends it"
+        )
+    if tally.transport_error:
+        print_error(f"{tally.not_attempted} message(s) left for the next run: {tally.transport_error}")
+
+
+@main.command()
+@config_option
+@click.option("--clear", "clear", metavar="EMAIL", help="Allow mail to this address again.")
+@reports_errors
+def suppressions(config_path: Path, clear: str | None) -> None:
+    """List the addresses no longer mailed after repeated permanent failures.
+
+    An address is suppressed after `delivery.suppress_after` editions in a row
+    ended in a permanent (5xx) refusal. Clear it once the address works again.
+
+    \b
+    Examples:
+      digest suppressions
+      digest suppressions --clear alice@example.org
+    """
+    settings = load_settings(config_path)
+    if clear:
+        if not pipeline.clear_suppression(settings, clear):
+            raise DigestError(
+                f"{clear} is not suppressed", "digest suppressions lists the addresses that are"
+            )
+        click.echo(f"{clear} will be mailed again")
+        return
+    listed = pipeline.list_suppressions(settings)
+    for address, reason, since in listed:
+        click.echo(f"{address}  since {since}  {reason}")
+    click.echo(f"{len(listed)} suppressed address(es)", err=True)
 
 
 @main.command()

@@ -10,7 +10,7 @@ from typing import Any
 from . import yamlfile
 from .addresses import normalize_mailbox
 from .errors import ConfigError, Problem
-from .models import SOURCE_KINDS, Settings, SmtpConfig, SourceConfig
+from .models import SOURCE_KINDS, DeliveryPolicy, Settings, SmtpConfig, SourceConfig
 from .yamlfile import Document, KeyPath
 
 DEFAULT_CONFIG = Path("config/digest.yaml")
@@ -19,8 +19,8 @@ TOP_KEYS = ("site", "sources", "fetch", "delivery", "state_dir", "profiles_dir",
 FETCH_KEYS = ("include_replacements", "deadline")
 SITE_KEYS = ("title", "base_url", "sender", "secret", "timezone", "intro", "footer")
 SOURCE_KEYS = ("name", "url", "kind")
-DELIVERY_KEYS = ("transport", "smtp")
-SMTP_KEYS = ("host", "port", "security", "username", "password", "timeout")
+DELIVERY_KEYS = ("transport", "smtp", "retries", "retry_delay", "rate_limit", "suppress_after")
+SMTP_KEYS = ("host", "port", "security", "username", "password", "timeout", "ca_file")
 TRANSPORTS = ("outbox", "smtp")
 SECURITY = ("none", "starttls", "tls")
 
@@ -69,7 +69,8 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         footer=doc.text(site, "footer", ("site",)),
         sources=_sources(doc, top.get("sources"), base),
         transport=transport,
-        smtp=_smtp(doc, delivery, required=transport == "smtp"),
+        smtp=_smtp(doc, delivery, base, required=transport == "smtp"),
+        delivery=_delivery_policy(doc, delivery),
         state_dir=_relative_to(base, doc.text(top, "state_dir", ()) or "var"),
         profiles_dir=_relative_to(base, doc.text(top, "profiles_dir", ()) or "profiles"),
         templates_dir=_relative_to(base, templates) if templates else None,
@@ -165,7 +166,7 @@ def _sources(doc: Document, value: Any, base: Path) -> tuple[SourceConfig, ...]:
     return tuple(sources)
 
 
-def _smtp(doc: Document, delivery: dict[str, Any], required: bool) -> SmtpConfig | None:
+def _smtp(doc: Document, delivery: dict[str, Any], base: Path, required: bool) -> SmtpConfig | None:
     path: KeyPath = ("delivery", "smtp")
     if "smtp" not in delivery:
         if required:
@@ -176,15 +177,25 @@ def _smtp(doc: Document, delivery: dict[str, Any], required: bool) -> SmtpConfig
     security = doc.text(smtp, "security", path) or "starttls"
     if security not in SECURITY:
         doc.problem((*path, "security"), f"unknown security '{security}'", "use none, starttls or tls")
-    timeout = smtp.get("timeout", 30)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        doc.problem((*path, "timeout"), f"expected a number of seconds, got {timeout!r}")
-        timeout = 30
+    ca_file = doc.text(smtp, "ca_file", path)
+    if ca_file and not _relative_to(base, ca_file).is_file():
+        doc.problem((*path, "ca_file"), f"no such file: {_relative_to(base, ca_file)}")
     return SmtpConfig(
         host=doc.text(smtp, "host", path, required=True) or "",
         port=doc.integer(smtp, "port", path, 465 if security == "tls" else 587, 1, 65535),
         security=security,
         username=doc.text(smtp, "username", path),
         password=doc.text(smtp, "password", path),
-        timeout=float(timeout),
+        timeout=doc.number(smtp, "timeout", path, 30, 1, 600),
+        ca_file=_relative_to(base, ca_file) if ca_file else None,
+    )
+
+
+def _delivery_policy(doc: Document, delivery: dict[str, Any]) -> DeliveryPolicy:
+    path: KeyPath = ("delivery",)
+    return DeliveryPolicy(
+        retries=doc.integer(delivery, "retries", path, 2, 0, 10),
+        retry_delay=doc.number(delivery, "retry_delay", path, 30, 0, 3600),
+        rate_limit=doc.number(delivery, "rate_limit", path, 0, 0, 10_000),
+        suppress_after=doc.integer(delivery, "suppress_after", path, 3, 1, 100),
     )

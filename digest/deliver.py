@@ -1,4 +1,9 @@
-"""Transports: the outbox folder (the default; nothing leaves the machine) and SMTP."""
+"""Transports: the outbox folder (the default; nothing leaves the machine) and SMTP.
+
+A transport hands over one message for one recipient and says precisely how that went, so
+the ledger can tell "try again" (TemporaryFailure) from "never" (PermanentFailure) from "it
+may have arrived" (UncertainDelivery) from "nothing can be sent now" (TransportDown).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ import re
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
-from .errors import DeliveryError, TransportDown
+from .errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
 from .models import SmtpConfig
 
 
@@ -54,23 +60,36 @@ class Outbox:
 
 
 class Smtp:
-    """One SMTP connection, opened on first use and reused for every message of a run."""
+    """One SMTP connection, opened on first use, reused for every message, reopened if dropped."""
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self.connection: smtplib.SMTP | None = None
 
     def send(self, message: EmailMessage, recipient: str) -> None:
-        try:
-            self._connected().send_message(message, to_addrs=[recipient])
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = exc.recipients.get(recipient, (0, b""))
-            raise DeliveryError(f"refused by the SMTP server: {code} {_text(reply)}") from exc
-        except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}") from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            self.close()
-            raise DeliveryError(f"SMTP connection lost: {exc}") from exc
+        connection = self._start(parseaddr(str(message["From"]))[1], recipient)
+        self._data(connection, message)
+
+    def _start(self, sender: str, recipient: str) -> smtplib.SMTP:
+        """MAIL, RCPT and DATA on a live connection, reconnecting once if it died while idle."""
+        for attempt in (1, 2):
+            connection = self._connected()
+            try:
+                self._envelope(connection, sender, recipient)
+                code, reply = connection.docmd("DATA")
+            except smtplib.SMTPServerDisconnected as exc:
+                self._drop()
+                if attempt == 2:
+                    raise TemporaryFailure(f"SMTP server hung up before the message was sent: {exc}") from exc
+                continue  # a connection reused after a pause: open a fresh one, nothing was sent
+            except (smtplib.SMTPException, OSError) as exc:
+                self._drop()
+                raise TemporaryFailure(f"SMTP connection lost before the message was sent: {exc}") from exc
+            if code != 354:
+                self._reset(connection)
+                raise _refusal(code, reply, "DATA")
+            return connection
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         if self.connection is not None:
@@ -78,34 +97,84 @@ class Smtp:
                 self.connection.quit()
             self.connection = None
 
+    def _envelope(self, connection: smtplib.SMTP, sender: str, recipient: str) -> None:
+        connection.ehlo_or_helo_if_needed()
+        code, reply = connection.mail(sender)
+        if code < 400:
+            code, reply = connection.rcpt(recipient)
+            stage = "RCPT"
+        else:
+            stage = "MAIL"
+        if code >= 400:
+            self._reset(connection)
+            raise _refusal(code, reply, stage)
+
+    def _data(self, connection: smtplib.SMTP, message: EmailMessage) -> None:
+        # From here on the server may have the whole message: a broken connection is uncertain.
+        data = re.sub(rb"(?m)^\.", b"..", eml_bytes(message))
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        try:
+            connection.send(data + b".\r\n")
+            code, reply = connection.getreply()
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise UncertainDelivery(f"SMTP connection lost after the message was sent: {exc}") from exc
+        if not 200 <= code < 300:
+            raise _refusal(code, reply, "end of DATA")
+
+    def _reset(self, connection: smtplib.SMTP) -> None:
+        try:
+            connection.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(OSError):
+                self.connection.close()
+            self.connection = None
+
     def _connected(self) -> smtplib.SMTP:
         if self.connection is None:
-            self.connection = self._connect()
+            self.connection = connect(self.config)
         return self.connection
 
-    def _connect(self) -> smtplib.SMTP:
-        cfg, context = self.config, ssl.create_default_context()
-        try:
-            if cfg.security == "tls":
-                connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                    cfg.host, cfg.port, timeout=cfg.timeout, context=context
-                )
-            else:
-                connection = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
-                if cfg.security == "starttls":
-                    connection.starttls(context=context)
-            if cfg.username:
-                connection.login(cfg.username, cfg.password or "")
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TransportDown(
-                f"cannot connect to SMTP server {cfg.host}:{cfg.port}: {exc}",
-                "check delivery.smtp in the config, or use transport: outbox to test",
-            ) from exc
-        return connection
+
+def connect(config: SmtpConfig) -> smtplib.SMTP:
+    """An open, secured and authenticated connection; TransportDown says why there is none."""
+    context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
+    where = f"{config.host}:{config.port}"
+    try:
+        if config.security == "tls":
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                config.host, config.port, timeout=config.timeout, context=context
+            )
+        else:
+            connection = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+            if config.security == "starttls":
+                connection.starttls(context=context)
+        if config.username:
+            connection.login(config.username, config.password or "")
+    except smtplib.SMTPAuthenticationError as exc:
+        raise TransportDown(f"SMTP server {where} refused the login: {_text(exc.smtp_error)}",
+                            "check delivery.smtp.username and the password variable") from exc  # fmt: skip
+    except ssl.SSLError as exc:
+        hint = "for a private CA, set delivery.smtp.ca_file"
+        raise TransportDown(f"TLS with SMTP server {where} failed: {exc.reason or exc}", hint) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        hint = "check delivery.smtp in the config, or use transport: outbox to test"
+        raise TransportDown(f"cannot connect to SMTP server {where}: {exc}", hint) from exc
+    return connection
+
+
+def _refusal(code: int, reply: bytes | str, stage: str) -> TemporaryFailure | PermanentFailure:
+    error = f"SMTP {code} {_text(reply)} (at {stage})"
+    return TemporaryFailure(error) if 400 <= code < 500 else PermanentFailure(error)
 
 
 def _text(reply: bytes | str) -> str:
-    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+    return " ".join((reply.decode(errors="replace") if isinstance(reply, bytes) else reply).split())
 
 
 def open_transport(transport: str, smtp: SmtpConfig | None, outbox: Path, edition: str) -> Transport:

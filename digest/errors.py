@@ -3,8 +3,12 @@
     DigestError                 anything the CLI turns into ``Error: …`` and exit 1
     ├── ConfigError             one or more problems in digest.yaml or a profile
     ├── SourceError             a source could not be fetched or parsed
-    └── DeliveryError           a message could not be handed over
-        └── TransportDown       no message can be: the SMTP server is unreachable
+    ├── DeliveryError           a message could not be handed over
+    │   ├── TemporaryFailure    4xx, or the connection broke before the message was sent
+    │   ├── PermanentFailure    5xx: this address will not take it
+    │   ├── UncertainDelivery   the connection broke after the message was sent
+    │   └── TransportDown       no message can be: the SMTP server is unreachable
+    └── EditionLocked           another run is sending this edition
 
 Anything else that escapes is a bug and keeps its traceback.
 """
@@ -55,5 +59,21 @@ class DeliveryError(DigestError):
     """A message that could not be delivered."""
 
 
+class TemporaryFailure(DeliveryError):
+    """Worth trying again later: a 4xx reply, or a connection lost before the data went out."""
+
+
+class PermanentFailure(DeliveryError):
+    """A 5xx reply: this address does not take this message."""
+
+
+class UncertainDelivery(DeliveryError):
+    """The connection broke after the message was sent: it may have arrived, so no resend."""
+
+
 class TransportDown(DeliveryError):
     """The transport cannot deliver anything now; the rest of the run is left for later."""
+
+
+class EditionLocked(DigestError):
+    """Another process is sending this edition right now."""

@@ -188,6 +188,17 @@ class SmtpConfig:
     username: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    ca_file: Path | None = None  # trust this CA (a private relay) instead of the system's
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard to try: retries within a run, the send rate, and when to stop trying an address."""
+
+    retries: int = 2  # more attempts within a run for a temporary failure
+    retry_delay: float = 30.0  # seconds before the first retry; doubled for each one after
+    rate_limit: float = 0.0  # messages per second at most; 0 = as fast as the server takes them
+    suppress_after: int = 3  # consecutive editions with a permanent failure before an address is suppressed
 
 
 @dataclass(frozen=True)
@@ -210,3 +221,4 @@ class Settings:
     footer: str | None = None
     include_replacements: bool = False  # arXiv replace/replace-cross announcements
     fetch_deadline: float = 60.0  # seconds for one source, retries included
+    delivery: DeliveryPolicy = field(default_factory=lambda: DeliveryPolicy())

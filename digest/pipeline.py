@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -16,13 +17,15 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from . import sources as sources_stage
-from .deliver import Transport, eml_bytes, open_transport, write_atomically
-from .errors import ConfigError, DeliveryError, SourceError, TransportDown
+from .deliver import eml_bytes, open_transport, write_atomically
+from .errors import ConfigError, SourceError
+from .lock import edition_lock
 from .mail import build_message
 from .matching import CompiledProfile, PaperIndex, compile_profile, select, select_top
 from .models import Digest, Listing, Match, Settings, SourceConfig, SourceReport
 from .profiles import load_profile, load_profiles
 from .render import Links, RenderedDigest, Renderer
+from .sending import Clock, Dispatcher, Job, Tally
 from .sources.fetch import FetchPolicy
 from .sources.fetch import fetch as fetch_source
 from .store import HttpCache, Ledger, PaperArchive, connect
@@ -38,18 +41,22 @@ class RunReport:
     edition: dt.date
     sources: tuple[SourceReport, ...] = ()
     profile_errors: list[ConfigError] = field(default_factory=list)
-    sent: int = 0
-    skipped: int = 0  # already sent for this edition
-    empty: int = 0  # nothing matched
-    failed: list[str] = field(default_factory=list)
-    deferred: int = 0  # not attempted: the transport was down; the next run sends them
-    transport_error: str | None = None
-    uncertain: list[str] = field(default_factory=list)  # a run died while handing these over
+    duplicates: list[str] = field(default_factory=list)  # addresses listed by more than one profile
+    tally: Tally = field(default_factory=Tally)
     dry_run: bool = False
 
     @property
     def failed_sources(self) -> list[SourceReport]:
         return [s for s in self.sources if s.failed]
+
+    @property
+    def troubled(self) -> bool:
+        """Anything that --strict turns into a failing exit status."""
+        tally = self.tally
+        return bool(
+            self.failed_sources or self.profile_errors or tally.failed or tally.deferred
+            or tally.uncertain or tally.not_attempted or tally.transport_error
+        )  # fmt: skip
 
 
 def source_from_argument(argument: str) -> SourceConfig:
@@ -170,6 +177,8 @@ def run_once(
     dry_run: bool = False,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    resend_uncertain: bool = False,
+    clock: Clock | None = None,
 ) -> RunReport:
     """One edition for every profile: matched, rendered and delivered at most once per address."""
     now = now or dt.datetime.now(dt.UTC)
@@ -179,35 +188,61 @@ def run_once(
     report.sources = listing.reports
     if len(listing.failed_sources) == len(listing.reports):
         return report  # every source failed: mailing empty digests would only be noise
-    compiled_profiles = [compile_profile(p) for p in profiles]
-    papers = PaperIndex(listing.papers, compiled_profiles)
+    compiled = [compile_profile(p) for p in profiles]
+    recipients, report.duplicates = _recipients(compiled)
+    index = PaperIndex(listing.papers, compiled)
     composer = Composer(settings, now)
-    db = connect(database_path(settings))
-    ledger = Ledger(db)
-    transport = open_transport(
-        settings.transport, settings.smtp, settings.state_dir / "outbox", report.edition.isoformat()
-    )
-    recipients = [
-        (compiled, address) for compiled in compiled_profiles for address in compiled.profile.emails
-    ]
-    try:
-        for done, (compiled, address) in enumerate(recipients, 1):
-            try:
-                _deliver_one(composer, ledger, transport, report, compiled, address, papers, listing)
-            except TransportDown as down:
-                report.transport_error = str(down)
-                report.deferred = len(recipients) - done + 1
-                break
-            if progress:
-                progress(done, len(recipients))
-    finally:
-        transport.close()
-        db.close()
+    with edition_lock(settings.state_dir, report.edition), closing(connect(database_path(settings))) as db:
+        ledger = Ledger(db)
+        outbox = settings.state_dir / "outbox"
+        transport = open_transport(settings.transport, settings.smtp, outbox, report.edition.isoformat())
+
+        def compose(number: int, address: str) -> Job | None:
+            sent_before = ledger.sent_paper_ids(address)
+            digest = _digest(recipients[number][0], address, report.edition, index, listing, sent_before)
+            if not digest.matches:
+                return None
+            rendered, message = composer.compose(digest)
+            # Only what the email showed counts as sent; papers past the size budget come again.
+            return Job(address, message, tuple(m.paper.id for m in rendered.digest.matches))
+
+        dispatcher = Dispatcher(
+            ledger, transport, settings.delivery, report.edition,
+            dry_run=dry_run, resend_uncertain=resend_uncertain, clock=clock,
+        )  # fmt: skip
+        try:
+            report.tally = dispatcher.run([address for _, address in recipients], compose, progress)
+        finally:
+            transport.close()
     return report
+
+
+def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledProfile, str]], list[str]]:
+    """(profile, address) for every address once: the first profile listing an address wins."""
+    seen: dict[str, CompiledProfile] = {}
+    duplicates = []
+    for profile in profiles:
+        for address in profile.profile.emails:
+            if address.lower() in seen:
+                first = seen[address.lower()].profile.path.name
+                duplicates.append(f"{address} (in {first} and {profile.profile.path.name})")
+            else:
+                seen[address.lower()] = profile
+    return [(profile, address) for address, profile in seen.items()], duplicates
 
 
 def database_path(settings: Settings) -> Path:
     return settings.state_dir / "digest.sqlite3"
+
+
+def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
+    with closing(connect(database_path(settings))) as db:
+        return Ledger(db).suppressions()
+
+
+def clear_suppression(settings: Settings, address: str) -> bool:
+    with closing(connect(database_path(settings))) as db:
+        return Ledger(db).unsuppress(address.strip())
 
 
 class Composer:
@@ -239,47 +274,6 @@ class Composer:
             unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
             web=f"{base}/digest/{edition.isoformat()}/{view}",
         )
-
-
-def _deliver_one(
-    composer: Composer,
-    ledger: Ledger,
-    transport: Transport,
-    report: RunReport,
-    compiled: CompiledProfile,
-    address: str,
-    papers: PaperIndex,
-    listing: Listing,
-) -> None:
-    state = ledger.state(address, report.edition)
-    if state == "sending":  # a run died mid-hand-over: it may have arrived, so it is not resent
-        report.uncertain.append(address)
-        return
-    if state == "sent":  # failed ones are retried
-        report.skipped += 1
-        return
-    digest = _digest(compiled, address, report.edition, papers, listing, ledger.sent_paper_ids(address))
-    if not digest.matches:
-        report.empty += 1
-        return
-    rendered, message = composer.compose(digest)
-    if report.dry_run:
-        report.sent += 1
-        return
-    mid = str(message["Message-ID"])
-    ledger.mark_sending(address, report.edition, mid)
-    try:
-        transport.send(message, address)
-    except TransportDown:
-        ledger.forget(address, report.edition)  # never handed over: nothing is uncertain
-        raise
-    except DeliveryError as error:
-        ledger.mark_failed(address, report.edition, mid, str(error))
-        report.failed.append(f"{address}: {error}")
-        return
-    # Only what the email showed counts as sent; papers past the size budget come again.
-    ledger.mark_sent(address, report.edition, mid, [m.paper.id for m in rendered.digest.matches])
-    report.sent += 1
 
 
 def _digest(

@@ -7,6 +7,7 @@ conditional GET) and an archive of every paper seen (for "new" counts and backte
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -18,10 +19,12 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
     address     TEXT NOT NULL,
     edition     TEXT NOT NULL,
-    state       TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+    state       TEXT NOT NULL
+                CHECK (state IN ('pending', 'sending', 'sent', 'deferred', 'failed', 'uncertain')),
     message_id  TEXT NOT NULL,
     papers      TEXT NOT NULL DEFAULT '[]',
     error       TEXT,
+    created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (address, edition)
 );
@@ -38,6 +41,11 @@ CREATE TABLE IF NOT EXISTS http_cache (
     last_modified  TEXT,
     fetched_at     TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS suppressions (
+    address  TEXT PRIMARY KEY,
+    reason   TEXT NOT NULL,
+    since    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS papers (
     id          TEXT PRIMARY KEY,
     data        TEXT NOT NULL,
@@ -51,73 +59,135 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+SCHEMA_VERSION = 2
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    """The state database, created on first use."""
+    """The state database, created on first use and brought up to the current schema."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None)  # explicit transactions where they matter
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)  # explicit transactions below
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")  # a 'sent' row must survive a power cut
-    db.executescript(SCHEMA)
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        _migrate(db)
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return db
 
 
+def _migrate(db: sqlite3.Connection) -> None:
+    """Version 1 allowed only three delivery states; copy its rows into the wider table."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'deliveries'").fetchone()
+    if exists and version < 2:
+        db.execute("ALTER TABLE deliveries RENAME TO deliveries_v1")
+        db.execute(SCHEMA.split(";")[0])
+        db.execute(
+            """INSERT INTO deliveries
+                 (address, edition, state, message_id, papers, error, created_at, updated_at)
+               SELECT address, edition, state, message_id, papers, error, updated_at, updated_at
+               FROM deliveries_v1"""
+        )
+        db.execute("DROP TABLE deliveries_v1")
+
+
 class Ledger:
-    """Who was sent which edition and which papers, so nothing is ever sent twice."""
+    """One row per (address, edition) with its state, so nothing is ever sent twice.
+
+    pending → sending → sent, or deferred (try again), failed (5xx), uncertain (the connection
+    broke after the message went out: it may have arrived). 'sending' is written before the
+    hand-over, so a row still 'sending' when the next run starts means a run died mid-way.
+    """
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
     def state(self, address: str, edition: dt.date) -> str | None:
-        row = self.db.execute(
-            "SELECT state FROM deliveries WHERE address = ? AND edition = ?", (address, edition.isoformat())
-        ).fetchone()
+        query = "SELECT state FROM deliveries WHERE address = ? AND edition = ?"
+        row = self.db.execute(query, (address, edition.isoformat())).fetchone()
         return row[0] if row else None
+
+    def states(self, edition: dt.date) -> dict[str, str]:
+        rows = self.db.execute(
+            "SELECT address, state FROM deliveries WHERE edition = ?", (edition.isoformat(),)
+        )
+        return dict(rows.fetchall())
 
     def sent_paper_ids(self, address: str) -> frozenset[str]:
         rows = self.db.execute("SELECT paper_id FROM sent_papers WHERE address = ?", (address,))
         return frozenset(row[0] for row in rows)
 
-    def mark_sending(self, address: str, edition: dt.date, message_id: str) -> None:
-        """Recorded before the hand-over: a crash after this point is never silently resent."""
-        self._upsert(address, edition, "sending", message_id, [], None)
+    def settle_interrupted(self, edition: dt.date) -> list[str]:
+        """Rows a dead run left 'sending' become 'uncertain'; their addresses are returned."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            rows = self.db.execute(
+                "SELECT address FROM deliveries WHERE edition = ? AND state = 'sending'",
+                (edition.isoformat(),),
+            ).fetchall()
+            self.db.execute(
+                """UPDATE deliveries SET state = 'uncertain', updated_at = ?,
+                   error = 'a run stopped while handing this message over'
+                   WHERE edition = ? AND state = 'sending'""",
+                (_now(), edition.isoformat()),
+            )
+        return [row[0] for row in rows]
+
+    def mark(
+        self, address: str, edition: dt.date, state: str, message_id: str = "", error: str | None = None
+    ) -> None:
+        self.db.execute(
+            """INSERT INTO deliveries (address, edition, state, message_id, error, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (address, edition) DO UPDATE SET state = excluded.state,
+                 message_id = excluded.message_id, error = excluded.error,
+                 updated_at = excluded.updated_at""",
+            (address, edition.isoformat(), state, message_id, error, _now(), _now()),
+        )
 
     def mark_sent(self, address: str, edition: dt.date, message_id: str, paper_ids: Iterable[str]) -> None:
         papers = list(paper_ids)
         with self.db:  # one transaction: the delivery and its papers are recorded together
             self.db.execute("BEGIN IMMEDIATE")
-            self._upsert(address, edition, "sent", message_id, papers, None)
+            self.mark(address, edition, "sent", message_id)
+            self.db.execute(
+                "UPDATE deliveries SET papers = ? WHERE address = ? AND edition = ?",
+                (json.dumps(papers), address, edition.isoformat()),
+            )
             self.db.executemany(
                 "INSERT OR IGNORE INTO sent_papers (address, paper_id, edition) VALUES (?, ?, ?)",
                 [(address, paper_id, edition.isoformat()) for paper_id in papers],
             )
 
-    def mark_failed(self, address: str, edition: dt.date, message_id: str, error: str) -> None:
-        self._upsert(address, edition, "failed", message_id, [], error)
+    def consecutive_failures(self, address: str) -> int:
+        """How many of the address's latest editions in a row ended in a permanent failure."""
+        rows = self.db.execute(
+            """SELECT state FROM deliveries WHERE address = ? AND state IN ('sent', 'failed')
+               ORDER BY edition DESC""",
+            (address,),
+        )
+        return len(list(itertools.takewhile(lambda row: row[0] == "failed", rows)))
 
-    def forget(self, address: str, edition: dt.date) -> None:
-        """Drop a 'sending' mark for a message that provably never left."""
-        self.db.execute(
-            "DELETE FROM deliveries WHERE address = ? AND edition = ? AND state = 'sending'",
-            (address, edition.isoformat()),
+    def is_suppressed(self, address: str) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM suppressions WHERE address = ?", (address,)).fetchone() is not None
         )
 
-    def _upsert(
-        self,
-        address: str,
-        edition: dt.date,
-        state: str,
-        message_id: str,
-        papers: list[str],
-        error: str | None,
-    ) -> None:
+    def suppress(self, address: str, reason: str) -> None:
         self.db.execute(
-            """INSERT INTO deliveries (address, edition, state, message_id, papers, error, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (address, edition) DO UPDATE SET state = excluded.state,
-                 message_id = excluded.message_id, papers = excluded.papers,
-                 error = excluded.error, updated_at = excluded.updated_at""",
-            (address, edition.isoformat(), state, message_id, json.dumps(papers), error, _now()),
+            "INSERT OR REPLACE INTO suppressions (address, reason, since) VALUES (?, ?, ?)",
+            (address, reason, _now()),
         )
+
+    def unsuppress(self, address: str) -> bool:
+        """Clear a suppression; False when there was none."""
+        return self.db.execute("DELETE FROM suppressions WHERE address = ?", (address,)).rowcount > 0
+
+    def suppressions(self) -> list[tuple[str, str, str]]:
+        return self.db.execute("SELECT address, reason, since FROM suppressions ORDER BY since").fetchall()
 
 
 class HttpCache:

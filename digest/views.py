@@ -12,11 +12,19 @@ def summary_line(report: RunReport, settings: Settings) -> str:
     where = "(dry run, nothing sent)" if report.dry_run else f"via {settings.transport}"
     if settings.transport == "outbox" and not report.dry_run:
         where += f" to {settings.state_dir / 'outbox' / report.edition.isoformat()}"
+    tally = report.tally
+    counts = {
+        "sent": tally.sent,
+        "failed": len(tally.failed),
+        "deferred": len(tally.deferred) + tally.not_attempted,
+        "uncertain": len(tally.uncertain),
+        "already sent": tally.skipped,
+        "with no match": tally.empty,
+        "suppressed": len(tally.suppressed),
+        "broken profile(s)": len(report.profile_errors),
+    }
     return (
-        f"Edition {report.edition}: {report.sent} sent, {len(report.failed)} failed, "
-        f"{report.deferred} deferred, {len(report.uncertain)} uncertain, "
-        f"{report.skipped} already sent, {report.empty} with no match, "
-        f"{len(report.profile_errors)} broken profile(s) {where}"
+        f"Edition {report.edition}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + f" {where}"
     )
 
 

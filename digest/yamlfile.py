@@ -107,6 +107,15 @@ class Document:
             return default
         return value
 
+    def number(
+        self, mapping: dict[str, Any], key: str, path: KeyPath, default: float, low: float, high: float
+    ) -> float:
+        value = mapping.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            self.problem((*path, key), f"expected a number from {low:g} to {high:g}, got {value!r}")
+            return default
+        return float(value)
+
     def flag(self, mapping: dict[str, Any], key: str, path: KeyPath, default: bool = False) -> bool:
         value = mapping.get(key, default)
         if not isinstance(value, bool):

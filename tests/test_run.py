@@ -190,13 +190,18 @@ def test_fetch_and_preview_exit_1_when_every_source_failed(
 
 def test_a_message_caught_mid_hand_over_is_reported_uncertain_not_resent(site: Site, cli) -> None:
     db = connect(site.config.parent / "var" / "digest.sqlite3")
-    Ledger(db).mark_sending("alice@example.org", EDITION, "<crashed@digest.example.net>")  # a run killed here
+    Ledger(db).mark(
+        "alice@example.org", EDITION, "sending", "<crashed@digest.example.net>"
+    )  # a run killed here
     db.close()
 
     result = cli("run", "--once", "--config", site.config, "--date", "2026-11-16")
 
     assert "0 sent" in result.stderr and "1 uncertain" in result.stderr
-    assert "Error: uncertain: alice@example.org" in result.stderr
+    assert (
+        "Warning: uncertain, not resent: alice@example.org: a run stopped while handing it over"
+        in result.stderr
+    )
     assert not site.outbox.exists()
 
 

@@ -1,0 +1,170 @@
+"""Sending one edition: every recipient's message handed over at most once, the ledger kept true.
+
+The ledger row goes to 'sending' before the hand-over and to its outcome after it, so a run
+killed at any point leaves a state the next run can trust: 'sent' is never sent again, a
+'sending' row becomes 'uncertain' (reported, not resent unless asked), and everything else
+is tried again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from .deliver import Transport
+from .errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
+from .models import DeliveryPolicy
+from .store import Ledger
+
+
+@dataclass
+class Tally:
+    """What became of each recipient of an edition."""
+
+    sent: int = 0
+    skipped: int = 0  # already sent (or refused for good) in an earlier run
+    empty: int = 0  # nothing matched: no message
+    failed: list[str] = field(default_factory=list)  # "address: why", a permanent failure
+    deferred: list[str] = field(default_factory=list)  # "address: why", tried again next run
+    uncertain: list[str] = field(default_factory=list)  # may have arrived; not resent
+    suppressed: list[str] = field(default_factory=list)  # skipped: too many hard failures
+    newly_suppressed: list[str] = field(default_factory=list)
+    not_attempted: int = 0  # the transport went down before their turn
+    transport_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    address: str
+    message: EmailMessage
+    paper_ids: tuple[str, ...]
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message["Message-ID"])
+
+
+Compose = Callable[[int, str], Job | None]  # (recipient number, address) → a job, or None if empty
+
+
+class Clock:
+    """Time for pacing and backoff; tests pass one that does not really wait."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class Dispatcher:
+    """Hands an edition's messages to a transport and records every outcome in the ledger."""
+
+    def __init__(
+        self, ledger: Ledger, transport: Transport, policy: DeliveryPolicy, edition: dt.date,
+        *, dry_run: bool = False, resend_uncertain: bool = False, clock: Clock | None = None,
+    ) -> None:  # fmt: skip
+        self.ledger, self.transport, self.policy = ledger, transport, policy
+        self.edition = edition
+        self.dry_run, self.resend_uncertain = dry_run, resend_uncertain
+        self.clock = clock or Clock()
+        self.tally = Tally()
+        self._last_send = float("-inf")
+        self._deferred_because: dict[str, str] = {}
+
+    def run(
+        self, recipients: Sequence[str], compose: Compose, progress: Callable[[int, int], None] | None
+    ) -> Tally:
+        """Deliver to every recipient once; retry temporary failures; report everything."""
+        settled = set(self.ledger.settle_interrupted(self.edition))
+        states = self.ledger.states(self.edition)
+        retry: list[Job] = []
+        for done, address in enumerate(recipients, 1):
+            job = self._prepare(done - 1, address, states.get(address), compose, address in settled)
+            try:
+                if job and self._send(job) == "deferred":
+                    retry.append(job)
+            except TransportDown as down:
+                self.tally.transport_error = str(down)
+                self.tally.not_attempted = len(recipients) - done + 1  # this one never left either
+                break
+            if progress:
+                progress(done, len(recipients))
+        self._retry(retry)
+        return self.tally
+
+    def _prepare(
+        self, number: int, address: str, state: str | None, compose: Compose, settled: bool
+    ) -> Job | None:
+        """The job for one recipient, or None with the reason counted."""
+        if state == "sent" or state == "failed":
+            self.tally.skipped += 1
+        elif state == "uncertain" and not self.resend_uncertain:
+            why = "a run stopped while handing it over" if settled else "marked uncertain by an earlier run"
+            self.tally.uncertain.append(f"{address}: {why}")
+        elif self.ledger.is_suppressed(address):
+            self.tally.suppressed.append(address)
+        else:
+            job = compose(number, address)
+            if job is None:
+                self.tally.empty += 1
+            return job
+        return None
+
+    def _retry(self, jobs: list[Job]) -> None:
+        for attempt in range(self.policy.retries):
+            if not jobs or self.tally.transport_error:
+                break
+            self.clock.sleep(self.policy.retry_delay * 2**attempt)
+            try:
+                jobs = [job for job in jobs if self._send(job) == "deferred"]
+            except TransportDown as down:
+                self.tally.transport_error = str(down)
+        self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in jobs]
+
+    def _send(self, job: Job) -> str:
+        """Hand one message over; its outcome is in the ledger before this returns."""
+        if self.dry_run:
+            self.tally.sent += 1
+            return "sent"
+        self._pace()
+        ledger, address, edition = self.ledger, job.address, self.edition
+        ledger.mark(address, edition, "sending", job.message_id)
+        try:
+            self.transport.send(job.message, address)
+        except TemporaryFailure as error:
+            ledger.mark(address, edition, "deferred", job.message_id, str(error))
+            self._deferred_because[address] = str(error)
+            return "deferred"
+        except TransportDown as error:
+            ledger.mark(address, edition, "pending", job.message_id, str(error))
+            raise
+        except UncertainDelivery as error:
+            ledger.mark(address, edition, "uncertain", job.message_id, str(error))
+            self.tally.uncertain.append(f"{address}: {error}")
+            return "uncertain"
+        except PermanentFailure as error:
+            self._failed(job, str(error))
+            return "failed"
+        ledger.mark_sent(address, edition, job.message_id, job.paper_ids)
+        self.tally.sent += 1
+        return "sent"
+
+    def _failed(self, job: Job, error: str) -> None:
+        self.ledger.mark(job.address, self.edition, "failed", job.message_id, error)
+        self.tally.failed.append(f"{job.address}: {error}")
+        if self.ledger.consecutive_failures(job.address) >= self.policy.suppress_after:
+            self.ledger.suppress(job.address, error)
+            self.tally.newly_suppressed.append(job.address)
+
+    def _pace(self) -> None:
+        """At most `rate_limit` messages a second: relays throttle or block senders who go faster."""
+        if self.policy.rate_limit <= 0:
+            return
+        wait = self._last_send + 1 / self.policy.rate_limit - self.clock.monotonic()
+        if wait > 0:
+            self.clock.sleep(wait)
+        self._last_send = self.clock.monotonic()
