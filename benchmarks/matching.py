@@ -87,7 +87,7 @@ def main() -> None:
     index = PaperIndex(papers, compiled)
     indexed = time.perf_counter()
     # What a run does: each digest keeps its best max_papers and counts the rest.
-    selected = sum(select_top(c, index, frozenset(), c.profile.max_papers)[1] for c in compiled)
+    selected = sum(len(select_top(c, index, frozenset(), c.profile.max_papers)[1]) for c in compiled)
     done = time.perf_counter()
 
     sample = profiles[: args.naive_sample]

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__, pipeline
+from . import __version__, pipeline, subscriptions
 from .config import DEFAULT_CONFIG, load_settings, read_settings
 from .errors import ConfigError, DigestError
 from .models import SourceConfig, SourceReport, paper_to_dict
@@ -276,6 +276,93 @@ def _report_run(report: pipeline.RunReport) -> None:
         )
     if tally.transport_error:
         print_error(f"{tally.not_attempted} message(s) left for the next run: {tally.transport_error}")
+
+
+@main.command()
+@click.argument("email")
+@config_option
+@click.option(
+    "--keyword", "keywords", multiple=True, required=True, metavar="K", help="A keyword (repeatable)."
+)
+@click.option("--name", help="The subscriber's name, for the greeting.")
+@reports_errors
+def subscribe(email: str, config_path: Path, keywords: tuple[str, ...], name: str | None) -> None:
+    """Sign EMAIL up: a confirmation link is mailed, and nothing more until it is used.
+
+    \b
+    Examples:
+      digest subscribe alice@example.org --keyword pretraining --keyword "data selection"
+    """
+    settings = load_settings(config_path)
+    sent = pipeline.with_state(
+        settings, lambda db: subscriptions.request_subscription(settings, db, email, keywords, name)
+    )
+    if sent:
+        click.echo(f"Confirmation link sent to {email} (via {settings.transport}); it is valid for 7 days.")
+    else:
+        click.echo(f"A confirmation was sent to {email} less than an hour ago; not sending another yet.")
+
+
+@main.command()
+@click.argument("token")
+@config_option
+@reports_errors
+def confirm(token: str, config_path: Path) -> None:
+    """Confirm a subscription with the TOKEN from its confirmation link, writing the profile.
+
+    \b
+    Examples:
+      digest confirm eyJwIjoiY29uZmlybSIs...
+    """
+    settings = load_settings(config_path)
+    token = token.rstrip("/").rpartition("/")[2]  # the whole link works as well as its token
+    path = pipeline.with_state(settings, lambda db: subscriptions.confirm_subscription(settings, db, token))
+    click.echo(f"Subscribed: profile written to {path}")
+
+
+@main.command()
+@click.argument("email")
+@config_option
+@reports_errors
+def unsubscribe(email: str, config_path: Path) -> None:
+    """Stop every digest to EMAIL. It wins over profiles: editing one never mails EMAIL again.
+
+    \b
+    Examples:
+      digest unsubscribe alice@example.org
+    """
+    settings = load_settings(config_path)
+    newly = pipeline.with_state(settings, lambda db: subscriptions.unsubscribe(db, email, "command line"))
+    click.echo(f"{email} is unsubscribed" + ("" if newly else " (it already was)"))
+
+
+@main.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on."
+)
+@reports_errors
+def serve(config_path: Path, host: str, port: int) -> None:
+    """Serve the web pages: subscribe, confirm, unsubscribe (one-click), manage, view, /healthz.
+
+    Put it behind a reverse proxy that terminates HTTPS at site.base_url.
+
+    \b
+    Examples:
+      digest serve
+      digest serve --host 0.0.0.0 --port 8000
+    """
+    import uvicorn
+
+    from .web import create_app
+
+    settings = load_settings(config_path)
+    click.echo(
+        f"Serving {settings.title} on http://{host}:{port} (links in emails use {settings.base_url})",
+        err=True,
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
 
 
 @main.command()

@@ -15,7 +15,8 @@ from .yamlfile import Document, KeyPath
 
 DEFAULT_CONFIG = Path("config/digest.yaml")
 
-TOP_KEYS = ("site", "sources", "fetch", "delivery", "state_dir", "profiles_dir", "templates")
+TOP_KEYS = ("site", "sources", "fetch", "delivery", "subscriptions", "state_dir", "profiles_dir", "templates")
+SUBSCRIPTION_KEYS = ("max_per_hour",)
 FETCH_KEYS = ("include_replacements", "deadline")
 SITE_KEYS = ("title", "base_url", "sender", "secret", "timezone", "intro", "footer")
 SOURCE_KEYS = ("name", "url", "kind")
@@ -58,6 +59,8 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
     templates = doc.text(top, "templates", ())
     fetch = doc.mapping(top.get("fetch"), ("fetch",))
     doc.check_keys(fetch, FETCH_KEYS, ("fetch",))
+    signups = doc.mapping(top.get("subscriptions"), ("subscriptions",))
+    doc.check_keys(signups, SUBSCRIPTION_KEYS, ("subscriptions",))
     settings = Settings(
         path=path,
         title=doc.text(site, "title", ("site",)) or "Paper Digest",
@@ -71,6 +74,7 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         transport=transport,
         smtp=_smtp(doc, delivery, base, required=transport == "smtp"),
         delivery=_delivery_policy(doc, delivery),
+        max_signups_per_hour=doc.integer(signups, "max_per_hour", ("subscriptions",), 100, 1, 100_000),
         state_dir=_relative_to(base, doc.text(top, "state_dir", ()) or "var"),
         profiles_dir=_relative_to(base, doc.text(top, "profiles_dir", ()) or "profiles"),
         templates_dir=_relative_to(base, templates) if templates else None,

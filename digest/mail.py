@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
 from .models import Digest
 from .render import Links, RenderedDigest
@@ -49,4 +49,17 @@ def build_message(
     # Quoted-printable keeps both parts legible in the raw message, and spam filters prefer it.
     message.set_content(rendered.text, charset="utf-8", cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def build_notice(*, sender: str, recipient: str, subject: str, text: str, now: dt.datetime) -> EmailMessage:
+    """A plain-text message such as a confirmation request."""
+    message = EmailMessage(policy=POLICY)
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = " ".join(subject.split())
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender_domain(sender))
+    message["Auto-Submitted"] = "auto-generated"  # no vacation replies to a confirmation request
+    message.set_content(text, charset="utf-8", cte="quoted-printable")
     return message

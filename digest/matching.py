@@ -208,11 +208,11 @@ def select(profile: CompiledProfile, index: PaperIndex, skip: frozenset[str] = f
 
 def select_top(
     profile: CompiledProfile, index: PaperIndex, skip: frozenset[str], limit: int
-) -> tuple[list[Match], int]:
-    """The best `limit` papers the profile selects, and how many it selects in all."""
+) -> tuple[list[Match], list[str]]:
+    """The best `limit` papers the profile selects, and the ids of all it selects, best first."""
     ranked = _ranked(profile, index, skip)
     shown = [Match(index.papers[n], score, reasons) for score, n, reasons in ranked[:limit]]
-    return shown, len(ranked)
+    return shown, [index.papers[n].id for _, n, _ in ranked]
 
 
 def _ranked(

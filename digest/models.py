@@ -161,6 +161,7 @@ class Digest:
     matches: tuple[Match, ...]  # shown, in rank order
     more: int = 0  # matched but cut by max_papers
     failed_sources: tuple[SourceReport, ...] = field(default=())
+    matched_ids: tuple[str, ...] = ()  # every paper matched, best first, for the web view
 
     @property
     def matched(self) -> int:
@@ -222,3 +223,4 @@ class Settings:
     include_replacements: bool = False  # arXiv replace/replace-cross announcements
     fetch_deadline: float = 60.0  # seconds for one source, retries included
     delivery: DeliveryPolicy = field(default_factory=lambda: DeliveryPolicy())
+    max_signups_per_hour: int = 100  # confirmation emails for the whole site: the form cannot flood strangers

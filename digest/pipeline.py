@@ -7,6 +7,7 @@ nothing half-way: it is reported, and the rest of the edition goes on.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import zoneinfo
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from . import sources as sources_stage
@@ -28,10 +30,11 @@ from .render import Links, RenderedDigest, Renderer
 from .sending import Clock, Dispatcher, Job, Tally
 from .sources.fetch import FetchPolicy
 from .sources.fetch import fetch as fetch_source
-from .store import HttpCache, Ledger, PaperArchive, connect
+from .store import HttpCache, Ledger, PaperArchive, Subscriptions, connect
 from .tokens import sign, site_secret
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,6 +45,7 @@ class RunReport:
     sources: tuple[SourceReport, ...] = ()
     profile_errors: list[ConfigError] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)  # addresses listed by more than one profile
+    unsubscribed: int = 0  # listed in a profile, but they left: never mailed
     tally: Tally = field(default_factory=Tally)
     dry_run: bool = False
 
@@ -193,7 +197,10 @@ def run_once(
     index = PaperIndex(listing.papers, compiled)
     composer = Composer(settings, now)
     with edition_lock(settings.state_dir, report.edition), closing(connect(database_path(settings))) as db:
-        ledger = Ledger(db)
+        ledger, archive = Ledger(db), PaperArchive(db)
+        left = Subscriptions(db).unsubscribed()  # an unsubscribe wins over any profile file
+        report.unsubscribed = sum(1 for _, address in recipients if address in left)
+        recipients = [(profile, address) for profile, address in recipients if address not in left]
         outbox = settings.state_dir / "outbox"
         transport = open_transport(settings.transport, settings.smtp, outbox, report.edition.isoformat())
 
@@ -202,6 +209,7 @@ def run_once(
             digest = _digest(recipients[number][0], address, report.edition, index, listing, sent_before)
             if not digest.matches:
                 return None
+            archive.remember_edition(address, report.edition.isoformat(), list(digest.matched_ids))
             rendered, message = composer.compose(digest)
             # Only what the email showed counts as sent; papers past the size budget come again.
             return Job(address, message, tuple(m.paper.id for m in rendered.digest.matches))
@@ -233,6 +241,12 @@ def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledPro
 
 def database_path(settings: Settings) -> Path:
     return settings.state_dir / "digest.sqlite3"
+
+
+def with_state(settings: Settings, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` with a connection to the state database, closed afterwards."""
+    with closing(connect(database_path(settings))) as db:
+        return work(db)
 
 
 def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
@@ -284,14 +298,10 @@ def _digest(
     listing: Listing,
     already_sent: frozenset[str],
 ) -> Digest:
-    shown, total = select_top(compiled, papers, already_sent, compiled.profile.max_papers)
+    shown, matched = select_top(compiled, papers, already_sent, compiled.profile.max_papers)
+    more = len(matched) - len(shown)
     return Digest(
-        edition,
-        compiled.profile,
-        recipient,
-        tuple(shown),
-        total - len(shown),
-        listing.failed_sources,
+        edition, compiled.profile, recipient, tuple(shown), more, listing.failed_sources, tuple(matched)
     )
 
 

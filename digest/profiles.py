@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import yamlfile
 from .addresses import normalize_address
@@ -111,3 +116,45 @@ def _send_at(doc: Document, data: dict[str, Any]) -> str | None:
         doc.problem(("send_at",), f"expected a time as HH:MM, got '{send_at}'", 'e.g. "08:00"')
         return None
     return send_at
+
+
+def profile_for(profiles_dir: Path, address: str) -> Profile | None:
+    """The readable profile that mails `address` alone, if there is one."""
+    for path in profile_paths(profiles_dir):
+        try:
+            profile = load_profile(path)
+        except ConfigError:
+            continue
+        if profile.emails == (address,):
+            return profile
+    return None
+
+
+def save_subscription(
+    profiles_dir: Path, address: str, keywords: Sequence[str], name: str | None = None
+) -> Path:
+    """Write the keywords of `address`'s own profile, creating it if needed; comments are kept."""
+    existing = profile_for(profiles_dir, address)
+    path = existing.path if existing else _new_profile_path(profiles_dir, address)
+    yaml = YAML()  # round-trip: an operator's comments and key order survive the edit
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    data = yaml.load(path) if existing else CommentedMap()
+    if not existing:
+        data.yaml_set_start_comment(f"Profile of {address}, written when the subscription was confirmed.")
+        data["email"] = address
+    if name:
+        data["name"] = name
+    data["keywords"] = CommentedSeq(keywords)
+    profiles_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    with partial.open("w", encoding="utf-8") as handle:
+        yaml.dump(data, handle)
+    partial.replace(path)
+    return path
+
+
+def _new_profile_path(profiles_dir: Path, address: str) -> Path:
+    stem = re.sub(r"[^a-z0-9]+", "-", address.lower().replace("@", "-at-")).strip("-")
+    path = profiles_dir / f"{stem}.yaml"
+    digest = hashlib.sha1(address.encode()).hexdigest()[:6]  # two addresses that slug alike
+    return path if not path.exists() else profiles_dir / f"{stem}-{digest}.yaml"

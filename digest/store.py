@@ -46,6 +46,28 @@ CREATE TABLE IF NOT EXISTS suppressions (
     reason   TEXT NOT NULL,
     since    TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pending_subscriptions (
+    nonce       TEXT PRIMARY KEY,
+    address     TEXT NOT NULL,
+    keywords    TEXT NOT NULL,
+    name        TEXT,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS confirmations_sent (
+    address  TEXT NOT NULL,
+    sent_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS unsubscribes (
+    address  TEXT PRIMARY KEY,
+    via      TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS edition_papers (
+    address    TEXT NOT NULL,
+    edition    TEXT NOT NULL,
+    paper_ids  TEXT NOT NULL,
+    PRIMARY KEY (address, edition)
+);
 CREATE TABLE IF NOT EXISTS papers (
     id          TEXT PRIMARY KEY,
     data        TEXT NOT NULL,
@@ -237,6 +259,30 @@ class PaperArchive:
         )
         return [paper_from_dict(json.loads(row[0])) for row in rows]
 
+    def remember_edition(self, address: str, edition: str, paper_ids: list[str]) -> None:
+        """Every paper an edition matched for an address, for its web view (the email may show fewer)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO edition_papers (address, edition, paper_ids) VALUES (?, ?, ?)",
+            (address, edition, json.dumps(paper_ids)),
+        )
+
+    def edition_papers(self, address: str, edition: str) -> list[Paper]:
+        row = self.db.execute(
+            "SELECT paper_ids FROM edition_papers WHERE address = ? AND edition = ?", (address, edition)
+        ).fetchone()
+        ids = json.loads(row[0]) if row else []
+        found = {p.id: p for p in self._by_ids(ids)}
+        return [found[i] for i in ids if i in found]
+
+    def _by_ids(self, ids: list[str]) -> list[Paper]:
+        papers: list[Paper] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT data FROM papers WHERE id IN ({marks})", chunk)
+            papers.extend(paper_from_dict(json.loads(row[0])) for row in rows)
+        return papers
+
     def _known(self, ids: list[str]) -> frozenset[str]:
         known: set[str] = set()
         for start in range(0, len(ids), 500):  # SQLite caps the number of parameters
@@ -244,3 +290,52 @@ class PaperArchive:
             marks = ",".join("?" * len(chunk))
             known.update(r[0] for r in self.db.execute(f"SELECT id FROM papers WHERE id IN ({marks})", chunk))
         return frozenset(known)
+
+
+class Subscriptions:
+    """Pending sign-ups, the confirmations sent (for rate limits), and who left."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def add_pending(self, nonce: str, address: str, keywords: list[str], name: str | None) -> None:
+        self.db.execute(
+            """INSERT INTO pending_subscriptions (nonce, address, keywords, name, created_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            (nonce, address, json.dumps(keywords), name, _now()),
+        )
+
+    def take_pending(self, nonce: str) -> tuple[str, list[str], str | None] | None:
+        """The sign-up a confirmation link stands for, consumed so the link works once."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            row = self.db.execute(
+                "SELECT address, keywords, name FROM pending_subscriptions WHERE nonce = ?", (nonce,)
+            ).fetchone()
+            self.db.execute("DELETE FROM pending_subscriptions WHERE nonce = ?", (nonce,))
+        return (row[0], json.loads(row[1]), row[2]) if row else None
+
+    def record_confirmation(self, address: str) -> None:
+        self.db.execute("INSERT INTO confirmations_sent (address, sent_at) VALUES (?, ?)", (address, _now()))
+
+    def confirmations_since(self, since: dt.datetime, address: str | None = None) -> int:
+        query = "SELECT COUNT(*) FROM confirmations_sent WHERE sent_at >= ?"
+        arguments: tuple[str, ...] = (since.isoformat(timespec="seconds"),)
+        if address is not None:
+            query += " AND address = ?"
+            arguments += (address,)
+        return int(self.db.execute(query, arguments).fetchone()[0])
+
+    def unsubscribe(self, address: str, via: str) -> bool:
+        """Record that `address` left; False when it had already left (unsubscribing is idempotent)."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO unsubscribes (address, via, at) VALUES (?, ?, ?)", (address, via, _now())
+        )
+        return cursor.rowcount > 0
+
+    def resubscribe(self, address: str) -> None:
+        """Only a new confirmed subscription brings an address back."""
+        self.db.execute("DELETE FROM unsubscribes WHERE address = ?", (address,))
+
+    def unsubscribed(self) -> frozenset[str]:
+        return frozenset(row[0] for row in self.db.execute("SELECT address FROM unsubscribes"))

@@ -1,19 +1,31 @@
-"""Signed tokens for links in emails (unsubscribe, manage): HMAC-SHA256 over a small payload."""
+"""Signed tokens for links in emails: HMAC-SHA256 over a small payload, URL-safe.
+
+A token binds an address to a purpose ("confirm", "unsubscribe", "manage", "view:<edition>"),
+may expire, and may carry a nonce that the database consumes to make it single-use.
+"""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DigestError
 
 
 class TokenError(DigestError):
-    """A token that is forged, damaged, or meant for something else."""
+    """A token that is forged, damaged, expired, or meant for something else."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    address: str
+    nonce: str | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -24,25 +36,42 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign(secret: str, purpose: str, address: str) -> str:
-    """A URL-safe token binding `address` to `purpose` (e.g. "unsubscribe")."""
-    payload = _b64(json.dumps({"p": purpose, "a": address}, separators=(",", ":")).encode())
-    mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
-    return f"{payload}.{_b64(mac[:18])}"
+def _mac(secret: str, payload: str) -> bytes:
+    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()[:18]
 
 
-def verify(secret: str, purpose: str, token: str) -> str:
-    """The address a token was signed for; TokenError when it is not genuine or not for `purpose`."""
+def sign(
+    secret: str, purpose: str, address: str, expires: dt.datetime | None = None, nonce: str | None = None
+) -> str:
+    """A URL-safe token binding `address` to `purpose`, valid until `expires` if given."""
+    data: dict[str, object] = {"p": purpose, "a": address}
+    if expires is not None:
+        data["e"] = int(expires.timestamp())
+    if nonce is not None:
+        data["n"] = nonce
+    payload = _b64(json.dumps(data, separators=(",", ":")).encode())
+    return f"{payload}.{_b64(_mac(secret, payload))}"
+
+
+def verify(secret: str, purpose: str, token: str, now: dt.datetime | None = None) -> Claims:
+    """What a genuine token says; TokenError when it is forged, expired or for another purpose."""
     payload, _, mac = token.partition(".")
-    expected = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()[:18]
     try:
-        genuine = hmac.compare_digest(_unb64(mac), expected)
+        genuine = hmac.compare_digest(_unb64(mac), _mac(secret, payload))
         data = json.loads(_unb64(payload)) if genuine else None
     except ValueError as exc:
-        raise TokenError("this link is damaged") from exc
+        raise TokenError("this link is damaged", "copy the whole link from the email") from exc
     if not isinstance(data, dict) or data.get("p") != purpose or not isinstance(data.get("a"), str):
         raise TokenError("this link is not valid", "copy the whole link from the email")
-    return str(data["a"])
+    expires = data.get("e")
+    if isinstance(expires, int) and (now or dt.datetime.now(dt.UTC)).timestamp() > expires:
+        raise TokenError("this link has expired", "ask for a new one")
+    nonce = data.get("n")
+    return Claims(data["a"], nonce if isinstance(nonce, str) else None)
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(12)
 
 
 def site_secret(configured: str | None, state_dir: Path) -> str:

@@ -1,0 +1,33 @@
+"""The web pages and the confirmation email, rendered from `templates/` like the digest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .render import default_templates_dir, safe_url, short_authors
+
+
+class Pages:
+    """One Jinja environment for the web pages; an operator's template folder overrides files."""
+
+    def __init__(self, site_title: str, base_url: str, templates_dir: Path | None = None) -> None:
+        folders = [str(p) for p in (templates_dir, default_templates_dir()) if p is not None]
+        loader = jinja2.FileSystemLoader(folders)
+        self.html = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+        self.text = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined)
+        for env in (self.html, self.text):
+            env.filters.update(safe_url=safe_url, authors=short_authors)
+            env.globals.update(site_title=site_title, base_url=base_url)
+
+    def page(self, name: str, **context: Any) -> str:
+        defaults = {"error": None, "hint": None}
+        return self.html.get_template(f"web/{name}.html.j2").render({**defaults, **context})
+
+    def notice(self, heading: str, message: str, hint: str | None = None, error: bool = False) -> str:
+        return self.page("notice", heading=heading, message=message, hint=hint, error=error)
+
+    def confirmation_text(self, **context: Any) -> str:
+        return self.text.get_template("confirm.txt.j2").render(context).strip() + "\n"
