@@ -22,9 +22,9 @@ class Pages:
             env.filters.update(safe_url=safe_url, authors=short_authors)
             env.globals.update(site_title=site_title, base_url=base_url)
 
-    def page(self, name: str, **context: Any) -> str:
+    def page(self, template: str, **context: Any) -> str:
         defaults = {"error": None, "hint": None}
-        return self.html.get_template(f"web/{name}.html.j2").render({**defaults, **context})
+        return self.html.get_template(f"web/{template}.html.j2").render({**defaults, **context})
 
     def notice(self, heading: str, message: str, hint: str | None = None, error: bool = False) -> str:
         return self.page("notice", heading=heading, message=message, hint=hint, error=error)

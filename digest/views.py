@@ -21,6 +21,7 @@ def summary_line(report: RunReport, settings: Settings) -> str:
         "already sent": tally.skipped,
         "with no match": tally.empty,
         "suppressed": len(tally.suppressed),
+        "unsubscribed": report.unsubscribed,
         "broken profile(s)": len(report.profile_errors),
     }
     return (

@@ -75,7 +75,7 @@ class Site:
 
     async def subscribe(self, request: Request) -> Response:
         if request.method == "GET":
-            return self._page("subscribe")
+            return self._page("subscribe", email="", keywords="", name="")
         form = await request.form()
         fields = {key: str(form.get(key) or "") for key in ("email", "keywords", "name")}
         try:
@@ -174,8 +174,8 @@ class Site:
         status = 410 if "expired" in str(error) or "used" in str(error) else 400
         return self._notice("This link does not work", _sentence(error), error.hint, status=status)
 
-    def _page(self, name: str, status: int = 200, **context: Any) -> Response:
-        return HTMLResponse(self.pages.page(name, **context), status_code=status)
+    def _page(self, template: str, status: int = 200, **context: Any) -> Response:
+        return HTMLResponse(self.pages.page(template, **context), status_code=status)
 
 
 def _sentence(error: Exception) -> str:
