@@ -159,7 +159,7 @@ class Site:
         unsubscribe = (
             f"{base}/unsubscribe/{subscriptions.unsubscribe_token(self.settings, context['address'])}"
         )
-        return self._page("manage", status=status, error=error, action=f"{base}/manage/{token}",
+        return self._page("manage", status=status, error=error, action=f"/manage/{token}",
                           unsubscribe=unsubscribe, **context)  # fmt: skip
 
     def _action(self, heading: str, message: str, button: str) -> Response:
