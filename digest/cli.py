@@ -249,7 +249,10 @@ def run(
     _report_run(report)
     click.echo(summary_line(report, settings), err=True)
     _exit_if_every_source_failed(report.sources, "nothing was sent")
-    if strict and report.troubled:
+    # A transport that never came up is a configuration problem that will fail every day:
+    # a cron job must notice it even without --strict.
+    never_delivered = report.tally.transport_error is not None and report.tally.sent == 0
+    if never_delivered or (strict and report.troubled):
         sys.exit(1)
 
 
@@ -275,7 +278,10 @@ def _report_run(report: pipeline.RunReport) -> None:
             f"uncertain, not resent: {uncertain}", "check the relay's log; --resend-uncertain sends it"
         )
     if tally.transport_error:
-        print_error(f"{tally.not_attempted} message(s) left for the next run: {tally.transport_error}")
+        print_error(
+            f"{tally.not_attempted} message(s) left for the next run: {tally.transport_error}",
+            tally.transport_hint,
+        )
 
 
 @main.command()

@@ -146,16 +146,7 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
     context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
     where = f"{config.host}:{config.port}"
     try:
-        if config.security == "tls":
-            connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                config.host, config.port, timeout=config.timeout, context=context
-            )
-        else:
-            connection = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-            if config.security == "starttls":
-                connection.starttls(context=context)
-        if config.username:
-            connection.login(config.username, config.password or "")
+        return _secured(_opened(config, context), config, context)
     except smtplib.SMTPAuthenticationError as exc:
         raise TransportDown(f"SMTP server {where} refused the login: {_text(exc.smtp_error)}",
                             "check delivery.smtp.username and the password variable") from exc  # fmt: skip
@@ -165,6 +156,24 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
     except (smtplib.SMTPException, OSError) as exc:
         hint = "check delivery.smtp in the config, or use transport: outbox to test"
         raise TransportDown(f"cannot connect to SMTP server {where}: {exc}", hint) from exc
+
+
+def _opened(config: SmtpConfig, context: ssl.SSLContext) -> smtplib.SMTP:
+    if config.security == "tls":
+        return smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
+    return smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+
+
+def _secured(connection: smtplib.SMTP, config: SmtpConfig, context: ssl.SSLContext) -> smtplib.SMTP:
+    """STARTTLS and login; a connection refused either is closed here, or its socket would leak."""
+    try:
+        if config.security == "starttls":
+            connection.starttls(context=context)
+        if config.username:
+            connection.login(config.username, config.password or "")
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 

@@ -34,6 +34,7 @@ class Tally:
     newly_suppressed: list[str] = field(default_factory=list)
     not_attempted: int = 0  # the transport went down before their turn
     transport_error: str | None = None
+    transport_hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,7 @@ class Dispatcher:
                 if job and self._send(job) == "deferred":
                     retry.append(job)
             except TransportDown as down:
-                self.tally.transport_error = str(down)
-                self.tally.not_attempted = len(recipients) - done + 1  # this one never left either
-                break
+                self._down(down, 1)  # this one never left
             if progress:
                 progress(done, len(recipients))
         self._retry(retry)
@@ -100,6 +99,19 @@ class Dispatcher:
         self, number: int, address: str, state: str | None, compose: Compose, settled: bool
     ) -> Job | None:
         """The job for one recipient, or None with the reason counted."""
+        if self._passed_over(address, state, settled):
+            return None
+        if self.tally.transport_error:
+            # Nothing can leave any more; going on only tells the served from those left waiting.
+            self.tally.not_attempted += 1
+            return None
+        job = compose(number, address)
+        if job is None:
+            self.tally.empty += 1
+        return job
+
+    def _passed_over(self, address: str, state: str | None, settled: bool) -> bool:
+        """Count a recipient the ledger says to pass over (sent, failed, uncertain, suppressed)."""
         if state == "sent" or state == "failed":
             self.tally.skipped += 1
         elif state == "uncertain" and not self.resend_uncertain:
@@ -108,22 +120,32 @@ class Dispatcher:
         elif self.ledger.is_suppressed(address):
             self.tally.suppressed.append(address)
         else:
-            job = compose(number, address)
-            if job is None:
-                self.tally.empty += 1
-            return job
-        return None
+            return False
+        return True
 
     def _retry(self, jobs: list[Job]) -> None:
         for attempt in range(self.policy.retries):
             if not jobs or self.tally.transport_error:
                 break
             self.clock.sleep(self.policy.retry_delay * 2**attempt)
-            try:
-                jobs = [job for job in jobs if self._send(job) == "deferred"]
-            except TransportDown as down:
-                self.tally.transport_error = str(down)
+            jobs = self._retry_round(jobs)
         self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in jobs]
+
+    def _retry_round(self, jobs: list[Job]) -> list[Job]:
+        """One more attempt for each job; those still deferred are returned."""
+        deferred = []
+        for index, job in enumerate(jobs):
+            try:
+                if self._send(job) == "deferred":
+                    deferred.append(job)
+            except TransportDown as down:
+                self._down(down, len(jobs) - index)  # this one and the rest wait for the next run
+                break
+        return deferred
+
+    def _down(self, error: TransportDown, waiting: int) -> None:
+        self.tally.transport_error, self.tally.transport_hint = str(error), error.hint
+        self.tally.not_attempted += waiting
 
     def _send(self, job: Job) -> str:
         """Hand one message over; its outcome is in the ledger before this returns."""
