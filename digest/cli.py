@@ -238,14 +238,8 @@ def run(
         raise click.UsageError("pass --once to run one edition now")
     settings = load_settings(config_path)
     with _progress_bar("Delivering") as progress:
-        report = pipeline.run_once(
-            settings,
-            _sources(sources),
-            _date(edition),
-            dry_run,
-            progress=progress,
-            resend_uncertain=resend_uncertain,
-        )
+        options = pipeline.RunOptions(_sources(sources), _date(edition), dry_run, resend_uncertain)
+        report = pipeline.run_once(settings, options, progress=progress)
     _report_run(report)
     click.echo(summary_line(report, settings), err=True)
     _exit_if_every_source_failed(report.sources, "nothing was sent")

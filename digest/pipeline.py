@@ -24,7 +24,7 @@ from .errors import ConfigError, SourceError
 from .lock import edition_lock
 from .mail import build_message
 from .matching import CompiledProfile, PaperIndex, compile_profile, select, select_top
-from .models import Digest, Listing, Match, Settings, SourceConfig, SourceReport
+from .models import Digest, Listing, Match, Profile, Settings, SourceConfig, SourceReport
 from .profiles import load_profile, load_profiles
 from .render import Links, RenderedDigest, Renderer
 from .sending import Clock, Dispatcher, Job, Tally
@@ -48,6 +48,7 @@ class RunReport:
     unsubscribed: int = 0  # listed in a profile, but they left: never mailed
     tally: Tally = field(default_factory=Tally)
     dry_run: bool = False
+    listing: Listing | None = None  # what was fetched, for the next slot of the same edition
 
     @property
     def failed_sources(self) -> list[SourceReport]:
@@ -174,22 +175,36 @@ def preview(
     return Preview(rendered.digest, files, listing)
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How one run is asked for: by hand (`digest run --once`) or by the scheduler."""
+
+    sources: Sequence[SourceConfig] = ()  # instead of the configured ones
+    edition: dt.date | None = None  # default: today in the site's time zone
+    dry_run: bool = False
+    resend_uncertain: bool = False
+    only: Callable[[Profile], bool] | None = None  # the profiles of one scheduled send time
+    listing: Listing | None = None  # already fetched for this edition by an earlier slot
+    since: dt.datetime | None = None  # weekly digests: also every paper archived since then
+    should_stop: Callable[[], bool] = lambda: False  # a clean stop (SIGTERM) between messages
+
+
 def run_once(
     settings: Settings,
-    chosen: Sequence[SourceConfig] = (),
-    edition: dt.date | None = None,
-    dry_run: bool = False,
+    options: RunOptions = RunOptions(),
     now: dt.datetime | None = None,
     progress: Progress | None = None,
-    resend_uncertain: bool = False,
     clock: Clock | None = None,
 ) -> RunReport:
     """One edition for every profile: matched, rendered and delivered at most once per address."""
     now = now or dt.datetime.now(dt.UTC)
-    report = RunReport(edition or edition_for(settings, now), dry_run=dry_run)
+    report = RunReport(options.edition or edition_for(settings, now), dry_run=options.dry_run)
     profiles, report.profile_errors = load_profiles(settings.profiles_dir)
-    listing = fetch(settings, chosen)
-    report.sources = listing.reports
+    profiles = [p for p in profiles if options.only is None or options.only(p)]
+    listing = options.listing or fetch(settings, options.sources)
+    report.sources, report.listing = listing.reports, listing
+    if options.since is not None:
+        listing = _with_archived(settings, listing, options.since)
     if len(listing.failed_sources) == len(listing.reports):
         return report  # every source failed: mailing empty digests would only be noise
     compiled = [compile_profile(p) for p in profiles]
@@ -216,13 +231,22 @@ def run_once(
 
         dispatcher = Dispatcher(
             ledger, transport, settings.delivery, report.edition,
-            dry_run=dry_run, resend_uncertain=resend_uncertain, clock=clock,
+            dry_run=options.dry_run, resend_uncertain=options.resend_uncertain, clock=clock,
+            should_stop=options.should_stop,
         )  # fmt: skip
         try:
             report.tally = dispatcher.run([address for _, address in recipients], compose, progress)
         finally:
             transport.close()
     return report
+
+
+def _with_archived(settings: Settings, listing: Listing, since: dt.datetime) -> Listing:
+    """The listing plus every paper archived since `since` that it lacks."""
+    with closing(connect(database_path(settings))) as db:
+        archived = PaperArchive(db).seen_since(since)
+    fresh = {p.id for p in listing.papers}
+    return replace(listing, papers=listing.papers + tuple(p for p in archived if p.id not in fresh))
 
 
 def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledProfile, str]], list[str]]:

@@ -35,6 +35,7 @@ class Tally:
     not_attempted: int = 0  # the transport went down before their turn
     transport_error: str | None = None
     transport_hint: str | None = None
+    stopped: bool = False  # asked to stop before every recipient's turn came
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,13 @@ class Dispatcher:
     def __init__(
         self, ledger: Ledger, transport: Transport, policy: DeliveryPolicy, edition: dt.date,
         *, dry_run: bool = False, resend_uncertain: bool = False, clock: Clock | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:  # fmt: skip
         self.ledger, self.transport, self.policy = ledger, transport, policy
         self.edition = edition
         self.dry_run, self.resend_uncertain = dry_run, resend_uncertain
         self.clock = clock or Clock()
+        self.should_stop = should_stop
         self.tally = Tally()
         self._last_send = float("-inf")
         self._deferred_because: dict[str, str] = {}
@@ -84,6 +87,12 @@ class Dispatcher:
         states = self.ledger.states(self.edition)
         retry: list[Job] = []
         for done, address in enumerate(recipients, 1):
+            if self.should_stop():
+                # A clean stop (SIGTERM): the message in flight was finished and recorded above;
+                # the rest wait for the next run, which knows exactly what was sent.
+                self.tally.not_attempted += len(recipients) - done + 1
+                self.tally.stopped = True
+                break
             job = self._prepare(done - 1, address, states.get(address), compose, address in settled)
             try:
                 if job and self._send(job) == "deferred":
@@ -92,7 +101,10 @@ class Dispatcher:
                 self._down(down, 1)  # this one never left
             if progress:
                 progress(done, len(recipients))
-        self._retry(retry)
+        if not self.tally.stopped:
+            self._retry(retry)
+        else:
+            self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in retry]
         return self.tally
 
     def _prepare(

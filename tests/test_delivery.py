@@ -503,7 +503,7 @@ def test_retries_back_off_doubling_each_time(site: Site, relay: Relay) -> None:
     relay.script(ALICE, *[at_rcpt("451 4.3.0 try again later")] * 3)
     clock = FakeClock()
 
-    report = pipeline.run_once(load_settings(site.config), edition=EDITION, clock=clock)
+    report = pipeline.run_once(load_settings(site.config), pipeline.RunOptions(edition=EDITION), clock=clock)
 
     assert clock.sleeps == [30, 60, 120]
     assert report.tally.sent == 1 and len(relay.to(ALICE)) == 1
