@@ -15,7 +15,11 @@ from .yamlfile import Document, KeyPath
 
 DEFAULT_CONFIG = Path("config/digest.yaml")
 
-TOP_KEYS = ("site", "sources", "fetch", "delivery", "subscriptions", "state_dir", "profiles_dir", "templates")
+TOP_KEYS = (
+    "site", "sources", "fetch", "delivery", "subscriptions", "schedule",
+    "state_dir", "profiles_dir", "templates",
+)  # fmt: skip
+SCHEDULE_KEYS = ("send_at", "weekdays_only", "catch_up_days")
 SUBSCRIPTION_KEYS = ("max_per_hour",)
 FETCH_KEYS = ("include_replacements", "deadline")
 SITE_KEYS = ("title", "base_url", "sender", "secret", "timezone", "intro", "footer")
@@ -59,6 +63,8 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
     templates = doc.text(top, "templates", ())
     fetch = doc.mapping(top.get("fetch"), ("fetch",))
     doc.check_keys(fetch, FETCH_KEYS, ("fetch",))
+    schedule = doc.mapping(top.get("schedule"), ("schedule",))
+    doc.check_keys(schedule, SCHEDULE_KEYS, ("schedule",))
     signups = doc.mapping(top.get("subscriptions"), ("subscriptions",))
     doc.check_keys(signups, SUBSCRIPTION_KEYS, ("subscriptions",))
     settings = Settings(
@@ -74,6 +80,9 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         transport=transport,
         smtp=_smtp(doc, delivery, base, required=transport == "smtp"),
         delivery=_delivery_policy(doc, delivery),
+        send_at=_send_at(doc, schedule),
+        weekdays_only=_weekdays_only(doc, schedule),
+        catch_up_days=doc.integer(schedule, "catch_up_days", ("schedule",), 2, 0, 30),
         max_signups_per_hour=doc.integer(signups, "max_per_hour", ("subscriptions",), 100, 1, 100_000),
         state_dir=_relative_to(base, doc.text(top, "state_dir", ()) or "var"),
         profiles_dir=_relative_to(base, doc.text(top, "profiles_dir", ()) or "profiles"),
@@ -89,6 +98,26 @@ def resolve_location(location: str, base: Path) -> str:
     if re.match(r"^[a-z][a-z0-9+.-]*://", location, re.IGNORECASE):
         return location
     return str((base / Path(location).expanduser()).resolve())
+
+
+def _send_at(doc: Document, schedule: dict[str, Any]) -> str:
+    value = doc.text(schedule, "send_at", ("schedule",)) or "07:00"
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        doc.problem(
+            ("schedule", "send_at"), f"expected a time as HH:MM in quotes, got '{value}'", 'e.g. "07:00"'
+        )
+        return "07:00"
+    return value
+
+
+def _weekdays_only(doc: Document, schedule: dict[str, Any]) -> bool | None:
+    value = schedule.get("weekdays_only", "auto")
+    if value == "auto":
+        return None
+    if not isinstance(value, bool):
+        doc.problem(("schedule", "weekdays_only"), f"expected true, false or auto, got {value!r}")
+        return None
+    return value
 
 
 def _relative_to(base: Path, location: str) -> Path:

@@ -104,6 +104,8 @@ class Profile:
     timezone: str | None = None
     send_at: str | None = None
     note: str | None = None
+    frequency: str | None = None  # daily (the default) or weekly
+    weekday: str | None = None  # weekly digests: which day, monday by default
 
     @property
     def slug(self) -> str:
@@ -223,4 +225,7 @@ class Settings:
     include_replacements: bool = False  # arXiv replace/replace-cross announcements
     fetch_deadline: float = 60.0  # seconds for one source, retries included
     delivery: DeliveryPolicy = field(default_factory=lambda: DeliveryPolicy())
+    send_at: str = "07:00"  # local time of the site's default edition
+    weekdays_only: bool | None = None  # None: only when every source is an arXiv listing
+    catch_up_days: int = 2  # after downtime, editions missed in this many days are still sent
     max_signups_per_hour: int = 100  # confirmation emails for the whole site: the form cannot flood strangers

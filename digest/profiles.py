@@ -18,17 +18,11 @@ from .models import Profile
 from .yamlfile import Document
 
 PROFILE_KEYS = (
-    "email",
-    "name",
-    "keywords",
-    "exclude",
-    "authors",
-    "categories",
-    "max_papers",
-    "timezone",
-    "send_at",
-    "note",
-)
+    "email", "name", "keywords", "all_of", "exclude", "authors", "categories",
+    "max_papers", "timezone", "send_at", "frequency", "weekday", "note",
+)  # fmt: skip
+FREQUENCIES = ("daily", "weekly")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 
@@ -71,6 +65,8 @@ def load_profile(path: Path) -> Profile:
         timezone=doc.timezone(data, "timezone", ()),
         send_at=_send_at(doc, data),
         note=doc.text(data, "note", ()),
+        frequency=doc.choice(data, "frequency", (), FREQUENCIES),
+        weekday=doc.choice(data, "weekday", (), WEEKDAYS),
     )
     for key in ("keywords", "all_of", "exclude", "authors"):
         for index, term in enumerate(getattr(profile, key)):

@@ -116,6 +116,15 @@ class Document:
             return default
         return float(value)
 
+    def choice(
+        self, mapping: dict[str, Any], key: str, path: KeyPath, allowed: tuple[str, ...]
+    ) -> str | None:
+        value = self.text(mapping, key, path)
+        if value is not None and value.lower() not in allowed:
+            self.problem((*path, key), f"'{value}' is not one of: {', '.join(allowed)}")
+            return None
+        return value.lower() if value else None
+
     def flag(self, mapping: dict[str, Any], key: str, path: KeyPath, default: bool = False) -> bool:
         value = mapping.get(key, default)
         if not isinstance(value, bool):

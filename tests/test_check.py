@@ -413,3 +413,16 @@ def test_help_of_every_command_shows_an_example(cli: Cli, command: str) -> None:
 
     assert result.exit_code == 0
     assert "Example" in result.stdout
+
+
+def test_every_documented_profile_key_is_accepted(site: Site, cli: Cli) -> None:
+    site.profile(
+        "full",
+        "email: [f@example.org]\nname: F\nkeywords: [a]\nall_of: [b]\nexclude: [c]\nauthors: [D E]\n"
+        "categories: [cs.CL]\nmax_papers: 5\ntimezone: Europe/Berlin\nsend_at: '08:00'\n"
+        "frequency: weekly\nweekday: friday\nnote: hi\n",
+    )
+
+    result = cli("check", "--config", site.config)
+
+    assert result.exit_code == 0, result.stderr

@@ -7,7 +7,15 @@ import re
 import pytest
 
 from digest.cli import main
-from digest.config import DELIVERY_KEYS, FETCH_KEYS, SITE_KEYS, SMTP_KEYS, SUBSCRIPTION_KEYS, TOP_KEYS
+from digest.config import (
+    DELIVERY_KEYS,
+    FETCH_KEYS,
+    SCHEDULE_KEYS,
+    SITE_KEYS,
+    SMTP_KEYS,
+    SUBSCRIPTION_KEYS,
+    TOP_KEYS,
+)
 from digest.profiles import PROFILE_KEYS
 
 from .conftest import ROOT
@@ -49,7 +57,8 @@ def test_every_profile_key_is_documented(key: str) -> None:
     + [f"delivery.smtp.{k}" for k in SMTP_KEYS]
     + [f"fetch.{k}" for k in FETCH_KEYS]
     + [f"subscriptions.{k}" for k in SUBSCRIPTION_KEYS]
-    + [k for k in TOP_KEYS if k not in ("site", "sources", "delivery", "fetch", "subscriptions")],
+    + [f"schedule.{k}" for k in SCHEDULE_KEYS]
+    + [k for k in TOP_KEYS if k not in ("site", "sources", "delivery", "fetch", "subscriptions", "schedule")],
 )
 def test_every_config_key_is_documented(key: str) -> None:
     table = README.split("## Configuration", 1)[1]
