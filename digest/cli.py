@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import sys
 import webbrowser
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -342,27 +343,34 @@ def unsubscribe(email: str, config_path: Path) -> None:
 @click.option(
     "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on."
 )
+@click.option("--no-schedule", is_flag=True, help="Serve the web pages only; send no editions.")
 @reports_errors
-def serve(config_path: Path, host: str, port: int) -> None:
-    """Serve the web pages: subscribe, confirm, unsubscribe (one-click), manage, view, /healthz.
+def serve(config_path: Path, host: str, port: int, no_schedule: bool) -> None:
+    """Serve the web pages and send every edition at its time, in each subscriber's time zone.
 
+    The pages: subscribe, confirm, unsubscribe (one-click), manage, view, /healthz.
+    Editions missed while the service was down are sent once when it is back
+    (within schedule.catch_up_days). SIGTERM or Ctrl-C stops it cleanly: the
+    message in flight is finished and recorded, the rest wait for the next start.
     Put it behind a reverse proxy that terminates HTTPS at site.base_url.
 
     \b
     Examples:
       digest serve
-      digest serve --host 0.0.0.0 --port 8000
+      digest serve --host 0.0.0.0 --port 8000 --config /etc/digest/digest.yaml
     """
     import uvicorn
 
+    from .schedule import Service
     from .web import create_app
 
     settings = load_settings(config_path)
-    click.echo(
-        f"Serving {settings.title} on http://{host}:{port} (links in emails use {settings.base_url})",
-        err=True,
-    )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say what ran
+    service = None if no_schedule else Service(settings)
+    where = f"http://{host}:{port} (links in emails use {settings.base_url})"
+    click.echo(f"Serving {settings.title} on {where}", err=True)
+    uvicorn.run(create_app(settings, service), host=host, port=port, log_level="info", proxy_headers=True)
 
 
 @main.command()

@@ -1,4 +1,8 @@
-"""One process at a time per edition: a lock file in the state dir, held while it sends."""
+"""Locks between processes: lock files in the state dir, held with flock.
+
+The kernel releases a flock when its holder dies, so a killed process never leaves a stale lock,
+and the file says who holds it, so the process that finds it taken can say so.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,58 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from .errors import EditionLocked
 
 
-@contextmanager
-def edition_lock(state_dir: Path, edition: dt.date) -> Iterator[None]:
-    """Hold the edition's lock, or raise EditionLocked naming the process that holds it.
+class LockFile:
+    """An exclusive lock on `path`, taken without waiting."""
 
-    The kernel releases a flock when its holder dies, so a killed run never leaves a stale lock.
-    """
-    path = state_dir / "locks" / f"{edition.isoformat()}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as handle:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: IO[str] | None = None
+
+    def acquire(self) -> str | None:
+        """Take the lock; None when taken, or the description of the process holding it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise EditionLocked(
-                f"edition {edition} is being sent by {holder}", "wait for that run to finish, then run again"
-            ) from None
+            handle.close()
+            return holder
         handle.seek(0)
         handle.truncate()
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         handle.write(f"process {os.getpid()} on {os.uname().nodename}, since {started}")
         handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        self.handle = handle
+        return None
+
+    def release(self) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+@contextmanager
+def edition_lock(state_dir: Path, edition: dt.date) -> Iterator[None]:
+    """Hold the edition's lock, or raise EditionLocked naming the process that holds it."""
+    lock = LockFile(state_dir / "locks" / f"{edition.isoformat()}.lock")
+    holder = lock.acquire()
+    if holder is not None:
+        raise EditionLocked(
+            f"edition {edition} is being sent by {holder}", "wait for that run to finish, then run again"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def scheduler_lock(state_dir: Path) -> LockFile:
+    return LockFile(state_dir / "locks" / "scheduler.lock")

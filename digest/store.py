@@ -68,6 +68,18 @@ CREATE TABLE IF NOT EXISTS edition_papers (
     paper_ids  TEXT NOT NULL,
     PRIMARY KEY (address, edition)
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schedule_runs (
+    slot     TEXT NOT NULL,
+    edition  TEXT NOT NULL,
+    state    TEXT NOT NULL CHECK (state IN ('done', 'tried')),
+    at       TEXT NOT NULL,
+    detail   TEXT,
+    PRIMARY KEY (slot, edition)
+);
 CREATE TABLE IF NOT EXISTS papers (
     id          TEXT PRIMARY KEY,
     data        TEXT NOT NULL,
@@ -339,3 +351,38 @@ class Subscriptions:
 
     def unsubscribed(self) -> frozenset[str]:
         return frozenset(row[0] for row in self.db.execute("SELECT address FROM unsubscribes"))
+
+
+class ScheduleLog:
+    """Which scheduled editions ran, so a restart neither skips nor repeats one."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def record(self, slot: str, edition: dt.date, done: bool, detail: str, at: dt.datetime) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO schedule_runs (slot, edition, state, at, detail) VALUES (?, ?, ?, ?, ?)",
+            (
+                slot,
+                edition.isoformat(),
+                "done" if done else "tried",
+                at.isoformat(timespec="seconds"),
+                detail,
+            ),
+        )
+
+    def first_start(self, now: dt.datetime) -> dt.datetime:
+        """When the scheduler first ran on this state dir; recorded as `now` the first time."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('scheduler.first_start', ?)",
+            (now.isoformat(timespec="seconds"),),
+        )
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'scheduler.first_start'").fetchone()
+        return dt.datetime.fromisoformat(row[0])
+
+    def last(self, slot: str, edition: dt.date) -> tuple[str, dt.datetime] | None:
+        """The state of a slot's edition and when it was recorded, if it ran at all."""
+        row = self.db.execute(
+            "SELECT state, at FROM schedule_runs WHERE slot = ? AND edition = ?", (slot, edition.isoformat())
+        ).fetchone()
+        return (row[0], dt.datetime.fromisoformat(row[1])) if row else None

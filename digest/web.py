@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Awaitable, Callable
-from contextlib import closing
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, closing
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
@@ -25,6 +25,7 @@ from . import subscriptions
 from .models import Settings
 from .pages import Pages
 from .profiles import profile_for, save_subscription
+from .schedule import Service
 from .store import PaperArchive, connect
 from .subscriptions import SubscriptionError
 from .tokens import TokenError, verify
@@ -50,9 +51,9 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The web application for one site."""
-    site = Site(settings)
+def create_app(settings: Settings, service: Service | None = None) -> Starlette:
+    """The web application for one site; with a service, it also sends the scheduled editions."""
+    site = Site(settings, service)
     routes = [
         Route("/", site.subscribe, methods=["GET", "POST"]),
         Route("/subscribe", site.subscribe, methods=["GET", "POST"]),
@@ -62,14 +63,15 @@ def create_app(settings: Settings) -> Starlette:
         Route("/digest/{edition}/{token}", site.view, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=site.lifespan)
 
 
 class Site:
     """The handlers, sharing the settings and the page templates."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, service: Service | None = None) -> None:
         self.settings = settings
+        self.service = service
         self.pages = Pages(settings.title, settings.base_url, settings.templates_dir)
         self.path = settings.state_dir / "digest.sqlite3"
 
@@ -140,8 +142,21 @@ class Site:
         papers = await self._work(lambda db: PaperArchive(db).edition_papers(address, edition))
         return self._page("digest", edition=edition, address=address, papers=papers)
 
+    @asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """Start the scheduler with the server; on SIGTERM or SIGINT, stop it cleanly first."""
+        if self.service is not None:
+            await run_in_threadpool(self.service.start)
+        try:
+            yield
+        finally:
+            if self.service is not None:
+                await run_in_threadpool(self.service.stop)
+
     async def healthz(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+        scheduler = self.service.state if self.service is not None else "off"
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        return JSONResponse({"status": "ok", "scheduler": scheduler, "time": now})
 
     async def _work(self, function: Callable[[sqlite3.Connection], T]) -> T:
         """Run blocking work (SQLite, SMTP) in a thread, with its own database connection."""

@@ -1,0 +1,175 @@
+"""The scheduler of `digest serve`: APScheduler ticks, due editions are sent once, missed ones caught up.
+
+Every minute a tick asks which slots (send time × time zone × frequency) have an edition due
+in the catch-up window that has not run yet, and runs them one at a time. Deciding from the
+schedule log rather than from timers means a restart, a pause or days of downtime all end the
+same way: each due edition is sent once, and an edition already sent is never sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import closing
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .errors import DigestError
+from .lock import scheduler_lock
+from .models import Listing, Profile, Settings
+from .pipeline import RunOptions, RunReport, database_path, run_once
+from .profiles import load_profiles
+from .slots import Slot, group_by_slot, slot_of
+from .store import ScheduleLog, connect
+
+log = logging.getLogger("digest.schedule")
+
+TICK_SECONDS = 60
+RETRY_AFTER = dt.timedelta(minutes=15)  # an edition whose run failed is tried again this often
+LISTING_FRESH = dt.timedelta(hours=1)  # slots of one edition share a listing fetched this recently
+
+Clock = Callable[[], dt.datetime]
+
+
+class Service:
+    """Sends every scheduled edition once: at its time, or late after downtime, never twice."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.stopping = threading.Event()
+        self.running = threading.Lock()  # one run at a time in this process
+        self.lock = scheduler_lock(settings.state_dir)
+        self.scheduler: BackgroundScheduler | None = None
+        self.state = "off"
+        self._listings: dict[dt.date, tuple[dt.datetime, Listing]] = {}
+
+    def start(self) -> None:
+        """Tick every minute from now on, unless another process already schedules this site."""
+        holder = self.lock.acquire()
+        if holder is not None:
+            self.state = "standby"
+            log.warning("the scheduler already runs in %s; this process only serves the web pages", holder)
+            return
+        # coalesce: after the process was paused, one tick makes up for all it missed.
+        # max_instances 1: a tick still sending when the next is due is not doubled.
+        self.scheduler = BackgroundScheduler(timezone=dt.UTC)
+        self.scheduler.add_job(
+            self.tick, IntervalTrigger(seconds=TICK_SECONDS), id="tick", next_run_time=self.clock(),
+            coalesce=True, max_instances=1, misfire_grace_time=TICK_SECONDS,
+        )  # fmt: skip
+        self.scheduler.start()
+        self.state = "running"
+        log.info("scheduler started: %s", "; ".join(s.key for s in self.slots()) or "no profiles yet")
+
+    def stop(self) -> None:
+        """Stop cleanly: the message in flight is finished and recorded, the rest wait."""
+        self.stopping.set()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
+        self.lock.release()
+        self.state = "off"
+
+    def tick(self, now: dt.datetime | None = None) -> list[RunReport]:
+        """Run every edition that is due and has not run; oldest first."""
+        now = now or self.clock()
+        reports = []
+        for slot, edition, fire in self.due(now):
+            if self.stopping.is_set():
+                break
+            reports.append(self.send(slot, edition, fire, now))
+        return reports
+
+    def slots(self) -> list[Slot]:
+        return list(self._groups())
+
+    def due(self, now: dt.datetime) -> list[tuple[Slot, dt.date, dt.datetime]]:
+        with closing(connect(database_path(self.settings))) as db:
+            runs = ScheduleLog(db)
+            window = self._window(now, runs.first_start(now))
+            due = [
+                (slot, edition, fire)
+                for slot in self._groups()
+                for edition, fire in slot.editions_due(window, now)
+                if _wanted(runs.last(slot.key, edition), now)
+            ]
+        return sorted(due, key=lambda item: item[2])
+
+    def send(self, slot: Slot, edition: dt.date, fire: dt.datetime, now: dt.datetime) -> RunReport:
+        """One slot's edition, with the listing shared by the slots of the same edition."""
+        with self.running:
+            log.info("edition %s for %s: starting", edition, slot.key)
+            options = RunOptions(
+                edition=edition,
+                only=lambda p: self._slot_of(p) == slot,
+                listing=self._fresh_listing(edition, now),
+                since=fire - slot.period() if slot.frequency == "weekly" else None,  # a week of papers
+                should_stop=self.stopping.is_set,
+            )
+            try:
+                report = run_once(self.settings, options, now=now)
+            except DigestError as error:
+                self._record(slot, edition, False, str(error), now)
+                log.error("edition %s for %s: %s", edition, slot.key, error)
+                return RunReport(edition)
+            if report.listing is not None:
+                self._listings[edition] = (now, report.listing)
+            done, detail = _outcome(report)
+            self._record(slot, edition, done, detail, now)
+            log.info("edition %s for %s: %s", edition, slot.key, detail)
+            return report
+
+    def _window(self, now: dt.datetime, first_start: dt.datetime) -> dt.datetime:
+        """Editions due after this are sent: the catch-up days, but nothing from before the
+        service's first day (a new site starts with today's edition, not with last week's)."""
+        catch_up = now - max(dt.timedelta(days=self.settings.catch_up_days), dt.timedelta(minutes=15))
+        first_day = dt.datetime.combine(first_start.date(), dt.time(), tzinfo=dt.UTC)
+        return max(catch_up, first_day)
+
+    def _groups(self) -> dict[Slot, list[Profile]]:
+        profiles, _ = load_profiles(self.settings.profiles_dir)  # broken ones are reported by the run
+        return group_by_slot(profiles, self.settings.timezone, self.settings.send_at, self._weekdays_only())
+
+    def _slot_of(self, profile: Profile) -> Slot:
+        return slot_of(profile, self.settings.timezone, self.settings.send_at, self._weekdays_only())
+
+    def _weekdays_only(self) -> bool:
+        if self.settings.weekdays_only is not None:
+            return self.settings.weekdays_only
+        locations = [s.location for s in self.settings.sources]
+        return bool(locations) and all("arxiv.org/rss" in u or "arxiv.org/atom" in u for u in locations)
+
+    def _fresh_listing(self, edition: dt.date, now: dt.datetime) -> Listing | None:
+        fetched = self._listings.get(edition)
+        return fetched[1] if fetched and now - fetched[0] < LISTING_FRESH else None
+
+    def _record(self, slot: Slot, edition: dt.date, done: bool, detail: str, now: dt.datetime) -> None:
+        with closing(connect(database_path(self.settings))) as db:
+            ScheduleLog(db).record(slot.key, edition, done, detail, now)
+
+
+def _wanted(last: tuple[str, dt.datetime] | None, now: dt.datetime) -> bool:
+    """Due unless it ran to the end, or failed so recently that trying again would hammer."""
+    if last is None:
+        return True
+    state, at = last
+    return state != "done" and now - at >= RETRY_AFTER
+
+
+def _outcome(report: RunReport) -> tuple[bool, str]:
+    """Whether an edition is finished for good, and a line for the log."""
+    tally = report.tally
+    deferred = len(tally.deferred) + tally.not_attempted
+    detail = (
+        f"{tally.sent} sent, {len(tally.failed)} failed, {deferred} deferred, "
+        f"{len(tally.uncertain)} uncertain, {tally.skipped} already sent, {tally.empty} with no match"
+    )
+    if report.sources and len(report.failed_sources) == len(report.sources):
+        return False, "every source failed; trying again later"
+    if tally.stopped or tally.transport_error or tally.deferred:
+        return False, detail + " (not finished; trying again later)"
+    return True, detail
