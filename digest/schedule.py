@@ -128,7 +128,7 @@ class Service:
         service's first day (a new site starts with today's edition, not with last week's)."""
         catch_up = now - max(dt.timedelta(days=self.settings.catch_up_days), dt.timedelta(minutes=15))
         first_day = dt.datetime.combine(first_start.date(), dt.time(), tzinfo=dt.UTC)
-        return max(catch_up, first_day)
+        return max(catch_up, first_day - dt.timedelta(seconds=1))  # an edition at midnight counts
 
     def _groups(self) -> dict[Slot, list[Profile]]:
         profiles, _ = load_profiles(self.settings.profiles_dir)  # broken ones are reported by the run
