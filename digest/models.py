@@ -70,6 +70,7 @@ class SourceReport:
     unchanged: bool = False  # the server answered 304: the cached copy was used
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    stale: bool = False  # an arXiv listing that repeats the previous day's: not updated yet
 
     @property
     def failed(self) -> bool:
@@ -86,6 +87,11 @@ class Listing:
     @property
     def failed_sources(self) -> tuple[SourceReport, ...]:
         return tuple(r for r in self.reports if r.failed)
+
+    @property
+    def troubled_sources(self) -> tuple[SourceReport, ...]:
+        """Failed or stale: the digest tells its readers that papers may be missing."""
+        return tuple(r for r in self.reports if r.failed or r.stale)
 
 
 @dataclass(frozen=True)

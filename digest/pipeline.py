@@ -30,7 +30,7 @@ from .render import Links, RenderedDigest, Renderer
 from .sending import Clock, Dispatcher, Job, Tally
 from .sources.fetch import FetchPolicy
 from .sources.fetch import fetch as fetch_source
-from .store import HttpCache, Ledger, PaperArchive, Subscriptions, connect
+from .store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect
 from .tokens import sign, site_secret
 
 Progress = Callable[[int, int], None]
@@ -94,9 +94,24 @@ def fetch(settings: Settings, chosen: Sequence[SourceConfig] = ()) -> Listing:
         listing = sources_stage.collect(
             selected, lambda location: fetch_source(location, policy, cache), settings.include_replacements
         )
+        listing = _mark_stale(listing, SourceHistory(db), edition_for(settings, dt.datetime.now(dt.UTC)))
         return _count_new(listing, PaperArchive(db).remember(listing.papers))
     finally:
         db.close()
+
+
+def _mark_stale(listing: Listing, history: SourceHistory, today: dt.date) -> Listing:
+    """Flag an arXiv listing that repeats an earlier day's on a weekday: arXiv has not updated it."""
+    reports = []
+    for report in listing.reports:
+        papers = [p for p in listing.papers if report.name in p.sources]
+        is_arxiv_listing = any(p.announce_type for p in papers)
+        repeated = history.repeats(report.location, (p.id for p in papers), today) if papers else None
+        if is_arxiv_listing and repeated and today.weekday() < 5:
+            warning = f"repeats the listing of {repeated}: arXiv has not updated this feed yet"
+            report = replace(report, stale=True, warnings=(*report.warnings, warning))
+        reports.append(report)
+    return replace(listing, reports=tuple(reports))
 
 
 def _count_new(listing: Listing, new_ids: frozenset[str]) -> Listing:
@@ -324,9 +339,8 @@ def _digest(
 ) -> Digest:
     shown, matched = select_top(compiled, papers, already_sent, compiled.profile.max_papers)
     more = len(matched) - len(shown)
-    return Digest(
-        edition, compiled.profile, recipient, tuple(shown), more, listing.failed_sources, tuple(matched)
-    )
+    troubled = listing.troubled_sources
+    return Digest(edition, compiled.profile, recipient, tuple(shown), more, troubled, tuple(matched))
 
 
 def _sent_papers(settings: Settings, address: str) -> frozenset[str]:

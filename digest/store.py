@@ -7,6 +7,7 @@ conditional GET) and an archive of every paper seen (for "new" counts and backte
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 import sqlite3
@@ -67,6 +68,11 @@ CREATE TABLE IF NOT EXISTS edition_papers (
     edition    TEXT NOT NULL,
     paper_ids  TEXT NOT NULL,
     PRIMARY KEY (address, edition)
+);
+CREATE TABLE IF NOT EXISTS source_fetches (
+    location  TEXT PRIMARY KEY,
+    ids_hash  TEXT NOT NULL,
+    day       TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
     key    TEXT PRIMARY KEY,
@@ -386,3 +392,24 @@ class ScheduleLog:
             "SELECT state, at FROM schedule_runs WHERE slot = ? AND edition = ?", (slot, edition.isoformat())
         ).fetchone()
         return (row[0], dt.datetime.fromisoformat(row[1])) if row else None
+
+
+class SourceHistory:
+    """What each source listed last time, to notice a listing that was not updated."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def repeats(self, location: str, paper_ids: Iterable[str], day: dt.date) -> dt.date | None:
+        """The earlier day whose listing this one repeats exactly, if any; then remember today's."""
+        digest = hashlib.sha256("\n".join(sorted(paper_ids)).encode()).hexdigest()
+        row = self.db.execute(
+            "SELECT ids_hash, day FROM source_fetches WHERE location = ?", (location,)
+        ).fetchone()
+        if row and row[1] == day.isoformat():
+            return None  # fetched again the same day: the same listing is expected
+        self.db.execute(
+            "INSERT OR REPLACE INTO source_fetches (location, ids_hash, day) VALUES (?, ?, ?)",
+            (location, digest, day.isoformat()),
+        )
+        return dt.date.fromisoformat(row[1]) if row and row[0] == digest else None

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from digest import pipeline
 from digest.errors import SourceError
-from digest.models import Listing, Paper, SourceConfig
+from digest.models import Digest, Listing, Paper, Profile, SourceConfig, SourceReport
+from digest.render import Links, Renderer
 from digest.sources import collect as collect_with
 from digest.sources.fetch import fetch
 from digest.sources.parse import parse_listing
 from digest.sources.text import decode_tex_accents, html_to_text, split_authors
+from digest.store import SourceHistory, connect
 
 from .conftest import ARXIV_SAMPLE, HF_SAMPLE
 
@@ -118,3 +123,32 @@ def test_html_becomes_text_without_scripts() -> None:
     )
 
     assert text == "Hello world & more 0 < 1"
+
+
+def test_an_arxiv_listing_repeated_on_a_weekday_is_flagged_stale(tmp_path: Path) -> None:
+    listing = collect([SourceConfig("arxiv", str(ARXIV_SAMPLE))])
+    monday, tuesday, saturday = dt.date(2026, 11, 16), dt.date(2026, 11, 17), dt.date(2026, 11, 21)
+    with closing(connect(tmp_path / "state.sqlite3")) as db:
+        history = SourceHistory(db)
+        first = pipeline._mark_stale(listing, history, monday)
+        same_day = pipeline._mark_stale(listing, history, monday)
+        next_day = pipeline._mark_stale(listing, history, tuesday)
+        weekend = pipeline._mark_stale(listing, history, saturday)
+
+    assert [r.stale for r in (first.reports[0], same_day.reports[0], weekend.reports[0])] == [False] * 3
+    [report] = next_day.reports
+    assert report.stale and "repeats the listing of 2026-11-16" in report.warnings[0]
+    assert next_day.troubled_sources == (report,)
+
+
+def test_digest_tells_readers_about_a_stale_or_failed_source() -> None:
+    stale = SourceReport("arxiv-ml", "https://rss.arxiv.org/rss/cs.CL", stale=True)
+    down = SourceReport("hf-daily", "https://huggingface.co/api/daily_papers", error="HTTP 503")
+    profile = Profile(Path("p.yaml"), ("p@example.org",), keywords=("x",))
+    digest = Digest(dt.date(2026, 11, 17), profile, "p@example.org", (), failed_sources=(stale, down))
+    links = Links("https://x/u", "https://x/m", "mailto:d@example.org", "https://x/w")
+
+    rendered = Renderer("Digest").render(digest, links)
+
+    assert "Source “arxiv-ml” had not been updated for this edition" in rendered.html
+    assert 'Source "hf-daily" was unavailable for this edition' in rendered.text
