@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -106,6 +107,14 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A loopback server that takes a client hanging up (as fetch tests make it) calmly."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class FeedServer:
     """A real HTTP server on loopback that answers each path as told."""
 
@@ -131,7 +140,7 @@ class FeedServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def url(self, path: str) -> str:

@@ -28,6 +28,8 @@ from digest.sources.fetch import (
     reset_politeness,
 )
 
+from .conftest import QuietServer
+
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 ARXIV_ERROR = b"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
@@ -79,7 +81,7 @@ class Server:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         # A short poll interval so that shutting down takes milliseconds, not half a second.
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
 
