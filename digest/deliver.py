@@ -12,23 +12,18 @@ import os
 import re
 import smtplib
 import ssl
-from email.message import EmailMessage
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
 from .errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
+from .mail import Outgoing
 from .models import SmtpConfig
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage, recipient: str) -> None: ...
+    def send(self, message: Outgoing, recipient: str) -> None: ...
 
     def close(self) -> None: ...
-
-
-def eml_bytes(message: EmailMessage) -> bytes:
-    return message.as_bytes()
 
 
 def safe_filename(address: str) -> str:
@@ -52,8 +47,8 @@ class Outbox:
     def __init__(self, folder: Path, edition: str) -> None:
         self.folder = folder / edition
 
-    def send(self, message: EmailMessage, recipient: str) -> None:
-        write_atomically(self.folder / f"{safe_filename(recipient)}.eml", eml_bytes(message))
+    def send(self, message: Outgoing, recipient: str) -> None:
+        write_atomically(self.folder / f"{safe_filename(recipient)}.eml", message.data)
 
     def close(self) -> None:
         pass
@@ -66,8 +61,8 @@ class Smtp:
         self.config = config
         self.connection: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage, recipient: str) -> None:
-        connection = self._start(parseaddr(str(message["From"]))[1], recipient)
+    def send(self, message: Outgoing, recipient: str) -> None:
+        connection = self._start(message.sender, recipient)
         self._data(connection, message)
 
     def _start(self, sender: str, recipient: str) -> smtplib.SMTP:
@@ -109,9 +104,9 @@ class Smtp:
             self._reset(connection)
             raise _refusal(code, reply, stage)
 
-    def _data(self, connection: smtplib.SMTP, message: EmailMessage) -> None:
+    def _data(self, connection: smtplib.SMTP, message: Outgoing) -> None:
         # From here on the server may have the whole message: a broken connection is uncertain.
-        data = re.sub(rb"(?m)^\.", b"..", eml_bytes(message))
+        data = re.sub(rb"(?m)^\.", b"..", message.data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
         try:

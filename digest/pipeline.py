@@ -12,17 +12,16 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from . import sources as sources_stage
-from .deliver import eml_bytes, open_transport, write_atomically
+from .deliver import open_transport, write_atomically
 from .errors import ConfigError, SourceError
 from .lock import edition_lock
-from .mail import build_message
+from .mail import Outgoing, build_message
 from .matching import CompiledProfile, PaperIndex, compile_profile, select, select_top
 from .models import Digest, Listing, Match, Profile, Settings, SourceConfig, SourceReport
 from .profiles import load_profile, load_profiles
@@ -183,9 +182,7 @@ def preview(
         out_dir / f"{profile.slug}.txt",
         out_dir / f"{profile.slug}.eml",
     )
-    for path, data in zip(
-        files, (rendered.html.encode(), rendered.text.encode(), eml_bytes(message)), strict=True
-    ):
+    for path, data in zip(files, (rendered.html.encode(), rendered.text.encode(), message.data), strict=True):
         write_atomically(path, data)
     return Preview(rendered.digest, files, listing)
 
@@ -307,7 +304,7 @@ class Composer:
         self.renderer = Renderer(settings.title, settings.templates_dir)
         self.secret = site_secret(settings.secret, settings.state_dir)
 
-    def compose(self, digest: Digest) -> tuple[RenderedDigest, EmailMessage]:
+    def compose(self, digest: Digest) -> tuple[RenderedDigest, Outgoing]:
         """The rendered digest and its MIME message."""
         settings = self.settings
         links = self.links(digest.recipient, digest.edition)

@@ -12,10 +12,10 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 
 from .deliver import Transport
 from .errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
+from .mail import Outgoing
 from .models import DeliveryPolicy
 from .store import Ledger
 
@@ -41,12 +41,12 @@ class Tally:
 @dataclass(frozen=True)
 class Job:
     address: str
-    message: EmailMessage
+    message: Outgoing
     paper_ids: tuple[str, ...]
 
     @property
     def message_id(self) -> str:
-        return str(self.message["Message-ID"])
+        return self.message.message_id
 
 
 Compose = Callable[[int, str], Job | None]  # (recipient number, address) → a job, or None if empty

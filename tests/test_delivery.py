@@ -28,7 +28,7 @@ from digest import pipeline
 from digest.config import load_settings
 from digest.deliver import Outbox
 from digest.lock import edition_lock
-from digest.mail import message_id
+from digest.mail import Outgoing, message_id
 from digest.models import DeliveryPolicy
 from digest.sending import Clock, Dispatcher, Job
 from digest.store import Ledger, connect
@@ -470,12 +470,12 @@ class FakeClock(Clock):
         self.now += seconds
 
 
-def plain_message(address: str) -> EmailMessage:
+def plain_message(address: str) -> Outgoing:
     message = EmailMessage()
     message["From"], message["To"] = SENDER, address
     message["Message-ID"] = message_id(address, EDITION, SENDER)
     message.set_content("Hello")
-    return message
+    return Outgoing(str(message["Message-ID"]), "bench@example.org", message.as_bytes())
 
 
 @pytest.mark.parametrize(("rate_limit", "sleeps"), [(2, [0.3, 0.3, 0.3]), (4, [0.05, 0.05, 0.05]), (0, [])])
