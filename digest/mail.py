@@ -47,25 +47,35 @@ def build_message(
     now: dt.datetime,
 ) -> Outgoing:
     """A multipart/alternative message, text first: clients show the last part they can display."""
-    headers = EmailMessage(policy=POLICY)
     name = " ".join((digest.profile.name or "").split())  # a name from YAML may hold line breaks
-    headers["From"] = sender
-    headers["To"] = formataddr((name, digest.recipient))
-    headers["Subject"] = rendered.subject
-    headers["Date"] = format_datetime(now)
-    headers["Message-ID"] = message_id(digest.recipient, digest.edition, sender)
-    headers["List-Id"] = f"{' '.join(list_title.split())} <digest.{sender_domain(sender)}>"
-    headers["List-Unsubscribe"] = f"<{links.unsubscribe}>, <{links.unsubscribe_mailto}>"
-    headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    headers["MIME-Version"] = "1.0"
+    mid = message_id(digest.recipient, digest.edition, sender)
     # A boundary derived from the message keeps re-renders of one digest byte-identical.
-    boundary = "=_" + hashlib.sha256(str(headers["Message-ID"]).encode()).hexdigest()[:32]
-    headers["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+    boundary = "=_" + hashlib.sha256(mid.encode()).hexdigest()[:32]
+    headers = [
+        ("From", sender),
+        ("To", formataddr((name, digest.recipient))),
+        ("Subject", rendered.subject),
+        ("Date", format_datetime(now)),
+        ("Message-ID", mid),
+        ("List-Id", f"{' '.join(list_title.split())} <digest.{sender_domain(sender)}>"),
+        ("List-Unsubscribe", f"<{links.unsubscribe}>, <{links.unsubscribe_mailto}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+    ]
     parts = [_part("plain", rendered.text), _part("html", rendered.html)]
     body = b"".join(b"--%s\r\n%s\r\n" % (boundary.encode(), part) for part in parts)
-    head = b"".join(POLICY.fold_binary(name, value) for name, value in headers.items())
+    head = b"".join(_header(name, value) for name, value in headers)
     data = head + b"\r\n" + body + b"--%s--\r\n" % boundary.encode()
-    return Outgoing(str(headers["Message-ID"]), parseaddr(sender)[1], data)
+    return Outgoing(mid, parseaddr(sender)[1], data)
+
+
+def _header(name: str, value: str) -> bytes:
+    """One header line; the email package folds and encodes only what needs it (it is slow)."""
+    line = f"{name}: {value}\r\n"
+    if value.isascii() and len(line) <= 998 and "\r" not in value and "\n" not in value:
+        return line.encode("ascii")
+    return POLICY.fold_binary(name, value)
 
 
 def _part(subtype: str, content: str) -> bytes:

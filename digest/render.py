@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,12 +13,18 @@ import jinja2
 import markdown
 import nh3
 import premailer
+from markupsafe import Markup
 
+from .inline import CannotInline, Inliner, same_document
 from .models import Digest, Match, Span
 from .tex import readable_tex
 
+log = logging.getLogger("digest.render")
+
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
+PAPER_HTML = "paper.html.j2"
+PAPER_TEXT = "paper.txt.j2"
 MAX_AUTHORS = 8
 ABSTRACT_CHARS = 600
 SHORT_ABSTRACT_CHARS = 220  # when the digest is over its size budget
@@ -55,7 +62,7 @@ def default_templates_dir() -> Path:
 class Renderer:
     """Renders digests with one set of templates; build it once per run."""
 
-    def __init__(self, site_title: str, templates_dir: Path | None = None) -> None:
+    def __init__(self, site_title: str, templates_dir: Path | None = None, fast_inline: bool = True) -> None:
         folders = [str(default_templates_dir())]
         if templates_dir is not None:
             folders.insert(0, str(templates_dir))  # an operator's folder overrides file by file
@@ -66,6 +73,10 @@ class Renderer:
         for env in (self.html_env, self.text_env):
             env.filters["authors"] = short_authors
             env.filters["safe_url"] = safe_url
+            env.filters["wordwrap"] = wrap
+        self.inliner = Inliner(inline_styles) if fast_inline else None
+        self.checked = False
+        self._views: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def render(
         self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None
@@ -81,6 +92,7 @@ class Renderer:
                 digest = _fewer(digest, len(html.encode()))  # ...then move papers to "N more"
             html = self._html(digest, links, notes, abstract_chars)
         context = self._context(digest, links, notes, abstract_chars)
+        context["paper_text"] = self._paper_text
         return RenderedDigest(
             subject=subject_line(self.site_title, digest),
             html=html,
@@ -89,8 +101,37 @@ class Renderer:
         )
 
     def _html(self, digest: Digest, links: Links, notes: dict[str, str | None], abstract_chars: int) -> str:
-        context = self._context(digest, links, notes, abstract_chars)
-        return inline_styles(self.html_env.get_template(HTML_TEMPLATE).render(context))
+        page = self._page(self._context(digest, links, notes, abstract_chars))
+        if self.inliner is None:
+            return inline_styles(page)
+        try:
+            html = self.inliner.inline(page)
+        except CannotInline as reason:
+            log.warning("styles inlined by premailer for every email: %s", reason)
+            self.inliner = None
+            return inline_styles(page)
+        if not self.checked:  # the first email is inlined both ways: they must agree
+            self.checked = True
+            if not same_document(html, inline_styles(page)):
+                log.warning("the fast inliner disagrees with premailer on these templates; using premailer")
+                self.inliner = None
+                return inline_styles(page)
+        return html
+
+    def _page(self, context: dict[str, Any]) -> str:
+        paper_html = self.html_env.get_template(PAPER_HTML)
+        context = {**context, "paper_html": lambda item: Markup(paper_html.render(item=item))}
+        return self.html_env.get_template(HTML_TEMPLATE).render(context)
+
+    def _view(self, match: Match, abstract_chars: int) -> dict[str, Any]:
+        """paper_view, once per paper, reasons and length: many subscribers share them."""
+        key = (match.paper.id, match.reasons, abstract_chars)
+        if key not in self._views:
+            self._views[key] = paper_view(match, abstract_chars)
+        return self._views[key]
+
+    def _paper_text(self, item: dict[str, Any], number: int) -> str:
+        return self.text_env.get_template(PAPER_TEXT).render(item=item, number=number)
 
     def _context(
         self, digest: Digest, links: Links, notes: dict[str, str | None], abstract_chars: int
@@ -99,7 +140,7 @@ class Renderer:
             "site_title": self.site_title,
             "digest": digest,
             "edition": digest.edition.strftime("%A, %d %B %Y"),
-            "papers": [paper_view(m, abstract_chars) for m in digest.matches],
+            "papers": [self._view(m, abstract_chars) for m in digest.matches],
             "preheader": "; ".join(readable_tex(m.paper.title) for m in digest.matches[:3]),
             "links": links,
             "note_html": markdown_html(digest.profile.note),
@@ -181,6 +222,7 @@ def safe_url(url: str | None) -> str:
     return url if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
+@functools.lru_cache(maxsize=1024)  # the same note or footer in thousands of digests
 def markdown_html(text: str | None) -> str:
     """Operator-written Markdown as HTML, restricted to text markup."""
     if not text:
@@ -204,3 +246,19 @@ def inline_styles(html: str) -> str:
         cssutils_logging_level=logging.CRITICAL,
     ).transform()
     return inlined
+
+
+def wrap(text: str, width: int = 79, break_long_words: bool = True, wrapstring: str | None = None,
+         break_on_hyphens: bool = True) -> str:  # fmt: skip
+    """Jinja's wordwrap, greedy on spaces: textwrap cost more than the rest of the text part."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for word in paragraph.split():
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return (wrapstring or "\n").join(lines)

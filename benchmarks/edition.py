@@ -1,0 +1,213 @@
+"""A whole edition for N subscribers over P papers, beside the naive pipeline, in one process.
+
+    python benchmarks/edition.py [--subscribers 10000] [--papers 2000] [--naive-sample 200]
+                                 [--transport outbox|smtp]
+
+It writes a site to a temporary folder (N profiles, a P-paper arXiv listing), then:
+  * ours: `digest run --once` as the CLI runs it (profiles, fetch and parse, matching, render,
+    inline, MIME, hand-over, ledger), timed per stage;
+  * naive: for a sample of the same digests, Jinja render of the whole email, then
+    premailer.transform, then an EmailMessage, per subscriber (what most mailers do).
+Both are reported in ms per digest, with the ratio and the peak RSS of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import resource
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from matching import FILLER, make_topics  # noqa: E402 - the generator of the matching benchmark
+
+from digest import pipeline, render  # noqa: E402
+from digest.config import load_settings  # noqa: E402
+from digest.matching import PaperIndex, compile_profile, select_top  # noqa: E402
+from digest.models import Digest  # noqa: E402
+from digest.profiles import load_profiles  # noqa: E402
+
+EDITION = dt.date(2026, 11, 16)
+
+
+def write_listing(path: Path, count: int, topics: list[str], rng: random.Random) -> None:
+    items = []
+    for number in range(count):
+        chosen = rng.sample(topics, 6)
+        words = [rng.choice(FILLER) for _ in range(150)]
+        for topic in chosen:
+            words.insert(rng.randrange(len(words)), topic)
+        for end in range(len(words) - 1, 0, -rng.randint(12, 28)):
+            words[end] += "."
+        authors = ", ".join(f"Author {rng.randrange(5000)}" for _ in range(rng.randint(1, 12)))
+        items.append(
+            f"<item><title>{chosen[0].title()} for {' '.join(rng.sample(FILLER, 4))}</title>"
+            f"<link>https://arxiv.org/abs/2611.{number:05d}</link>"
+            f"<description>arXiv:2611.{number:05d}v1 Announce Type: new \nAbstract: {' '.join(words)}</description>"
+            f'<guid isPermaLink="false">oai:arXiv.org:2611.{number:05d}v1</guid>'
+            f"<category>cs.CL</category><category>cs.LG</category>"
+            f"<pubDate>Mon, 16 Nov 2026 00:00:00 -0500</pubDate>"
+            f"<arxiv:announce_type>new</arxiv:announce_type><dc:creator>{authors}</dc:creator></item>"
+        )
+    path.write_text(
+        '<?xml version="1.0"?><rss xmlns:arxiv="http://arxiv.org/schemas/atom" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" version="2.0"><channel>'
+        "<title>cs.CL updates on arXiv.org</title>" + "".join(items) + "</channel></rss>"
+    )
+
+
+def write_site(root: Path, subscribers: int, papers: int, transport: str, smtp_port: int) -> Path:
+    rng = random.Random(11)
+    topics = make_topics(3_000, rng)
+    write_listing(root / "listing.xml", papers, topics, rng)
+    profiles = root / "profiles"
+    profiles.mkdir()
+    for number in range(subscribers):
+        keywords = ", ".join(rng.sample(topics, 8))
+        (profiles / f"s{number:06}.yaml").write_text(
+            f"email: s{number:06}@example.org\nkeywords: [{keywords}]\nexclude: [survey]\n"
+        )
+    delivery = (
+        f"delivery: {{transport: smtp, smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}}}\n"
+        if transport == "smtp"
+        else ""
+    )
+    config = root / "digest.yaml"
+    config.write_text(
+        "site: {title: Bench Digest, sender: 'Bench <bench@example.org>', base_url: 'https://bench.example.org',"
+        " secret: bench}\n"
+        f"sources: [{{name: arxiv, url: {root / 'listing.xml'}}}]\n"
+        + delivery
+        + f"state_dir: {root / 'var'}\n"
+    )
+    return config
+
+
+class Stages:
+    """Wall time per pipeline stage, measured around the functions a run calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def wrap(self, owner: object, name: str, stage: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - started
+
+        setattr(owner, name, timed)
+
+
+def ours(config: Path) -> tuple[pipeline.RunReport, float, Stages]:
+    stages = Stages()
+    stages.wrap(pipeline, "load_profiles", "profiles")
+    stages.wrap(pipeline, "fetch", "fetch and parse")
+    stages.wrap(pipeline, "PaperIndex", "matching: index")
+    stages.wrap(pipeline, "select_top", "matching: select")
+    stages.wrap(pipeline.Renderer, "render", "render and inline")
+    stages.wrap(pipeline, "build_message", "MIME")
+    started = time.perf_counter()
+    report = pipeline.run_once(load_settings(config), pipeline.RunOptions(edition=EDITION))
+    return report, time.perf_counter() - started, stages
+
+
+def naive(config: Path, sample: int) -> float:
+    """Per digest: Jinja render of the whole email, premailer.transform, EmailMessage."""
+    settings = load_settings(config)
+    profiles, _ = load_profiles(settings.profiles_dir)
+    listing = pipeline.fetch(settings)
+    compiled = [compile_profile(p) for p in profiles[:sample]]
+    index = PaperIndex(listing.papers, compiled)
+    renderer = render.Renderer(settings.title, fast_inline=False)
+    links = render.Links("https://b/u", "https://b/m", "mailto:b@example.org", "https://b/w")
+    digests = []
+    for profile in compiled:
+        shown, ids = select_top(profile, index, frozenset(), profile.profile.max_papers)
+        if shown:
+            digests.append(
+                Digest(EDITION, profile.profile, profile.profile.emails[0], tuple(shown), 0, (), tuple(ids))
+            )
+    started = time.perf_counter()
+    for digest in digests:
+        renderer._views.clear()  # nothing carried from one subscriber to the next
+        context = renderer._context(digest, links, {"intro": None, "footer": None}, render.ABSTRACT_CHARS)
+        html = render.inline_styles(
+            renderer._page(context)
+        )  # Jinja render of the whole email, then premailer
+        text = renderer.text_env.get_template(render.TEXT_TEMPLATE).render(
+            {**context, "paper_text": renderer._paper_text}
+        )
+        message = EmailMessage()
+        message["From"], message["To"] = settings.sender, digest.recipient
+        message["Subject"] = render.subject_line(settings.title, digest)
+        message.set_content(text, cte="quoted-printable")
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
+        message.as_bytes()
+    return (time.perf_counter() - started) / max(len(digests), 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--papers", type=int, default=2_000)
+    parser.add_argument("--naive-sample", type=int, default=200)
+    parser.add_argument("--transport", choices=("outbox", "smtp"), default="outbox")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        relay = start_relay() if args.transport == "smtp" else None
+        config = write_site(
+            Path(folder), args.subscribers, args.papers, args.transport, relay.port if relay else 0
+        )
+        naive_each = naive(config, args.naive_sample)
+        report, total, stages = ours(config)
+        if relay:
+            relay.stop()
+    digests = report.tally.sent
+    print(f"{args.subscribers} subscribers x {args.papers} papers, transport {args.transport}")
+    for stage, seconds in stages.seconds.items():
+        print(f"  {stage:<22} {seconds:8.2f} s")
+    print(f"  {'total (digest run)':<22} {total:8.2f} s   {digests} digests sent")
+    ours_each = total / max(digests, 1)
+    print(f"  ours   {ours_each * 1e3:8.3f} ms per digest, end to end")
+    print(
+        f"  naive  {naive_each * 1e3:8.3f} ms per digest (render, premailer, EmailMessage; no fetch, no delivery)"
+    )
+    print(f"  ratio  {naive_each / ours_each:8.1f}x")
+    print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+class start_relay:  # noqa: N801 - used like a function
+    """A loopback SMTP server that accepts and discards, for --transport smtp."""
+
+    def __init__(self) -> None:
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        class Discard:
+            async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+                return "250 OK"
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Discard(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+if __name__ == "__main__":
+    main()

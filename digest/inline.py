@@ -1,0 +1,137 @@
+"""CSS inlining at the cost of a scan: premailer's answers, learnt once per kind of element.
+
+premailer parses the stylesheet and matches every rule against every element of every email,
+which costs more than everything else in a digest. But the attributes it gives an element
+depend only on the element's tag and styling attributes and on its ancestors' tags and
+classes, and an edition's emails are made of a few dozen such kinds of element. So an email is
+scanned once: each start tag gets what premailer gave its kind, asked of premailer the first
+time on a page holding just that element inside its ancestors; the <head> is premailer's, once.
+
+This holds for HTML we render ourselves, with stylesheets whose selectors look at tags,
+classes and ancestors only. `Renderer` compares its first email with premailer's and uses
+premailer itself if they differ.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+from lxml import html as lxml_html
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*')""")
+_HEAD = re.compile(r"<head>.*?</head>", re.DOTALL)
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+# The attributes that decide which rules match, or that premailer may write back.
+_STYLING = ("id", "class", "style", "width", "height", "bgcolor", "align", "valign")
+
+Ancestors = tuple[tuple[str, str], ...]
+Kind = tuple[Ancestors, str, tuple[tuple[str, str], ...]]
+Answer = tuple[dict[str, str], str]  # attributes premailer rewrites, and the ones it adds as text
+
+
+class CannotInline(Exception):
+    """A page this inliner cannot handle: leave it to premailer."""
+
+
+class Inliner:
+    """Inlines as `inline_styles` (premailer) would, learning one answer per kind of element."""
+
+    def __init__(self, inline_styles: Callable[[str], str]) -> None:
+        self.inline_styles = inline_styles
+        self._kinds: dict[Kind, Answer] = {}
+        self._heads: dict[str, str] = {}
+
+    def inline(self, page: str) -> str:
+        head = _HEAD.search(page)
+        if head is None:
+            raise CannotInline("no <head>")
+        before_body = page[: head.end()]
+        out, position = [page[: head.start()], self._head(before_body)], head.end()
+        stack: list[tuple[str, str]] = []
+        for tag in _TAG.finditer(page, head.end()):
+            name = tag.group(2).lower()
+            if tag.group(1):
+                while stack and stack.pop()[0] != name:
+                    pass  # an element closed implicitly, as a <p> by its </td>
+                continue
+            attributes = {k.lower(): html.unescape(v[1:-1]) for k, v in _ATTRIBUTE.findall(tag.group(3))}
+            rewritten, added = self._answer(before_body, tuple(stack), name, attributes)
+            if rewritten or added:
+                out += [page[position : tag.start()], _rewrite(tag.group(0)[:-1], rewritten), added, ">"]
+                position = tag.end()
+            if name not in _VOID:
+                stack.append((name, attributes.get("class", "")))
+        out.append(page[position:])
+        return "".join(out)
+
+    def _head(self, before_body: str) -> str:
+        """premailer's <head>: the rules it inlined gone, the media queries kept."""
+        if before_body not in self._heads:
+            styled = self.inline_styles(before_body + "<body></body></html>")
+            found = _HEAD.search(styled)
+            if found is None:
+                raise CannotInline("premailer returned no <head>")
+            self._heads[before_body] = found.group(0)
+        return self._heads[before_body]
+
+    def _answer(
+        self, before_body: str, ancestors: Ancestors, name: str, attributes: dict[str, str]
+    ) -> Answer:
+        """What premailer does to an element of this kind."""
+        styling = tuple((key, attributes[key]) for key in _STYLING if key in attributes)
+        kind: Kind = (ancestors, name, styling)
+        if kind not in self._kinds:
+            self._kinds[kind] = self._learn(before_body, ancestors, name, dict(styling))
+        return self._kinds[kind]
+
+    def _learn(self, before_body: str, ancestors: Ancestors, name: str, styling: dict[str, str]) -> Answer:
+        chain = [(tag, cls) for tag, cls in ancestors if tag != "html"]
+        if name != "body" and not any(tag == "body" for tag, _ in chain):
+            chain.insert(0, ("body", ""))
+        opening = "".join(f"<{tag}{_class(cls)}>" for tag, cls in chain)
+        closing = "".join(f"</{tag}>" for tag, _ in reversed(chain))
+        attributes = "".join(f' {key}="{html.escape(value)}"' for key, value in styling.items())
+        element = f'<{name}{attributes} data-specimen="1"></{name}>'
+        styled = lxml_html.document_fromstring(
+            self.inline_styles(before_body + opening + element + closing + "</html>")
+        )
+        specimen = styled.xpath("//*[@data-specimen]")[0]
+        result = {key: value for key, value in specimen.attrib.items() if key != "data-specimen"}
+        if any(key not in result for key in styling):
+            raise CannotInline(f"premailer removes an attribute of <{name}>")
+        rewritten = {key: value for key, value in result.items() if key in styling and styling[key] != value}
+        added = "".join(
+            f' {key}="{html.escape(value)}"' for key, value in result.items() if key not in styling
+        )
+        return rewritten, added
+
+
+def _rewrite(start_tag: str, values: dict[str, str]) -> str:
+    """The start tag with some attribute values replaced, everything else as written."""
+    for key, value in values.items():
+        pattern = rf"""(\s{key}\s*=\s*)("[^"]*"|'[^']*')"""
+        start_tag = re.sub(pattern, rf'\g<1>"{html.escape(value)}"', start_tag, count=1)
+    return start_tag
+
+
+def _class(value: str) -> str:
+    return f' class="{html.escape(value)}"' if value else ""
+
+
+def same_document(first: str, second: str) -> bool:
+    """Whether two HTML documents have the same elements, attributes and text, however written."""
+    a, b = lxml_html.document_fromstring(first), lxml_html.document_fromstring(second)
+    return _shape(a) == _shape(b)
+
+
+def _shape(root: lxml_html.HtmlElement) -> list[tuple[object, ...]]:
+    return [
+        (element.tag, sorted(element.attrib.items()), " ".join((element.text or "").split()),
+         " ".join((element.tail or "").split()))
+        for element in root.iter()
+    ]  # fmt: skip

@@ -1,0 +1,85 @@
+"""The fast inliner gives every email the elements, attributes and text premailer gives it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from digest import sources
+from digest.inline import same_document
+from digest.matching import PaperIndex, compile_profile, select_top
+from digest.models import Digest, Profile, SourceConfig
+from digest.render import Links, Renderer
+from digest.sources.fetch import fetch
+
+from .conftest import ARXIV_SAMPLE, CORPUS, HF_SAMPLE
+from .test_email import HOSTILE_ITEM
+
+LINKS = Links(
+    "https://d.example.org/u/t",
+    "https://d.example.org/m/t",
+    "mailto:d@example.org",
+    "https://d.example.org/w/t",
+)
+PROFILES = [
+    Profile(
+        Path("a.yaml"), ("a@example.org",), keywords=("language model", "pretraining"), note="*Hi* & <b>!"
+    ),
+    Profile(Path("b.yaml"), ("b@example.org",), keywords=("agents", "learning", "model"), max_papers=50),
+    Profile(Path("c.yaml"), ("c@example.org",), keywords=("data",), authors=("Percy Liang",), max_papers=3),
+]
+
+
+def listings(tmp_path: Path) -> list[Path]:
+    hostile = tmp_path / "hostile.xml"
+    hostile.write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{HOSTILE_ITEM}</channel></rss>'
+    )
+    found = [ARXIV_SAMPLE, HF_SAMPLE, hostile]
+    if CORPUS.is_dir():
+        names = ("arxiv_newfeed_atom_cs.AI_2025-08-20_TRUNCATED.xml", "hf_daily_papers_api.json",
+                 "arxiv_api_atom_2026_all-testing_100entries.xml")  # fmt: skip
+        found += [CORPUS / name for name in names]
+    elif os.environ.get("CI") == "true":
+        pytest.fail("the shared feed corpus is missing")
+    return found
+
+
+def digests(tmp_path: Path) -> list[Digest]:
+    listing = sources.collect([SourceConfig(p.name, str(p)) for p in listings(tmp_path)], fetch)
+    compiled = [compile_profile(p) for p in PROFILES]
+    index = PaperIndex(listing.papers, compiled)
+    made = []
+    for profile in compiled:
+        shown, matched = select_top(profile, index, frozenset(), profile.profile.max_papers)
+        more = len(matched) - len(shown)
+        made.append(
+            Digest(dt.date(2026, 11, 16), profile.profile, profile.profile.emails[0], tuple(shown), more)
+        )
+    return made
+
+
+def test_fast_inlining_matches_premailer_on_every_digest(tmp_path: Path) -> None:
+    fast, slow = Renderer("Digest", fast_inline=True), Renderer("Digest", fast_inline=False)
+
+    for digest in digests(tmp_path):
+        quick, careful = fast.render(digest, LINKS), slow.render(digest, LINKS)
+
+        assert same_document(quick.html, careful.html), digest.recipient
+        assert quick.text == careful.text and quick.subject == careful.subject
+        assert quick.digest == careful.digest  # the same papers moved past the size budget
+    assert fast.inliner is not None  # it never had to fall back to premailer
+
+
+def test_the_check_notices_a_difference_and_falls_back(tmp_path: Path) -> None:
+    renderer = Renderer("Digest")
+    assert renderer.inliner is not None
+    renderer.inliner.inline = lambda page: page  # type: ignore[method-assign]  # pretend it forgot the styles
+
+    rendered = renderer.render(digests(tmp_path)[0], LINKS)
+
+    assert renderer.inliner is None
+    assert 'style="' in rendered.html  # premailer did it
