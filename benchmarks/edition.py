@@ -20,19 +20,19 @@ import resource
 import sys
 import tempfile
 import time
-from email.message import EmailMessage
 from collections import defaultdict
+from email.message import EmailMessage
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from matching import FILLER, make_topics  # noqa: E402 - the generator of the matching benchmark
+from matching import FILLER, make_topics
 
-from digest import pipeline, render  # noqa: E402
-from digest.config import load_settings  # noqa: E402
-from digest.matching import PaperIndex, compile_profile, select_top  # noqa: E402
-from digest.models import Digest  # noqa: E402
-from digest.profiles import load_profiles  # noqa: E402
+from digest import pipeline, render
+from digest.config import load_settings
+from digest.matching import PaperIndex, compile_profile, select_top
+from digest.models import Digest
+from digest.profiles import load_profiles
 
 EDITION = dt.date(2026, 11, 16)
 
@@ -50,7 +50,8 @@ def write_listing(path: Path, count: int, topics: list[str], rng: random.Random)
         items.append(
             f"<item><title>{chosen[0].title()} for {' '.join(rng.sample(FILLER, 4))}</title>"
             f"<link>https://arxiv.org/abs/2611.{number:05d}</link>"
-            f"<description>arXiv:2611.{number:05d}v1 Announce Type: new \nAbstract: {' '.join(words)}</description>"
+            f"<description>arXiv:2611.{number:05d}v1 Announce Type: new \nAbstract: {' '.join(words)}"
+            "</description>"
             f'<guid isPermaLink="false">oai:arXiv.org:2611.{number:05d}v1</guid>'
             f"<category>cs.CL</category><category>cs.LG</category>"
             f"<pubDate>Mon, 16 Nov 2026 00:00:00 -0500</pubDate>"
@@ -180,14 +181,13 @@ def main() -> None:
     print(f"  {'total (digest run)':<22} {total:8.2f} s   {digests} digests sent")
     ours_each = total / max(digests, 1)
     print(f"  ours   {ours_each * 1e3:8.3f} ms per digest, end to end")
-    print(
-        f"  naive  {naive_each * 1e3:8.3f} ms per digest (render, premailer, EmailMessage; no fetch, no delivery)"
-    )
+    naive_note = "render, premailer, EmailMessage; no fetch, no delivery"
+    print(f"  naive  {naive_each * 1e3:8.3f} ms per digest ({naive_note})")
     print(f"  ratio  {naive_each / ours_each:8.1f}x")
     print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
-class start_relay:  # noqa: N801 - used like a function
+class start_relay:
     """A loopback SMTP server that accepts and discards, for --transport smtp."""
 
     def __init__(self) -> None:

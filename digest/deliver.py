@@ -31,13 +31,13 @@ def safe_filename(address: str) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary name, then rename: a reader never sees half a file."""
+    """Write to a temporary name, then rename: a reader never sees half a file.
+
+    No fsync: the file survives the process dying at once, like the ledger's commits do.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    partial.write_bytes(data)
     os.replace(partial, path)
 
 

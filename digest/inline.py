@@ -20,7 +20,10 @@ from collections.abc import Callable
 
 from lxml import html as lxml_html
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_TOKEN = re.compile(
+    r"<!--dgstslot(?P<slot>\d+)-->|dgstmark(?P<mark>[a-z]+)x"
+    r"|<(?P<closing>/?)(?P<name>[a-zA-Z][a-zA-Z0-9]*)(?P<attributes>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+)
 _ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*')""")
 _HEAD = re.compile(r"<head>.*?</head>", re.DOTALL)
 _VOID = frozenset(
@@ -32,6 +35,7 @@ _STYLING = ("id", "class", "style", "width", "height", "bgcolor", "align", "vali
 Ancestors = tuple[tuple[str, str], ...]
 Kind = tuple[Ancestors, str, tuple[tuple[str, str], ...]]
 Answer = tuple[dict[str, str], str]  # attributes premailer rewrites, and the ones it adds as text
+Expand = Callable[[int, Ancestors], str]
 
 
 class CannotInline(Exception):
@@ -45,28 +49,59 @@ class Inliner:
         self.inline_styles = inline_styles
         self._kinds: dict[Kind, Answer] = {}
         self._heads: dict[str, str] = {}
+        self._before_body = ""
 
-    def inline(self, page: str) -> str:
+    def inline(self, page: str, expand: Expand | None = None) -> str:
+        """The page inlined; each <!--dgstslotN--> becomes `expand(N, its ancestors)`, as given."""
         head = _HEAD.search(page)
         if head is None:
             raise CannotInline("no <head>")
-        before_body = page[: head.end()]
-        out, position = [page[: head.start()], self._head(before_body)], head.end()
-        stack: list[tuple[str, str]] = []
-        for tag in _TAG.finditer(page, head.end()):
-            name = tag.group(2).lower()
-            if tag.group(1):
+        self._before_body = page[: head.end()]
+        body = self._scan(page[head.end() :], [], expand, {})
+        return page[: head.start()] + self._head(self._before_body) + body
+
+    def inline_fragment(self, fragment: str, ancestors: Ancestors) -> tuple[str, dict[str, Ancestors]]:
+        """A piece of the current page, inlined inside `ancestors`; and where its markers stand."""
+        markers: dict[str, Ancestors] = {}
+        return self._scan(fragment, list(ancestors), None, markers), markers
+
+    def start_tag(self, ancestors: Ancestors, name: str, attributes: dict[str, str]) -> str:
+        """The start tag premailer would give this element inside `ancestors`."""
+        rewritten, added = self._answer(self._before_body, ancestors, name, attributes)
+        if rewritten:
+            raise CannotInline(f"premailer rewrites an attribute of <{name}>")
+        written = "".join(f' {key}="{html.escape(value)}"' for key, value in attributes.items())
+        return f"<{name}{written}{added}>"
+
+    def _scan(
+        self, text: str, stack: list[tuple[str, str]], expand: Expand | None, markers: dict[str, Ancestors]
+    ) -> str:
+        out, position = [], 0
+        for found in _TOKEN.finditer(text):
+            if found["slot"] is not None and expand is not None:
+                out += [text[position : found.start()], expand(int(found["slot"]), tuple(stack))]
+                position = found.end()
+                continue
+            if found["mark"] is not None:
+                markers[found["mark"]] = tuple(stack)
+                continue
+            if found["name"] is None:
+                continue
+            name = found["name"].lower()
+            if found["closing"]:
                 while stack and stack.pop()[0] != name:
                     pass  # an element closed implicitly, as a <p> by its </td>
                 continue
-            attributes = {k.lower(): html.unescape(v[1:-1]) for k, v in _ATTRIBUTE.findall(tag.group(3))}
-            rewritten, added = self._answer(before_body, tuple(stack), name, attributes)
+            attributes = {
+                k.lower(): html.unescape(v[1:-1]) for k, v in _ATTRIBUTE.findall(found["attributes"])
+            }
+            rewritten, added = self._answer(self._before_body, tuple(stack), name, attributes)
             if rewritten or added:
-                out += [page[position : tag.start()], _rewrite(tag.group(0)[:-1], rewritten), added, ">"]
-                position = tag.end()
+                out += [text[position : found.start()], _rewrite(found.group(0)[:-1], rewritten), added, ">"]
+                position = found.end()
             if name not in _VOID:
                 stack.append((name, attributes.get("class", "")))
-        out.append(page[position:])
+        out.append(text[position:])
         return "".join(out)
 
     def _head(self, before_body: str) -> str:

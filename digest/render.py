@@ -13,9 +13,9 @@ import jinja2
 import markdown
 import nh3
 import premailer
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from .inline import CannotInline, Inliner, same_document
+from .inline import Ancestors, CannotInline, Inliner, same_document
 from .models import Digest, Match, Span
 from .tex import readable_tex
 
@@ -76,6 +76,7 @@ class Renderer:
             env.filters["wordwrap"] = wrap
         self.inliner = Inliner(inline_styles) if fast_inline else None
         self.checked = False
+        self._blocks: dict[tuple[Any, ...], tuple[str, dict[str, str]]] = {}
         self._views: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def render(
@@ -101,22 +102,54 @@ class Renderer:
         )
 
     def _html(self, digest: Digest, links: Links, notes: dict[str, str | None], abstract_chars: int) -> str:
-        page = self._page(self._context(digest, links, notes, abstract_chars))
+        context = self._context(digest, links, notes, abstract_chars)
         if self.inliner is None:
-            return inline_styles(page)
+            return inline_styles(self._page(context))
         try:
-            html = self.inliner.inline(page)
+            html = self._fast_html(self.inliner, context)
         except CannotInline as reason:
             log.warning("styles inlined by premailer for every email: %s", reason)
             self.inliner = None
-            return inline_styles(page)
-        if not self.checked:  # the first email is inlined both ways: they must agree
+            return inline_styles(self._page(context))
+        if not self.checked:  # the first email is made both ways: they must agree
             self.checked = True
-            if not same_document(html, inline_styles(page)):
+            slow = inline_styles(self._page(context))
+            if not same_document(html, slow):
                 log.warning("the fast inliner disagrees with premailer on these templates; using premailer")
                 self.inliner = None
-                return inline_styles(page)
+                return slow
         return html
+
+    def _fast_html(self, inliner: Inliner, context: dict[str, Any]) -> str:
+        """The email with each paper block made once per paper and filled in for this reader."""
+        order: list[dict[str, Any]] = []
+
+        def slot(item: dict[str, Any]) -> Markup:
+            order.append(item)
+            return Markup(f"<!--dgstslot{len(order) - 1}-->")
+
+        page = self.html_env.get_template(HTML_TEMPLATE).render({**context, "paper_html": slot})
+        return inliner.inline(page, lambda number, ancestors: self._block(inliner, order[number], ancestors))
+
+    def _block(self, inliner: Inliner, item: dict[str, Any], ancestors: Ancestors) -> str:
+        """A paper block: rendered and inlined once per paper, with its highlights and reasons
+        (all that differs between subscribers) put in for each."""
+        key = (item["paper"].id, bool(item["abstract"]), item["trimmed"], ancestors)
+        if key not in self._blocks:
+            marked = {**item, "title": [(_MARK["title"], False)], "reasons": [_MARK["why"]]}
+            marked["abstract"] = [(_MARK["abstract"], False)] if item["abstract"] else []
+            raw = self.html_env.get_template(PAPER_HTML).render(item=marked)
+            block, where = inliner.inline_fragment(raw, ancestors)
+            hit: dict[str, str] = {
+                m: inliner.start_tag(where[m], "span", {"class": "hit"})
+                for m in ("title", "abstract")
+                if m in where
+            }
+            self._blocks[key] = (block, hit)
+        block, hit = self._blocks[key]
+        block = block.replace(_MARK["title"], _highlighted(item["title"], hit.get("title", "")), 1)
+        block = block.replace(_MARK["abstract"], _highlighted(item["abstract"], hit.get("abstract", "")), 1)
+        return block.replace(_MARK["why"], str(escape("; ".join(item["reasons"]))), 1)
 
     def _page(self, context: dict[str, Any]) -> str:
         paper_html = self.html_env.get_template(PAPER_HTML)
@@ -175,13 +208,22 @@ def paper_view(match: Match, abstract_chars: int = ABSTRACT_CHARS) -> dict[str, 
         field: [s for r in match.reasons if r.field == field for s in r.spans]
         for field in ("title", "abstract")
     }
+    title = segments(paper.title, spans["title"])
+    abstract_pieces = segments(abstract, [s for s in spans["abstract"] if s.end <= len(abstract)])
     return {
         "paper": paper,
-        "title": segments(paper.title, spans["title"]),
-        "abstract": segments(abstract, [s for s in spans["abstract"] if s.end <= len(abstract)]),
+        "title": title,
+        "abstract": abstract_pieces,
         "trimmed": trimmed,
         "reasons": match.explanations(),
+        # The text part's highlights, *like this*, made here: a template macro per piece is slow.
+        "title_text": _starred(title),
+        "abstract_text": _starred(abstract_pieces),
     }
+
+
+def _starred(pieces: list[tuple[str, bool]]) -> str:
+    return "".join(f"*{text}*" if hit else text for text, hit in pieces)
 
 
 def segments(text: str, spans: list[Span]) -> list[tuple[str, bool]]:
@@ -262,3 +304,12 @@ def wrap(text: str, width: int = 79, break_long_words: bool = True, wrapstring: 
                 line = f"{line} {word}" if line else word
         lines.append(line)
     return (wrapstring or "\n").join(lines)
+
+
+# Stand-ins for what differs between subscribers in a paper block; plain text, so no template escapes them.
+_MARK = {name: f"dgstmark{name}x" for name in ("title", "abstract", "why")}
+
+
+def _highlighted(pieces: list[tuple[str, bool]], hit_tag: str) -> str:
+    """Text with its matched words in <span class="hit">, as the template's macro writes them."""
+    return "".join(f"{hit_tag}{escape(text)}</span>" if hit else str(escape(text)) for text, hit in pieces)

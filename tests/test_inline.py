@@ -77,7 +77,7 @@ def test_fast_inlining_matches_premailer_on_every_digest(tmp_path: Path) -> None
 def test_the_check_notices_a_difference_and_falls_back(tmp_path: Path) -> None:
     renderer = Renderer("Digest")
     assert renderer.inliner is not None
-    renderer.inliner.inline = lambda page: page  # type: ignore[method-assign]  # pretend it forgot the styles
+    renderer.inliner.inline = lambda page, expand=None: page  # type: ignore[method-assign]  # forgets all styles
 
     rendered = renderer.render(digests(tmp_path)[0], LINKS)
 
