@@ -16,6 +16,20 @@ from typing import IO
 
 from .errors import EditionLocked
 
+_HELD: set[int] = set()  # descriptors of the locks this process holds
+
+
+def forget_inherited_locks() -> None:
+    """In a forked child: close the parent's lock descriptors without unlocking them.
+
+    A flock lasts until every descriptor of its file is closed, so a child that kept them would
+    hold the parent's locks after the parent died. Unlocking here would release them for the
+    parent too; closing only drops the child's share.
+    """
+    for descriptor in list(_HELD):
+        os.close(descriptor)
+    _HELD.clear()
+
 
 class LockFile:
     """An exclusive lock on `path`, taken without waiting."""
@@ -41,10 +55,12 @@ class LockFile:
         handle.write(f"process {os.getpid()} on {os.uname().nodename}, since {started}")
         handle.flush()
         self.handle = handle
+        _HELD.add(handle.fileno())
         return None
 
     def release(self) -> None:
         if self.handle is not None:
+            _HELD.discard(self.handle.fileno())
             fcntl.flock(self.handle, fcntl.LOCK_UN)
             self.handle.close()
             self.handle = None

@@ -12,25 +12,22 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
-from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from . import sources as sources_stage
+from .composing import Composer, Composition, composer_for, make_digest
 from .deliver import open_transport, write_atomically
 from .errors import ConfigError, SourceError
 from .lock import edition_lock
-from .mail import Outgoing, build_message
-from .matching import CompiledProfile, PaperIndex, compile_profile, select, select_top
+from .matching import CompiledProfile, PaperIndex, compile_profile, select
 from .models import Digest, Listing, Match, Profile, Settings, SourceConfig, SourceReport
 from .profiles import load_profile, load_profiles
-from .render import Links, RenderedDigest, Renderer
-from .sending import Clock, Dispatcher, Job, Tally
+from .sending import Clock, Dispatcher, Tally
 from .sources.fetch import FetchPolicy
 from .sources.fetch import fetch as fetch_source
 from .store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect
-from .tokens import sign, site_secret
 
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
@@ -175,7 +172,7 @@ def preview(
     already_sent = _sent_papers(settings, recipient)
     compiled = compile_profile(profile)
     index = PaperIndex(listing.papers, [compiled])
-    digest = _digest(compiled, recipient, edition, index, listing, already_sent)
+    digest = make_digest(compiled, recipient, edition, index, listing, already_sent)
     rendered, message = Composer(settings, now).compose(digest)
     files = (
         out_dir / f"{profile.slug}.html",
@@ -231,15 +228,8 @@ def run_once(
         outbox = settings.state_dir / "outbox"
         transport = open_transport(settings.transport, settings.smtp, outbox, report.edition.isoformat())
 
-        def compose(number: int, address: str) -> Job | None:
-            sent_before = ledger.sent_paper_ids(address)
-            digest = _digest(recipients[number][0], address, report.edition, index, listing, sent_before)
-            if not digest.matches:
-                return None
-            archive.remember_edition(address, report.edition.isoformat(), list(digest.matched_ids))
-            rendered, message = composer.compose(digest)
-            # Only what the email showed counts as sent; papers past the size budget come again.
-            return Job(address, message, tuple(m.paper.id for m in rendered.digest.matches))
+        composition = Composition(recipients, index, listing, report.edition, composer)
+        compose = composer_for(composition, ledger, archive, parallel=not options.dry_run)
 
         dispatcher = Dispatcher(
             ledger, transport, settings.delivery, report.edition,
@@ -293,51 +283,6 @@ def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
 def clear_suppression(settings: Settings, address: str) -> bool:
     with closing(connect(database_path(settings))) as db:
         return Ledger(db).unsuppress(address.strip())
-
-
-class Composer:
-    """What every digest of one edition is composed with; shared by preview and run so both match."""
-
-    def __init__(self, settings: Settings, now: dt.datetime) -> None:
-        self.settings = settings
-        self.now = now
-        self.renderer = Renderer(settings.title, settings.templates_dir)
-        self.secret = site_secret(settings.secret, settings.state_dir)
-
-    def compose(self, digest: Digest) -> tuple[RenderedDigest, Outgoing]:
-        """The rendered digest and its MIME message."""
-        settings = self.settings
-        links = self.links(digest.recipient, digest.edition)
-        rendered = self.renderer.render(digest, links, settings.intro, settings.footer)
-        message = build_message(
-            rendered.digest, rendered, links, sender=settings.sender, list_title=settings.title, now=self.now
-        )
-        return rendered, message
-
-    def links(self, address: str, edition: dt.date) -> Links:
-        unsubscribe = sign(self.secret, "unsubscribe", address)
-        view = sign(self.secret, f"view:{edition.isoformat()}", address)
-        base, mailbox = self.settings.base_url, parseaddr(self.settings.sender)[1]
-        return Links(
-            unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
-            manage=f"{base}/manage/{sign(self.secret, 'manage', address)}",
-            unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
-            web=f"{base}/digest/{edition.isoformat()}/{view}",
-        )
-
-
-def _digest(
-    compiled: CompiledProfile,
-    recipient: str,
-    edition: dt.date,
-    papers: PaperIndex,
-    listing: Listing,
-    already_sent: frozenset[str],
-) -> Digest:
-    shown, matched = select_top(compiled, papers, already_sent, compiled.profile.max_papers)
-    more = len(matched) - len(shown)
-    troubled = listing.troubled_sources
-    return Digest(edition, compiled.profile, recipient, tuple(shown), more, troubled, tuple(matched))
 
 
 def _sent_papers(settings: Settings, address: str) -> frozenset[str]:

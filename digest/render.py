@@ -256,6 +256,7 @@ def short_authors(authors: tuple[str, ...]) -> str:
     return ", ".join(authors[:MAX_AUTHORS]) + f" et al. ({len(authors)} authors)"
 
 
+@functools.lru_cache(maxsize=65_536)  # the same paper links in many digests
 def safe_url(url: str | None) -> str:
     """The URL if it is a plain web link; "" for javascript:, data: and anything else."""
     if not url or any(c in url for c in "\r\n\0 "):

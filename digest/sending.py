@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .deliver import Transport
@@ -49,7 +49,8 @@ class Job:
         return self.message.message_id
 
 
-Compose = Callable[[int, str], Job | None]  # (recipient number, address) → a job, or None if empty
+# (recipient number, address) pairs → their jobs in the same order, None where nothing matched.
+Compose = Callable[[list[tuple[int, str]]], Iterator[Job | None]]
 
 
 class Clock:
@@ -85,42 +86,37 @@ class Dispatcher:
         """Deliver to every recipient once; retry temporary failures; report everything."""
         settled = set(self.ledger.settle_interrupted(self.edition))
         states = self.ledger.states(self.edition)
+        todo = [
+            (number, address)
+            for number, address in enumerate(recipients)
+            if not self._passed_over(address, states.get(address), address in settled)
+        ]
         retry: list[Job] = []
-        for done, address in enumerate(recipients, 1):
+        jobs = compose(todo)  # composed ahead, in order; possibly in other processes
+        for done, job in enumerate(jobs, 1):
             if self.should_stop():
                 # A clean stop (SIGTERM): the message in flight was finished and recorded above;
                 # the rest wait for the next run, which knows exactly what was sent.
-                self.tally.not_attempted += len(recipients) - done + 1
+                self.tally.not_attempted += len(todo) - done + 1
                 self.tally.stopped = True
                 break
-            job = self._prepare(done - 1, address, states.get(address), compose, address in settled)
-            try:
-                if job and self._send(job) == "deferred":
-                    retry.append(job)
-            except TransportDown as down:
-                self._down(down, 1)  # this one never left
+            if self.tally.transport_error:
+                self.tally.not_attempted += 1  # nothing can leave; this only tells who waits
+            elif job is None:
+                self.tally.empty += 1
+            else:
+                try:
+                    if self._send(job) == "deferred":
+                        retry.append(job)
+                except TransportDown as down:
+                    self._down(down, 1)  # this one never left
             if progress:
-                progress(done, len(recipients))
+                progress(done, len(todo))
         if not self.tally.stopped:
             self._retry(retry)
         else:
             self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in retry]
         return self.tally
-
-    def _prepare(
-        self, number: int, address: str, state: str | None, compose: Compose, settled: bool
-    ) -> Job | None:
-        """The job for one recipient, or None with the reason counted."""
-        if self._passed_over(address, state, settled):
-            return None
-        if self.tally.transport_error:
-            # Nothing can leave any more; going on only tells the served from those left waiting.
-            self.tally.not_attempted += 1
-            return None
-        job = compose(number, address)
-        if job is None:
-            self.tally.empty += 1
-        return job
 
     def _passed_over(self, address: str, state: str | None, settled: bool) -> bool:
         """Count a recipient the ledger says to pass over (sent, failed, uncertain, suppressed)."""

@@ -484,9 +484,10 @@ def test_rate_limit_spaces_the_messages(tmp_path: Path, rate_limit: float, sleep
     policy = DeliveryPolicy(retries=0, retry_delay=0, rate_limit=rate_limit)
     addresses = [f"user{n}@example.org" for n in range(4)]
 
-    def compose(number: int, address: str) -> Job:
-        clock.now += 0.2  # rendering takes time, and that time counts toward the spacing
-        return Job(address, plain_message(address), ())
+    def compose(todo: list[tuple[int, str]]) -> Iterator[Job]:
+        for _, address in todo:
+            clock.now += 0.2  # rendering takes time, and that time counts toward the spacing
+            yield Job(address, plain_message(address), ())
 
     with closing(connect(tmp_path / "state.sqlite3")) as db:
         outbox = Outbox(tmp_path / "outbox", EDITION.isoformat())

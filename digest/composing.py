@@ -1,0 +1,164 @@
+"""Composing an edition's messages: here, or ahead in worker processes on the other cores.
+
+Rendering is most of the work of an edition and needs nothing but the papers and a profile,
+so on a machine with several cores worker processes render the next messages while this one
+hands earlier ones over. Only this process touches the ledger and the transport, in the
+recipients' order, so the exactly-once bookkeeping is the same either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from email.utils import parseaddr
+from urllib.parse import quote
+
+from .lock import forget_inherited_locks
+from .mail import Outgoing, build_message
+from .matching import CompiledProfile, PaperIndex, select_top
+from .models import Digest, Listing, Settings
+from .render import Links, RenderedDigest, Renderer
+from .sending import Compose, Job
+from .store import Ledger, PaperArchive
+from .tokens import sign, site_secret
+
+MIN_PARALLEL = 100  # fewer messages than this are not worth starting processes for
+LOOKAHEAD = 32  # messages composed ahead of the hand-over: the workers stay busy, memory stays flat
+Composed = tuple[Job | None, tuple[str, ...]]  # a message (None: nothing matched), all papers matched
+
+
+class Composer:
+    """What every digest of one edition is composed with; shared by preview and run so both match."""
+
+    def __init__(self, settings: Settings, now: dt.datetime) -> None:
+        self.settings = settings
+        self.now = now
+        self.renderer = Renderer(settings.title, settings.templates_dir)
+        self.secret = site_secret(settings.secret, settings.state_dir)
+
+    def compose(self, digest: Digest) -> tuple[RenderedDigest, Outgoing]:
+        """The rendered digest and its MIME message."""
+        settings = self.settings
+        links = self.links(digest.recipient, digest.edition)
+        rendered = self.renderer.render(digest, links, settings.intro, settings.footer)
+        message = build_message(
+            rendered.digest, rendered, links, sender=settings.sender, list_title=settings.title, now=self.now
+        )
+        return rendered, message
+
+    def links(self, address: str, edition: dt.date) -> Links:
+        unsubscribe = sign(self.secret, "unsubscribe", address)
+        view = sign(self.secret, f"view:{edition.isoformat()}", address)
+        base, mailbox = self.settings.base_url, parseaddr(self.settings.sender)[1]
+        return Links(
+            unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
+            manage=f"{base}/manage/{sign(self.secret, 'manage', address)}",
+            unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
+            web=f"{base}/digest/{edition.isoformat()}/{view}",
+        )
+
+
+def _digest(
+    compiled: CompiledProfile,
+    recipient: str,
+    edition: dt.date,
+    papers: PaperIndex,
+    listing: Listing,
+    already_sent: frozenset[str],
+) -> Digest:
+    shown, matched = select_top(compiled, papers, already_sent, compiled.profile.max_papers)
+    more = len(matched) - len(shown)
+    troubled = listing.troubled_sources
+    return Digest(edition, compiled.profile, recipient, tuple(shown), more, troubled, tuple(matched))
+
+
+def make_digest(
+    compiled: CompiledProfile, recipient: str, edition: dt.date, papers: PaperIndex, listing: Listing,
+    already_sent: frozenset[str],
+) -> Digest:  # fmt: skip
+    shown, matched = select_top(compiled, papers, already_sent, compiled.profile.max_papers)
+    more = len(matched) - len(shown)
+    troubled = listing.troubled_sources
+    return Digest(edition, compiled.profile, recipient, tuple(shown), more, troubled, tuple(matched))
+
+
+@dataclass
+class Composition:
+    """Everything composing one recipient's message needs; worker processes inherit it."""
+
+    recipients: list[tuple[CompiledProfile, str]]
+    index: PaperIndex
+    listing: Listing
+    edition: dt.date
+    composer: Composer
+
+    def job(self, number: int, address: str, sent_before: frozenset[str]) -> Composed:
+        """The message for one recipient, and every paper it matched (for the web view)."""
+        digest = make_digest(
+            self.recipients[number][0], address, self.edition, self.index, self.listing, sent_before
+        )
+        if not digest.matches:
+            return None, ()
+        rendered, message = self.composer.compose(digest)
+        # Only what the email showed counts as sent; papers past the size budget come again.
+        return Job(address, message, tuple(m.paper.id for m in rendered.digest.matches)), digest.matched_ids
+
+
+def composer_for(
+    composition: Composition, ledger: Ledger, archive: PaperArchive, parallel: bool = True
+) -> Compose:
+    """How this run composes: in worker processes where it pays and is safe, else here."""
+    workers = min(os.cpu_count() or 1, 4)
+
+    def compose(todo: list[tuple[int, str]]) -> Iterator[Job | None]:
+        # fork is what makes the workers cheap (they inherit the index), and it is only safe
+        # in a process with no other threads, as a `digest run` is and `digest serve` is not.
+        forkable = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+        if parallel and workers > 1 and len(todo) >= MIN_PARALLEL and forkable:
+            results = _in_workers(composition, ledger, todo, workers)
+        else:
+            results = (composition.job(n, a, ledger.sent_paper_ids(a)) for n, a in todo)
+        for (_, address), (job, matched) in zip(todo, results, strict=False):
+            if job is not None:
+                archive.remember_edition(address, composition.edition.isoformat(), list(matched))
+            yield job
+
+    return compose
+
+
+_INHERITED: Composition | None = None  # set just before the workers are forked
+
+
+def _work(number: int, address: str, sent_before: frozenset[str]) -> Composed:
+    assert _INHERITED is not None, "workers are forked from a process that set the composition"
+    return _INHERITED.job(number, address, sent_before)
+
+
+def _in_workers(
+    composition: Composition, ledger: Ledger, todo: list[tuple[int, str]], workers: int
+) -> Iterator[Composed]:
+    """Results in order, at most LOOKAHEAD composed before they are taken."""
+    global _INHERITED
+    _INHERITED = composition
+    tasks = iter(todo)
+    pending: deque[Future[Composed]] = deque()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=forget_inherited_locks) as pool:
+        try:
+            for number, address in itertools.islice(tasks, LOOKAHEAD):
+                pending.append(pool.submit(_work, number, address, ledger.sent_paper_ids(address)))
+            while pending:
+                result = pending.popleft().result()
+                for number, address in itertools.islice(tasks, 1):
+                    pending.append(pool.submit(_work, number, address, ledger.sent_paper_ids(address)))
+                yield result
+        finally:
+            for future in pending:
+                future.cancel()  # a stop or a dead transport: what was not taken is not needed
