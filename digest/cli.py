@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import logging
 import sys
 import webbrowser
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__, pipeline, subscriptions
+from . import __version__, pipeline
 from .config import DEFAULT_CONFIG, load_settings, read_settings
 from .errors import ConfigError, DigestError
 from .models import SourceConfig, SourceReport, paper_to_dict
@@ -280,129 +279,6 @@ def _report_run(report: pipeline.RunReport) -> None:
 
 
 @main.command()
-@click.argument("email")
-@config_option
-@click.option(
-    "--keyword", "keywords", multiple=True, required=True, metavar="K", help="A keyword (repeatable)."
-)
-@click.option("--name", help="The subscriber's name, for the greeting.")
-@reports_errors
-def subscribe(email: str, config_path: Path, keywords: tuple[str, ...], name: str | None) -> None:
-    """Sign EMAIL up: a confirmation link is mailed, and nothing more until it is used.
-
-    \b
-    Examples:
-      digest subscribe alice@example.org --keyword pretraining --keyword "data selection"
-    """
-    settings = load_settings(config_path)
-    sent = pipeline.with_state(
-        settings, lambda db: subscriptions.request_subscription(settings, db, email, keywords, name)
-    )
-    if sent:
-        click.echo(f"Confirmation link sent to {email} (via {settings.transport}); it is valid for 7 days.")
-    else:
-        click.echo(f"A confirmation was sent to {email} less than an hour ago; not sending another yet.")
-
-
-@main.command()
-@click.argument("token")
-@config_option
-@reports_errors
-def confirm(token: str, config_path: Path) -> None:
-    """Confirm a subscription with the TOKEN from its confirmation link, writing the profile.
-
-    \b
-    Examples:
-      digest confirm eyJwIjoiY29uZmlybSIs...
-    """
-    settings = load_settings(config_path)
-    token = token.rstrip("/").rpartition("/")[2]  # the whole link works as well as its token
-    path = pipeline.with_state(settings, lambda db: subscriptions.confirm_subscription(settings, db, token))
-    click.echo(f"Subscribed: profile written to {path}")
-
-
-@main.command()
-@click.argument("email")
-@config_option
-@reports_errors
-def unsubscribe(email: str, config_path: Path) -> None:
-    """Stop every digest to EMAIL. It wins over profiles: editing one never mails EMAIL again.
-
-    \b
-    Examples:
-      digest unsubscribe alice@example.org
-    """
-    settings = load_settings(config_path)
-    newly = pipeline.with_state(settings, lambda db: subscriptions.unsubscribe(db, email, "command line"))
-    click.echo(f"{email} is unsubscribed" + ("" if newly else " (it already was)"))
-
-
-@main.command()
-@config_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on."
-)
-@click.option("--no-schedule", is_flag=True, help="Serve the web pages only; send no editions.")
-@reports_errors
-def serve(config_path: Path, host: str, port: int, no_schedule: bool) -> None:
-    """Serve the web pages and send every edition at its time, in each subscriber's time zone.
-
-    The pages: subscribe, confirm, unsubscribe (one-click), manage, view, /healthz.
-    Editions missed while the service was down are sent once when it is back
-    (within schedule.catch_up_days). SIGTERM or Ctrl-C stops it cleanly: the
-    message in flight is finished and recorded, the rest wait for the next start.
-    Put it behind a reverse proxy that terminates HTTPS at site.base_url.
-
-    \b
-    Examples:
-      digest serve
-      digest serve --host 0.0.0.0 --port 8000 --config /etc/digest/digest.yaml
-    """
-    import uvicorn
-
-    from .schedule import Service
-    from .web import create_app
-
-    settings = load_settings(config_path)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say what ran
-    service = None if no_schedule else Service(settings)
-    where = f"http://{host}:{port} (links in emails use {settings.base_url})"
-    click.echo(f"Serving {settings.title} on {where}", err=True)
-    uvicorn.run(create_app(settings, service), host=host, port=port, log_level="info", proxy_headers=True)
-
-
-@main.command()
-@config_option
-@click.option("--clear", "clear", metavar="EMAIL", help="Allow mail to this address again.")
-@reports_errors
-def suppressions(config_path: Path, clear: str | None) -> None:
-    """List the addresses no longer mailed after repeated permanent failures.
-
-    An address is suppressed after `delivery.suppress_after` editions in a row
-    ended in a permanent (5xx) refusal. Clear it once the address works again.
-
-    \b
-    Examples:
-      digest suppressions
-      digest suppressions --clear alice@example.org
-    """
-    settings = load_settings(config_path)
-    if clear:
-        if not pipeline.clear_suppression(settings, clear):
-            raise DigestError(
-                f"{clear} is not suppressed", "digest suppressions lists the addresses that are"
-            )
-        click.echo(f"{clear} will be mailed again")
-        return
-    listed = pipeline.list_suppressions(settings)
-    for address, reason, since in listed:
-        click.echo(f"{address}  since {since}  {reason}")
-    click.echo(f"{len(listed)} suppressed address(es)", err=True)
-
-
-@main.command()
 @config_option
 @reports_errors
 def check(config_path: Path) -> None:
@@ -469,3 +345,7 @@ def _progress_bar(label: str) -> Iterator[pipeline.Progress | None]:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+# The subscriber and service commands live beside these; importing them adds them to `main`.
+from . import cli_service  # noqa: E402, F401

@@ -1,0 +1,142 @@
+"""The delivery ledger and the schedule log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from . import now_text as _now
+
+
+class Ledger:
+    """One row per (address, edition) with its state, so nothing is ever sent twice.
+
+    pending → sending → sent, or deferred (try again), failed (5xx), uncertain (the connection
+    broke after the message went out: it may have arrived). 'sending' is written before the
+    hand-over, so a row still 'sending' when the next run starts means a run died mid-way.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def state(self, address: str, edition: dt.date) -> str | None:
+        query = "SELECT state FROM deliveries WHERE address = ? AND edition = ?"
+        row = self.db.execute(query, (address, edition.isoformat())).fetchone()
+        return row[0] if row else None
+
+    def states(self, edition: dt.date) -> dict[str, str]:
+        rows = self.db.execute(
+            "SELECT address, state FROM deliveries WHERE edition = ?", (edition.isoformat(),)
+        )
+        return dict(rows.fetchall())
+
+    def sent_paper_ids(self, address: str) -> frozenset[str]:
+        rows = self.db.execute("SELECT paper_id FROM sent_papers WHERE address = ?", (address,))
+        return frozenset(row[0] for row in rows)
+
+    def settle_interrupted(self, edition: dt.date) -> list[str]:
+        """Rows a dead run left 'sending' become 'uncertain'; their addresses are returned."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            rows = self.db.execute(
+                "SELECT address FROM deliveries WHERE edition = ? AND state = 'sending'",
+                (edition.isoformat(),),
+            ).fetchall()
+            self.db.execute(
+                """UPDATE deliveries SET state = 'uncertain', updated_at = ?,
+                   error = 'a run stopped while handing this message over'
+                   WHERE edition = ? AND state = 'sending'""",
+                (_now(), edition.isoformat()),
+            )
+        return [row[0] for row in rows]
+
+    def mark(
+        self, address: str, edition: dt.date, state: str, message_id: str = "", error: str | None = None
+    ) -> None:
+        self.db.execute(
+            """INSERT INTO deliveries (address, edition, state, message_id, error, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (address, edition) DO UPDATE SET state = excluded.state,
+                 message_id = excluded.message_id, error = excluded.error,
+                 updated_at = excluded.updated_at""",
+            (address, edition.isoformat(), state, message_id, error, _now(), _now()),
+        )
+
+    def mark_sent(self, address: str, edition: dt.date, message_id: str, paper_ids: Iterable[str]) -> None:
+        papers = list(paper_ids)
+        with self.db:  # one transaction: the delivery and its papers are recorded together
+            self.db.execute("BEGIN IMMEDIATE")
+            self.mark(address, edition, "sent", message_id)
+            self.db.execute(
+                "UPDATE deliveries SET papers = ? WHERE address = ? AND edition = ?",
+                (json.dumps(papers), address, edition.isoformat()),
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO sent_papers (address, paper_id, edition) VALUES (?, ?, ?)",
+                [(address, paper_id, edition.isoformat()) for paper_id in papers],
+            )
+
+    def consecutive_failures(self, address: str) -> int:
+        """How many of the address's latest editions in a row ended in a permanent failure."""
+        rows = self.db.execute(
+            """SELECT state FROM deliveries WHERE address = ? AND state IN ('sent', 'failed')
+               ORDER BY edition DESC""",
+            (address,),
+        )
+        return len(list(itertools.takewhile(lambda row: row[0] == "failed", rows)))
+
+    def is_suppressed(self, address: str) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM suppressions WHERE address = ?", (address,)).fetchone() is not None
+        )
+
+    def suppress(self, address: str, reason: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO suppressions (address, reason, since) VALUES (?, ?, ?)",
+            (address, reason, _now()),
+        )
+
+    def unsuppress(self, address: str) -> bool:
+        """Clear a suppression; False when there was none."""
+        return self.db.execute("DELETE FROM suppressions WHERE address = ?", (address,)).rowcount > 0
+
+    def suppressions(self) -> list[tuple[str, str, str]]:
+        return self.db.execute("SELECT address, reason, since FROM suppressions ORDER BY since").fetchall()
+
+
+class ScheduleLog:
+    """Which scheduled editions ran, so a restart neither skips nor repeats one."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def record(self, slot: str, edition: dt.date, done: bool, detail: str, at: dt.datetime) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO schedule_runs (slot, edition, state, at, detail) VALUES (?, ?, ?, ?, ?)",
+            (
+                slot,
+                edition.isoformat(),
+                "done" if done else "tried",
+                at.isoformat(timespec="seconds"),
+                detail,
+            ),
+        )
+
+    def first_start(self, now: dt.datetime) -> dt.datetime:
+        """When the scheduler first ran on this state dir; recorded as `now` the first time."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('scheduler.first_start', ?)",
+            (now.isoformat(timespec="seconds"),),
+        )
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'scheduler.first_start'").fetchone()
+        return dt.datetime.fromisoformat(row[0])
+
+    def last(self, slot: str, edition: dt.date) -> tuple[str, dt.datetime] | None:
+        """The state of a slot's edition and when it was recorded, if it ran at all."""
+        row = self.db.execute(
+            "SELECT state, at FROM schedule_runs WHERE slot = ? AND edition = ?", (slot, edition.isoformat())
+        ).fetchone()
+        return (row[0], dt.datetime.fromisoformat(row[1])) if row else None

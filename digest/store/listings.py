@@ -1,0 +1,113 @@
+"""What the sources listed: the HTTP cache, every paper seen, each source's last listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from ..models import CachedFeed, Paper, paper_from_dict, paper_to_dict
+from . import now_text as _now
+
+
+class HttpCache:
+    """The last body of each listing URL with its validators, for conditional GET."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def cached(self, url: str) -> CachedFeed | None:
+        row = self.db.execute(
+            "SELECT body, etag, last_modified FROM http_cache WHERE url = ?", (url,)
+        ).fetchone()
+        return CachedFeed(bytes(row[0]), row[1], row[2]) if row else None
+
+    def remember(self, url: str, feed: CachedFeed) -> None:
+        self.db.execute(
+            """INSERT OR REPLACE INTO http_cache (url, body, etag, last_modified, fetched_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            (url, feed.body, feed.etag, feed.last_modified, _now()),
+        )
+
+
+class PaperArchive:
+    """Every paper ever fetched, so a fetch can tell what is new and a backtest can look back."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def remember(self, papers: Iterable[Paper]) -> frozenset[str]:
+        """Store the papers; return the ids that were not known before."""
+        rows = [(p.id, json.dumps(paper_to_dict(p), ensure_ascii=False)) for p in papers]
+        now = _now()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            known = self._known([row[0] for row in rows])
+            self.db.executemany(
+                """INSERT INTO papers (id, data, first_seen, last_seen) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET data = excluded.data, last_seen = excluded.last_seen""",
+                [(paper_id, data, now, now) for paper_id, data in rows],
+            )
+        return frozenset(row[0] for row in rows) - known
+
+    def seen_since(self, since: dt.datetime) -> list[Paper]:
+        rows = self.db.execute(
+            "SELECT data FROM papers WHERE last_seen >= ? ORDER BY first_seen",
+            (since.isoformat(timespec="seconds"),),
+        )
+        return [paper_from_dict(json.loads(row[0])) for row in rows]
+
+    def remember_edition(self, address: str, edition: str, paper_ids: list[str]) -> None:
+        """Every paper an edition matched for an address, for its web view (the email may show fewer)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO edition_papers (address, edition, paper_ids) VALUES (?, ?, ?)",
+            (address, edition, json.dumps(paper_ids)),
+        )
+
+    def edition_papers(self, address: str, edition: str) -> list[Paper]:
+        row = self.db.execute(
+            "SELECT paper_ids FROM edition_papers WHERE address = ? AND edition = ?", (address, edition)
+        ).fetchone()
+        ids = json.loads(row[0]) if row else []
+        found = {p.id: p for p in self._by_ids(ids)}
+        return [found[i] for i in ids if i in found]
+
+    def _by_ids(self, ids: list[str]) -> list[Paper]:
+        papers: list[Paper] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT data FROM papers WHERE id IN ({marks})", chunk)
+            papers.extend(paper_from_dict(json.loads(row[0])) for row in rows)
+        return papers
+
+    def _known(self, ids: list[str]) -> frozenset[str]:
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):  # SQLite caps the number of parameters
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(r[0] for r in self.db.execute(f"SELECT id FROM papers WHERE id IN ({marks})", chunk))
+        return frozenset(known)
+
+
+class SourceHistory:
+    """What each source listed last time, to notice a listing that was not updated."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def repeats(self, location: str, paper_ids: Iterable[str], day: dt.date) -> dt.date | None:
+        """The earlier day whose listing this one repeats exactly, if any; then remember today's."""
+        digest = hashlib.sha256("\n".join(sorted(paper_ids)).encode()).hexdigest()
+        row = self.db.execute(
+            "SELECT ids_hash, day FROM source_fetches WHERE location = ?", (location,)
+        ).fetchone()
+        if row and row[1] == day.isoformat():
+            return None  # fetched again the same day: the same listing is expected
+        self.db.execute(
+            "INSERT OR REPLACE INTO source_fetches (location, ids_hash, day) VALUES (?, ?, ?)",
+            (location, digest, day.isoformat()),
+        )
+        return dt.date.fromisoformat(row[1]) if row and row[0] == digest else None
