@@ -113,11 +113,11 @@ def stages_of(config: Path, sample: int) -> dict[str, float]:
     index = timed(stages, "matching: index", lambda: PaperIndex(listing.papers, compiled))
     picked = timed(stages, "matching: select", lambda: [
         (c, select_top(c, index, frozenset(), c.profile.max_papers)) for c in compiled
-    ])  # fmt: skip
+    ][:sample])  # fmt: skip
     now = dt.datetime.now(dt.UTC)
     composer = Composer(settings, now)
     outbox = Outbox(config.parent / "stage-outbox", EDITION.isoformat())
-    few = [(c, shown, ids) for c, (shown, ids) in picked if shown][:sample]
+    few = [(c, shown, ids) for c, (shown, ids) in picked if shown]
     for profile, shown, ids in few:
         digest = Digest(EDITION, profile.profile, profile.profile.emails[0], tuple(shown), 0, (), tuple(ids))
         links = composer.links(digest.recipient, EDITION)
@@ -196,9 +196,11 @@ def main() -> None:
         config = write_site(
             Path(folder), args.subscribers, args.papers, args.transport, relay.port if relay else 0
         )
+        report, total = ours(config)  # first: its peak RSS is the run's alone
+        run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         naive_each = naive(config, args.naive_sample)
         stages = stages_of(config, args.naive_sample * 5)
-        report, total = ours(config)
         if relay:
             relay.stop()
     digests = report.tally.sent
@@ -212,10 +214,10 @@ def main() -> None:
     naive_note = "render, premailer, EmailMessage; no fetch, no delivery"
     print(f"  naive  {naive_each * 1e3:8.3f} ms per digest ({naive_note})")
     print(f"  ratio  {naive_each / ours_each:8.1f}x")
-    main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     # Workers are forked: most of their pages are the main process's, counted again in their RSS.
-    print(f"  peak RSS {main_rss:.0f} MB (main process), {worker_rss:.0f} MB (largest worker, pages shared)")
+    print(
+        f"  peak RSS of the run {run_rss:.0f} MB (main process), {worker_rss:.0f} MB (largest worker, pages shared)"
+    )
 
 
 class start_relay:
