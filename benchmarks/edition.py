@@ -215,9 +215,8 @@ def main() -> None:
     print(f"  naive  {naive_each * 1e3:8.3f} ms per digest ({naive_note})")
     print(f"  ratio  {naive_each / ours_each:8.1f}x")
     # Workers are forked: most of their pages are the main process's, counted again in their RSS.
-    print(
-        f"  peak RSS of the run {run_rss:.0f} MB (main process), {worker_rss:.0f} MB (largest worker, pages shared)"
-    )
+    shared = "largest worker, most pages shared with the main process"
+    print(f"  peak RSS of the run {run_rss:.0f} MB (main process), {worker_rss:.0f} MB ({shared})")
 
 
 class start_relay:
