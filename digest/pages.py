@@ -7,7 +7,8 @@ from typing import Any
 
 import jinja2
 
-from .render import default_templates_dir, safe_url, short_authors
+from .filters import safe_url, short_authors
+from .render import default_templates_dir
 
 
 class Pages:

@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jinja2
 import markdown
@@ -15,17 +14,17 @@ import nh3
 import premailer
 from markupsafe import Markup, escape
 
+from .filters import safe_url, short_authors, wrap
 from .inline import Ancestors, CannotInline, Inliner, same_document
 from .models import Digest, Match, Span
 from .tex import readable_tex
+from .text_blocks import PAPER_TEXT, CannotDefer, TextBlocks
 
 log = logging.getLogger("digest.render")
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 PAPER_HTML = "paper.html.j2"
-PAPER_TEXT = "paper.txt.j2"
-MAX_AUTHORS = 8
 ABSTRACT_CHARS = 600
 SHORT_ABSTRACT_CHARS = 220  # when the digest is over its size budget
 HTML_BUDGET = 100 * 1024  # Gmail clips messages past about 102 KB
@@ -76,6 +75,7 @@ class Renderer:
             env.filters["wordwrap"] = wrap
         self.inliner = Inliner(inline_styles) if fast_inline else None
         self.checked = False
+        self.text_blocks: TextBlocks | None = TextBlocks(loader) if fast_inline else None
         self._blocks: dict[tuple[Any, ...], tuple[str, dict[str, str]]] = {}
         self._views: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -164,6 +164,12 @@ class Renderer:
         return self._views[key]
 
     def _paper_text(self, item: dict[str, Any], number: int) -> str:
+        if self.text_blocks is not None:
+            try:
+                return self.text_blocks.block(item, number)
+            except CannotDefer as reason:
+                log.warning("text blocks rendered for each subscriber: %s", reason)
+                self.text_blocks = None
         return self.text_env.get_template(PAPER_TEXT).render(item=item, number=number)
 
     def _context(
@@ -250,21 +256,6 @@ def trim(text: str, limit: int) -> tuple[str, bool]:
     return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…", True
 
 
-def short_authors(authors: tuple[str, ...]) -> str:
-    if len(authors) <= MAX_AUTHORS:
-        return ", ".join(authors)
-    return ", ".join(authors[:MAX_AUTHORS]) + f" et al. ({len(authors)} authors)"
-
-
-@functools.lru_cache(maxsize=65_536)  # the same paper links in many digests
-def safe_url(url: str | None) -> str:
-    """The URL if it is a plain web link; "" for javascript:, data: and anything else."""
-    if not url or any(c in url for c in "\r\n\0 "):
-        return ""
-    parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.netloc else ""
-
-
 @functools.lru_cache(maxsize=1024)  # the same note or footer in thousands of digests
 def markdown_html(text: str | None) -> str:
     """Operator-written Markdown as HTML, restricted to text markup."""
@@ -289,22 +280,6 @@ def inline_styles(html: str) -> str:
         cssutils_logging_level=logging.CRITICAL,
     ).transform()
     return inlined
-
-
-def wrap(text: str, width: int = 79, break_long_words: bool = True, wrapstring: str | None = None,
-         break_on_hyphens: bool = True) -> str:  # fmt: skip
-    """Jinja's wordwrap, greedy on spaces: textwrap cost more than the rest of the text part."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        line = ""
-        for word in paragraph.split():
-            if line and len(line) + 1 + len(word) > width:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
-        lines.append(line)
-    return (wrapstring or "\n").join(lines)
 
 
 # Stand-ins for what differs between subscribers in a paper block; plain text, so no template escapes them.
