@@ -205,7 +205,8 @@ def main() -> None:
             relay.stop()
     digests = report.tally.sent
     print(f"{args.subscribers} subscribers x {args.papers} papers, transport {args.transport}")
-    print("  stages, one after another in one process (per-digest stages from a sample, scaled):")
+    print("  stages, one after another in one process (per-digest stages from a sample, scaled;")
+    print("  a small sample overstates render, paying for per-paper blocks few digests share):")
     for stage, seconds in stages.items():
         print(f"    {stage:<20} {seconds:8.2f} s")
     print(f"  {'total (digest run)':<22} {total:8.2f} s   {digests} digests sent")
