@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from urllib.parse import urlsplit
 
 MAX_AUTHORS = 8
@@ -25,15 +26,17 @@ def safe_url(url: str | None) -> str:
 
 def wrap(text: str, width: int = 79, break_long_words: bool = True, wrapstring: str | None = None,
          break_on_hyphens: bool = True) -> str:  # fmt: skip
-    """Jinja's wordwrap, greedy on spaces: textwrap cost more than the rest of the text part."""
+    """Jinja's wordwrap, greedy on spaces: textwrap cost more than the rest of the text part.
+
+    Words are never broken; one longer than the width has a line of its own."""
+    line = _line_of(width)
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        line = ""
-        for word in paragraph.split():
-            if line and len(line) + 1 + len(word) > width:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
-        lines.append(line)
+        lines.extend(line.findall(" ".join(paragraph.split())) or [""])
     return (wrapstring or "\n").join(lines)
+
+
+@functools.cache
+def _line_of(width: int) -> re.Pattern[str]:
+    """The longest run of whole words that fits the width, or one word too long to fit."""
+    return re.compile(rf"\S(?:.{{0,{max(width - 2, 0)}}}\S)?(?=\s|$)|\S+")
