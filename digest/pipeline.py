@@ -23,6 +23,7 @@ from .errors import ConfigError, SourceError
 from .lock import edition_lock
 from .matching import CompiledProfile, PaperIndex, compile_profile, select
 from .models import Digest, Listing, Match, Profile, Settings, SourceConfig, SourceReport
+from .profile_cache import CACHE_FILE
 from .profiles import load_profile, load_profiles
 from .sending import Clock, Dispatcher, Tally
 from .sources.fetch import FetchPolicy
@@ -208,7 +209,7 @@ def run_once(
     """One edition for every profile: matched, rendered and delivered at most once per address."""
     now = now or dt.datetime.now(dt.UTC)
     report = RunReport(options.edition or edition_for(settings, now), dry_run=options.dry_run)
-    profiles, report.profile_errors = load_profiles(settings.profiles_dir)
+    profiles, report.profile_errors = load_profiles(settings.profiles_dir, settings.state_dir / CACHE_FILE)
     profiles = [p for p in profiles if options.only is None or options.only(p)]
     listing = options.listing or fetch(settings, options.sources)
     report.sources, report.listing = listing.reports, listing

@@ -15,6 +15,7 @@ from . import yamlfile
 from .addresses import normalize_address
 from .errors import ConfigError
 from .models import Profile
+from .profile_cache import ProfileCache, stamp_of
 from .yamlfile import Document
 
 PROFILE_KEYS = (
@@ -34,14 +35,24 @@ def profile_paths(profiles_dir: Path) -> list[Path]:
     return sorted(p for p in profiles_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_profiles(profiles_dir: Path) -> tuple[list[Profile], list[ConfigError]]:
-    """All valid profiles of a folder, and the errors of the broken ones (which are skipped)."""
+def load_profiles(profiles_dir: Path, cache: Path | None = None) -> tuple[list[Profile], list[ConfigError]]:
+    """All valid profiles of a folder, and the errors of the broken ones (which are skipped).
+
+    With a `cache` file, profiles unchanged since the last call are taken from it, not parsed."""
+    known = ProfileCache(cache) if cache else None
     profiles, errors = [], []
     for path in profile_paths(profiles_dir):
+        stamp = stamp_of(path) if known else None
         try:
-            profiles.append(load_profile(path))
+            profile = (known and known.get(path, stamp)) or load_profile(path)
         except ConfigError as error:
             errors.append(error)
+            continue
+        profiles.append(profile)
+        if known:
+            known.put(path, stamp, profile)
+    if known:
+        known.save()
     return profiles, errors
 
 

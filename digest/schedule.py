@@ -21,6 +21,7 @@ from .errors import DigestError
 from .lock import scheduler_lock
 from .models import Listing, Profile, Settings
 from .pipeline import RunOptions, RunReport, database_path, run_once
+from .profile_cache import CACHE_FILE
 from .profiles import load_profiles
 from .slots import Slot, group_by_slot, slot_of
 from .store import ScheduleLog, connect
@@ -131,8 +132,9 @@ class Service:
         return max(catch_up, first_day - dt.timedelta(seconds=1))  # an edition at midnight counts
 
     def _groups(self) -> dict[Slot, list[Profile]]:
-        profiles, _ = load_profiles(self.settings.profiles_dir)  # broken ones are reported by the run
-        return group_by_slot(profiles, self.settings.timezone, self.settings.send_at, self._weekdays_only())
+        settings = self.settings  # broken profiles are reported by the run, not here
+        profiles, _ = load_profiles(settings.profiles_dir, settings.state_dir / CACHE_FILE)
+        return group_by_slot(profiles, settings.timezone, settings.send_at, self._weekdays_only())
 
     def _slot_of(self, profile: Profile) -> Slot:
         return slot_of(profile, self.settings.timezone, self.settings.send_at, self._weekdays_only())

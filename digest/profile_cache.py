@@ -1,0 +1,77 @@
+"""Parsed profiles kept between runs: a file unchanged since the last run is not parsed again."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .models import Profile
+
+log = logging.getLogger("digest.profiles")
+
+CACHE_FILE = "profile-cache.json"  # in the state folder
+Stamp = tuple[int, int, int]  # size, mtime and ctime in ns: any write changes one of them
+
+
+def stamp_of(path: Path) -> Stamp | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None  # gone since it was listed: parsing it says so
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+class ProfileCache:
+    """Valid profiles only, so a broken profile is reported on every run until it is fixed."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self._known = self._read()
+        self._now: dict[str, tuple[Stamp, Profile]] = {}
+
+    def get(self, path: Path, stamp: Stamp | None) -> Profile | None:
+        entry = self._known.get(str(path))
+        return entry[1] if stamp is not None and entry is not None and entry[0] == stamp else None
+
+    def put(self, path: Path, stamp: Stamp | None, profile: Profile) -> None:
+        if stamp is not None:
+            self._now[str(path)] = (stamp, profile)
+
+    def save(self) -> None:
+        """Written whole and renamed into place, so a concurrent reader sees one or the other."""
+        if self._now == self._known:
+            return
+        entries = [[name, stamp, _fields(profile)] for name, (stamp, profile) in self._now.items()]
+        partial = self.file.with_name(f".{self.file.name}.{os.getpid()}")
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps({"version": __version__, "profiles": entries}), "utf-8")
+            os.replace(partial, self.file)
+        except OSError as error:  # only the next run's speed depends on it
+            log.warning("profile cache %s not written: %s", self.file, error.strerror or error)
+
+    def _read(self) -> dict[str, tuple[Stamp, Profile]]:
+        try:
+            data = json.loads(self.file.read_text("utf-8"))
+            if data["version"] != __version__:  # Profile's fields may have changed
+                return {}
+            return {name: (tuple(stamp), _profile(fields)) for name, stamp, fields in data["profiles"]}
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("profile cache %s ignored (%s): every profile is read again", self.file, error)
+            return {}
+
+
+def _fields(profile: Profile) -> dict[str, Any]:
+    return {**dataclasses.asdict(profile), "path": str(profile.path)}
+
+
+def _profile(fields: dict[str, Any]) -> Profile:
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+    return Profile(**{**values, "path": Path(fields["path"])})
