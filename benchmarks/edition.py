@@ -36,6 +36,7 @@ from digest.deliver import Outbox
 from digest.mail import build_message
 from digest.matching import PaperIndex, compile_profile, select_top
 from digest.models import Digest
+from digest.profile_cache import CACHE_FILE
 from digest.profiles import load_profiles
 
 EDITION = dt.date(2026, 11, 16)
@@ -108,6 +109,8 @@ def stages_of(config: Path, sample: int) -> dict[str, float]:
     settings = load_settings(config)
     stages: dict[str, float] = {}
     profiles, _ = timed(stages, "profiles", lambda: load_profiles(settings.profiles_dir))
+    cache = settings.state_dir / CACHE_FILE  # written by the run: every profile unchanged since
+    timed(stages, "profiles, cached", lambda: load_profiles(settings.profiles_dir, cache))
     listing = timed(stages, "fetch and parse", lambda: pipeline.fetch(settings))
     compiled = [compile_profile(p) for p in profiles]
     index = timed(stages, "matching: index", lambda: PaperIndex(listing.papers, compiled))
