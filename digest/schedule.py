@@ -117,8 +117,9 @@ class Service:
                 self._record(slot, edition, False, str(error), now)
                 log.error("edition %s for %s: %s", edition, slot.key, error)
                 return RunReport(edition)
-            if report.listing is not None:
-                self._listings[edition] = (now, report.listing)
+            fresh = options.listing is None and report.listing  # a failed one is fetched again
+            if fresh and not fresh.failed_sources:
+                self._share(edition, fresh, now)
             done, detail = _outcome(report)
             self._record(slot, edition, done, detail, now)
             log.info("edition %s for %s: %s", edition, slot.key, detail)
@@ -144,6 +145,11 @@ class Service:
             return self.settings.weekdays_only
         locations = [s.location for s in self.settings.sources]
         return bool(locations) and all("arxiv.org/rss" in u or "arxiv.org/atom" in u for u in locations)
+
+    def _share(self, edition: dt.date, listing: Listing, now: dt.datetime) -> None:
+        """Kept for the other slots of this edition; shared, it does not grow any fresher."""
+        self._listings = {e: kept for e, kept in self._listings.items() if now - kept[0] < LISTING_FRESH}
+        self._listings[edition] = (now, listing)
 
     def _fresh_listing(self, edition: dt.date, now: dt.datetime) -> Listing | None:
         fetched = self._listings.get(edition)

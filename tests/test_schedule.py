@@ -20,7 +20,7 @@ from digest.lock import scheduler_lock
 from digest.schedule import Service
 from digest.slots import Slot
 
-from .conftest import ROOT, Site
+from .conftest import ARXIV_SAMPLE, HF_SAMPLE, ROOT, Site
 
 UTC = dt.UTC
 
@@ -166,6 +166,22 @@ def test_a_failed_edition_is_tried_again_but_not_every_minute(site: Site) -> Non
 
     assert (len(first), len(soon), len(later)) == (1, 0, 1)
     assert schedule_log(site) == {("daily@07:00/UTC", "2026-11-16"): "tried"}
+
+
+def test_a_retry_fetches_again_rather_than_reuse_a_failed_listing(site: Site, tmp_path: Path) -> None:
+    listing = tmp_path / "arxiv.xml"  # missing at first: every source fails
+    site.config.write_text(
+        site.config.read_text().replace(str(ARXIV_SAMPLE), str(listing)).replace(str(HF_SAMPLE), str(listing))
+    )
+    scheduler = Service(load_settings(site.config))
+
+    failed = scheduler.tick(at("2026-11-16T07:01:00+00:00"))
+    listing.write_bytes(ARXIV_SAMPLE.read_bytes())
+    retried = scheduler.tick(at("2026-11-16T07:20:00+00:00"))
+
+    assert [r.tally.sent for r in failed] == [0]
+    assert [r.tally.sent for r in retried] == [1]
+    assert schedule_log(site) == {("daily@07:00/UTC", "2026-11-16"): "done"}
 
 
 def test_only_one_scheduler_per_state_dir(site: Site, caplog: pytest.LogCaptureFixture) -> None:
