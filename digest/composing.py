@@ -65,20 +65,6 @@ class Composer:
         )
 
 
-def _digest(
-    compiled: CompiledProfile,
-    recipient: str,
-    edition: dt.date,
-    papers: PaperIndex,
-    listing: Listing,
-    already_sent: frozenset[str],
-) -> Digest:
-    shown, matched = select_top(compiled, papers, already_sent, compiled.profile.max_papers)
-    more = len(matched) - len(shown)
-    troubled = listing.troubled_sources
-    return Digest(edition, compiled.profile, recipient, tuple(shown), more, troubled, tuple(matched))
-
-
 def make_digest(
     compiled: CompiledProfile, recipient: str, edition: dt.date, papers: PaperIndex, listing: Listing,
     already_sent: frozenset[str],
@@ -112,9 +98,10 @@ class Composition:
 
 
 def composer_for(
-    composition: Composition, ledger: Ledger, archive: PaperArchive, parallel: bool = True
+    composition: Composition, ledger: Ledger, archive: PaperArchive | None, parallel: bool = True
 ) -> Compose:
-    """How this run composes: in worker processes where it pays and is safe, else here."""
+    """How this run composes: in worker processes where it pays and is safe, else here.
+    Each composed edition is remembered in `archive` (for its web page), unless it is None."""
     workers = min(os.cpu_count() or 1, 4)
 
     def compose(todo: list[tuple[int, str]]) -> Iterator[Job | None]:
@@ -126,7 +113,7 @@ def composer_for(
         else:
             results = (composition.job(n, a, ledger.sent_paper_ids(a)) for n, a in todo)
         for (_, address), (job, matched) in zip(todo, results, strict=False):
-            if job is not None:
+            if job is not None and archive is not None:
                 archive.remember_edition(address, composition.edition.isoformat(), list(matched))
             yield job
 

@@ -230,7 +230,8 @@ def run_once(
         transport = open_transport(settings.transport, settings.smtp, outbox, report.edition.isoformat())
 
         composition = Composition(recipients, index, listing, report.edition, composer)
-        compose = composer_for(composition, ledger, archive, parallel=not options.dry_run)
+        remembered = None if options.dry_run else archive  # a dry run records nothing
+        compose = composer_for(composition, ledger, remembered, parallel=not options.dry_run)
 
         dispatcher = Dispatcher(
             ledger, transport, settings.delivery, report.edition,

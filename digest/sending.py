@@ -100,9 +100,10 @@ class Dispatcher:
                 self.tally.not_attempted += len(todo) - done + 1
                 self.tally.stopped = True
                 break
-            if self.tally.transport_error:
-                self.tally.not_attempted += 1  # nothing can leave; this only tells who waits
-            elif job is None:
+            if self.tally.transport_error:  # nothing can leave: the rest wait for the next run
+                self.tally.not_attempted += len(todo) - done + 1
+                break
+            if job is None:
                 self.tally.empty += 1
             else:
                 try:

@@ -6,6 +6,8 @@ import datetime as dt
 import email
 import json
 import re
+import sqlite3
+from contextlib import closing
 from email import policy
 from pathlib import Path
 
@@ -106,6 +108,9 @@ def test_dry_run_sends_and_records_nothing(site: Site, cli) -> None:
     assert result.exit_code == 0
     assert "1 sent" in result.stderr and "dry run" in result.stderr
     assert not site.outbox.exists()
+    with closing(sqlite3.connect(site.outbox.parent / "digest.sqlite3")) as db:
+        assert db.execute("SELECT count(*) FROM deliveries").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM edition_papers").fetchone() == (0,)
     assert cli("run", "--once", "--config", site.config).stderr.count("1 sent") == 1
 
 

@@ -22,11 +22,6 @@ class Ledger:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
-    def state(self, address: str, edition: dt.date) -> str | None:
-        query = "SELECT state FROM deliveries WHERE address = ? AND edition = ?"
-        row = self.db.execute(query, (address, edition.isoformat())).fetchone()
-        return row[0] if row else None
-
     def states(self, edition: dt.date) -> dict[str, str]:
         rows = self.db.execute(
             "SELECT address, state FROM deliveries WHERE edition = ?", (edition.isoformat(),)
