@@ -21,14 +21,14 @@ SYMBOLS = {
     "sqrt": "√", "ldots": "…", "dots": "…", "log": "log", "ln": "ln", "exp": "exp",
 }  # fmt: skip
 SUPERSCRIPTS = str.maketrans("0123456789+-n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ⁿ")
-SUBSCRIPTS = str.maketrans("0123456789+-", "₀₁₂₃₄₅₆₇₈₉₊₋")
+SUBSCRIPTS = str.maketrans("0123456789+-n", "₀₁₂₃₄₅₆₇₈₉₊₋ₙ")
 
 # Maths hugs its dollars ("$x$"); prices do not ("costs $5 and $6").
 _INLINE = re.compile(r"(?<![\\$])\$(\S(?:[^$]{0,58}\S)?)\$")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 FUNCTIONS = {"log", "ln", "exp"}
 _SCRIPT = re.compile(r"([\^_])(?:\{([0-9+\-n]{1,3})\}|([0-9n]))")
-_PLAIN = re.compile(r"[\w\s.,;:()\[\]=+\-<>/|'!%*·×±→←∞≤≥≠≈∼ℓ∂∇∈√…⁰-⁹⁺⁻ⁿ₀-₉₊₋α-ωΓ-Ω]*")
+_PLAIN = re.compile(r"[\w\s.,;:()\[\]=+\-<>/|'!%*·×±→←∞≤≥≠≈∼ℓ∂∇∈√…⁰-⁹⁺⁻ⁿ₀-₉₊₋ₙα-ωΓ-Ω]*")
 
 
 def readable_tex(text: str) -> str:

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,8 +80,22 @@ def site_secret(configured: str | None, state_dir: Path) -> str:
     if configured:
         return configured
     path = state_dir / "secret"
+    if path.exists() and not path.read_text().strip():
+        path.unlink()  # left empty by a crash: it signs nothing yet, and an empty key forges all
     if not path.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
+        _new_secret(path)
     return path.read_text().strip()
+
+
+def _new_secret(path: Path) -> None:
+    """Written in full beside it, then linked into place: of two first runs at once, one wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(secrets.token_urlsafe(32))
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        pass  # the other run's secret stands
+    finally:
+        partial.unlink()
