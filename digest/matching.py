@@ -148,6 +148,7 @@ class PaperIndex:
         self._hits: dict[str, Hits] = {}
         self._by_author: dict[str, list[int]] = {}
         self._reasons: dict[str, list[TermHit]] = {}
+        self._papers: dict[str, frozenset[int]] = {}
         prefixes = frozenset(form[:i] for form in self.vocabulary for i in range(1, len(form) + 1))
         for number, paper in enumerate(self.papers):
             self._scan(number, paper, prefixes)
@@ -161,8 +162,11 @@ class PaperIndex:
             ]
         return self._reasons[term.text]
 
-    def papers_with(self, term: Term) -> set[int]:
-        return set(self._merged_hits(term))
+    def papers_with(self, term: Term) -> frozenset[int]:
+        """The papers the term occurs in; computed once however many profiles share it."""
+        if term.text not in self._papers:
+            self._papers[term.text] = frozenset(hit.paper for hit in self.reasons_for(term))
+        return self._papers[term.text]
 
     def papers_by(self, key: str) -> list[int]:
         return self._by_author.get(key, [])
@@ -243,8 +247,8 @@ def _ranked(
         for hit in index.reasons_for(term):
             add(hit.paper, hit.reasons, hit.in_title)
     if profile.all_of:  # ...that must also hold every all_of term
-        every = set.intersection(*(index.papers_with(t) for t in profile.all_of))
-        chosen = chosen & every if profile.keywords or profile.authors else every
+        every = frozenset.intersection(*(index.papers_with(t) for t in profile.all_of))
+        chosen = chosen & every if profile.keywords or profile.authors else set(every)
     chosen -= set().union(*(index.papers_with(t) for t in profile.exclude))
     selected = [
         (float(scores[number]), number, tuple(found[number]))
