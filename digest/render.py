@@ -215,7 +215,8 @@ def paper_view(match: Match, abstract_chars: int = ABSTRACT_CHARS) -> dict[str, 
         for field in ("title", "abstract")
     }
     title = segments(paper.title, spans["title"])
-    abstract_pieces = segments(abstract, [s for s in spans["abstract"] if s.end <= len(abstract)])
+    kept = len(abstract) - len("…") if trimmed else len(abstract)  # no highlight reaches the "…"
+    abstract_pieces = segments(abstract, [s for s in spans["abstract"] if s.end <= kept])
     return {
         "paper": paper,
         "title": title,

@@ -10,6 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from digest.models import Match, Paper, Reason, Span
+from digest.render import paper_view
+
 from .conftest import Site
 
 HOSTILE_ITEM = """
@@ -130,3 +133,15 @@ def test_message_has_every_header_and_parts_in_order(site: Site, cli: Any, tmp_p
     assert re.fullmatch(r"<\d{8}\.[0-9a-f]{24}@digest\.example\.net>", message["Message-ID"])
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     assert all(p.get_content_charset() == "utf-8" for p in message.iter_parts())
+
+
+def test_a_highlight_cut_by_the_abstract_limit_is_dropped_not_spread_onto_the_ellipsis() -> None:
+    abstract = "x" * 590 + "pretraining" + "y" * 100  # no space: cut hard at 600 characters
+    start = abstract.index("pretraining")
+    reason = Reason("keyword", "pretraining", "abstract", (Span(start, start + len("pretraining")),))
+    match = Match(Paper("p1", "A title", abstract, ("A. Author",), "https://example.org/p1"), 1.0, (reason,))
+
+    view = paper_view(match, abstract_chars=600)
+
+    assert view["trimmed"] and view["abstract_text"].endswith("…")
+    assert "*" not in view["abstract_text"] and not any(hit for _, hit in view["abstract"])
