@@ -152,3 +152,17 @@ def test_digest_tells_readers_about_a_stale_or_failed_source() -> None:
 
     assert "Source “arxiv-ml” had not been updated for this edition" in rendered.html
     assert 'Source "hf-daily" was unavailable for this edition' in rendered.text
+
+
+@pytest.mark.parametrize(
+    "identifier", ["DOI:10.1101/2026.11.01.123456", "https://doi.org/10.1101/2026.11.01.123456"]
+)
+def test_a_doi_in_a_feed_gives_the_id_the_biorxiv_api_gives(identifier: str) -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+        "<title>Journal</title><item><title>Cells</title><link>https://journal.example/cells</link>"
+        f"<dc:identifier>{identifier}</dc:identifier><description>About cells.</description></item>"
+        "</channel></rss>"
+    )
+    (paper,) = parse_listing(feed.encode(), "journal").papers
+    assert paper.id == "10.1101/2026.11.01.123456"

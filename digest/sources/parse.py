@@ -101,9 +101,9 @@ class _FeedContext:
         return _finish(fields)
 
     def _generic(self, entry: Any, guid: str, link: str) -> dict[str, Any]:
-        doi = entry.get("prism_doi") or str(entry.get("dc_identifier") or "").removeprefix("doi:")
+        doi = biorxiv.doi_id(str(entry.get("prism_doi") or entry.get("dc_identifier") or ""))
         return {
-            "id": arxiv.id_from_url(link) or arxiv.id_from_url(guid) or (doi and doi.lower()) or guid or link,
+            "id": arxiv.id_from_url(link) or arxiv.id_from_url(guid) or doi or guid or link,
             "title": _text(entry, "title"),
             "abstract": _text(entry, "summary"),
             "authors": _authors(entry),
