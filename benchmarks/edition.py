@@ -127,9 +127,7 @@ def stages_of(config: Path, sample: int) -> dict[str, float]:
         started = time.perf_counter()
         rendered = composer.renderer.render(digest, links)
         built = time.perf_counter()
-        message = build_message(
-            digest, rendered, links, sender=settings.sender, list_title=settings.title, now=now
-        )
+        message = build_message(rendered, links, sender=settings.sender, list_title=settings.title, now=now)
         handed = time.perf_counter()
         outbox.send(message, digest.recipient)
         done = time.perf_counter()

@@ -17,11 +17,10 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from email.utils import parseaddr
 from urllib.parse import quote
 
 from .lock import forget_inherited_locks
-from .mail import Outgoing, build_message
+from .mail import Outgoing, build_message, mailbox_of
 from .matching import CompiledProfile, PaperIndex, select_top
 from .models import Digest, Listing, Settings
 from .render import Links, RenderedDigest, Renderer
@@ -48,15 +47,14 @@ class Composer:
         settings = self.settings
         links = self.links(digest.recipient, digest.edition)
         rendered = self.renderer.render(digest, links, settings.intro, settings.footer)
-        message = build_message(
-            rendered.digest, rendered, links, sender=settings.sender, list_title=settings.title, now=self.now
-        )
+        sender, title = settings.sender, settings.title
+        message = build_message(rendered, links, sender=sender, list_title=title, now=self.now)
         return rendered, message
 
     def links(self, address: str, edition: dt.date) -> Links:
         unsubscribe = sign(self.secret, "unsubscribe", address)
         view = sign(self.secret, f"view:{edition.isoformat()}", address)
-        base, mailbox = self.settings.base_url, parseaddr(self.settings.sender)[1]
+        base, mailbox = self.settings.base_url, mailbox_of(self.settings.sender)
         return Links(
             unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
             manage=f"{base}/manage/{sign(self.secret, 'manage', address)}",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
-from .models import Digest
 from .render import Links, RenderedDigest
 
 # Long URLs in List-Unsubscribe must stay one token: folding at 78 would encode them as
@@ -19,7 +19,13 @@ POLICY = SMTP.clone(max_line_length=998)
 
 
 def sender_domain(sender: str) -> str:
-    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return mailbox_of(sender).rpartition("@")[2] or "localhost"
+
+
+@functools.lru_cache(maxsize=16)  # one sender for every message of a run
+def mailbox_of(sender: str) -> str:
+    """The bare address of a From value such as `Lab Digest <digest@lab.example>`."""
+    return parseaddr(sender)[1]
 
 
 def message_id(recipient: str, edition: dt.date, sender: str) -> str:
@@ -38,7 +44,6 @@ class Outgoing:
 
 
 def build_message(
-    digest: Digest,
     rendered: RenderedDigest,
     links: Links,
     *,
@@ -47,6 +52,7 @@ def build_message(
     now: dt.datetime,
 ) -> Outgoing:
     """A multipart/alternative message, text first: clients show the last part they can display."""
+    digest = rendered.digest
     name = " ".join((digest.profile.name or "").split())  # a name from YAML may hold line breaks
     mid = message_id(digest.recipient, digest.edition, sender)
     # A boundary derived from the message keeps re-renders of one digest byte-identical.
@@ -67,7 +73,7 @@ def build_message(
     body = b"".join(b"--%s\r\n%s\r\n" % (boundary.encode(), part) for part in parts)
     head = b"".join(_header(name, value) for name, value in headers)
     data = head + b"\r\n" + body + b"--%s--\r\n" % boundary.encode()
-    return Outgoing(mid, parseaddr(sender)[1], data)
+    return Outgoing(mid, mailbox_of(sender), data)
 
 
 def _header(name: str, value: str) -> bytes:
@@ -99,4 +105,4 @@ def build_notice(*, sender: str, recipient: str, subject: str, text: str, now: d
     message["Message-ID"] = make_msgid(domain=sender_domain(sender))
     message["Auto-Submitted"] = "auto-generated"  # no vacation replies to a confirmation request
     message.set_content(text, charset="utf-8", cte="quoted-printable")
-    return Outgoing(str(message["Message-ID"]), parseaddr(sender)[1], message.as_bytes())
+    return Outgoing(str(message["Message-ID"]), mailbox_of(sender), message.as_bytes())

@@ -86,11 +86,11 @@ class Renderer:
         notes = {"intro": intro, "footer": footer}
         abstract_chars = ABSTRACT_CHARS
         html = self._html(digest, links, notes, abstract_chars)
-        while len(html.encode()) > HTML_BUDGET and digest.matches:
+        while (size := len(html.encode())) > HTML_BUDGET and digest.matches:
             if abstract_chars > SHORT_ABSTRACT_CHARS:
                 abstract_chars = SHORT_ABSTRACT_CHARS  # first shorten every abstract...
             else:
-                digest = _fewer(digest, len(html.encode()))  # ...then move papers to "N more"
+                digest = _fewer(digest, size)  # ...then move papers to "N more"
             html = self._html(digest, links, notes, abstract_chars)
         context = self._context(digest, links, notes, abstract_chars)
         context["paper_text"] = self._paper_text
