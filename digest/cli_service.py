@@ -33,7 +33,8 @@ def subscribe(email: str, config_path: Path, keywords: tuple[str, ...], name: st
         settings, lambda db: subscriptions.request_subscription(settings, db, email, keywords, name)
     )
     if sent:
-        click.echo(f"Confirmation link sent to {email} (via {settings.transport}); it is valid for 7 days.")
+        valid = f"it is valid for {subscriptions.CONFIRM_DAYS} days"
+        click.echo(f"Confirmation link sent to {email} (via {settings.transport}); {valid}.")
     else:
         click.echo(f"A confirmation was sent to {email} less than an hour ago; not sending another yet.")
 

@@ -74,6 +74,7 @@ class Site:
         self.service = service
         self.pages = Pages(settings.title, settings.base_url, settings.templates_dir)
         self.path = settings.state_dir / "digest.sqlite3"
+        self.secret = subscriptions.secret(settings)  # read once, not on every request
 
     async def subscribe(self, request: Request) -> Response:
         if request.method == "GET":
@@ -90,7 +91,8 @@ class Site:
             status = 429 if "too many" in str(error) else 400
             return self._page("subscribe", status=status, error=_sentence(error), **fields)
         message = f"We sent a link to {fields['email'].strip()}. Open it to start your subscription."
-        return self._notice("Check your inbox", message, "The link works for 7 days. No email? Look in spam.")
+        valid = f"The link works for {subscriptions.CONFIRM_DAYS} days. No email? Look in spam."
+        return self._notice("Check your inbox", message, valid)
 
     async def confirm(self, request: Request) -> Response:
         token = request.path_params["token"]
@@ -105,7 +107,7 @@ class Site:
     async def unsubscribe(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
-            address = verify(subscriptions.secret(self.settings), "unsubscribe", token).address
+            address = verify(self.secret, "unsubscribe", token).address
         except TokenError as error:
             return self._token_error(error)
         if request.method == "GET":
@@ -117,10 +119,10 @@ class Site:
     async def manage(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
-            address = verify(subscriptions.secret(self.settings), "manage", token).address
+            address = verify(self.secret, "manage", token).address
         except TokenError as error:
             return self._token_error(error)
-        profile = profile_for(self.settings.profiles_dir, address)
+        profile = await run_in_threadpool(profile_for, self.settings.profiles_dir, address)
         keywords = list(profile.keywords) if profile else []
         context: dict[str, Any] = {"address": address, "keywords": keywords, "saved": False}
         if request.method == "POST":
@@ -136,7 +138,7 @@ class Site:
     async def view(self, request: Request) -> Response:
         edition, token = request.path_params["edition"], request.path_params["token"]
         try:
-            address = verify(subscriptions.secret(self.settings), f"view:{edition}", token).address
+            address = verify(self.secret, f"view:{edition}", token).address
         except TokenError as error:
             return self._token_error(error)
         papers = await self._work(lambda db: PaperArchive(db).edition_papers(address, edition))
