@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .addresses import normalize_address
-from .deliver import Transport, open_transport
+from .deliver import open_transport
 from .errors import DeliveryError, DigestError
 from .mail import build_notice
 from .models import Settings
@@ -51,7 +51,7 @@ def checked_address(text: str) -> str:
 
 def request_subscription(
     settings: Settings, db: sqlite3.Connection, address: str, keywords: Iterable[str],
-    name: str | None = None, now: dt.datetime | None = None, transport: Transport | None = None,
+    name: str | None = None, now: dt.datetime | None = None,
 ) -> bool:  # fmt: skip
     """Record a pending sign-up and mail its confirmation link; False when one went out recently.
 
@@ -67,8 +67,8 @@ def request_subscription(
         raise SubscriptionError("too many sign-ups in the last hour", "try again later")
     nonce = new_nonce()
     subscriptions.add_pending(nonce, address, keywords, name)
-    _send_confirmation(settings, address, keywords, name, nonce, now, transport)
-    subscriptions.record_confirmation(address)
+    _send_confirmation(settings, address, keywords, name, nonce, now)
+    subscriptions.record_confirmation(address, now)
     return True
 
 
@@ -101,7 +101,7 @@ def unsubscribe_token(settings: Settings, address: str) -> str:
 
 def _send_confirmation(
     settings: Settings, address: str, keywords: list[str], name: str | None, nonce: str,
-    now: dt.datetime, transport: Transport | None,
+    now: dt.datetime,
 ) -> None:  # fmt: skip
     token = sign(secret(settings), "confirm", address, now + dt.timedelta(days=CONFIRM_DAYS), nonce)
     pages = Pages(settings.title, settings.base_url, settings.templates_dir)
@@ -112,7 +112,7 @@ def _send_confirmation(
     subject = f"Confirm your subscription to {settings.title}"
     message = build_notice(sender=settings.sender, recipient=address, subject=subject, text=text, now=now)
     outbox = settings.state_dir / "outbox"
-    transport = transport or open_transport(settings.transport, settings.smtp, outbox, "confirmations")
+    transport = open_transport(settings.transport, settings.smtp, outbox, "confirmations")
     try:
         transport.send(message, address)
     except DeliveryError as error:

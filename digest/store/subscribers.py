@@ -32,8 +32,9 @@ class Subscriptions:
             self.db.execute("DELETE FROM pending_subscriptions WHERE nonce = ?", (nonce,))
         return (row[0], json.loads(row[1]), row[2]) if row else None
 
-    def record_confirmation(self, address: str) -> None:
-        self.db.execute("INSERT INTO confirmations_sent (address, sent_at) VALUES (?, ?)", (address, _now()))
+    def record_confirmation(self, address: str, at: dt.datetime) -> None:
+        sent_at = at.isoformat(timespec="seconds")  # as confirmations_since compares it
+        self.db.execute("INSERT INTO confirmations_sent (address, sent_at) VALUES (?, ?)", (address, sent_at))
 
     def confirmations_since(self, since: dt.datetime, address: str | None = None) -> int:
         query = "SELECT COUNT(*) FROM confirmations_sent WHERE sent_at >= ?"
