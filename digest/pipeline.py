@@ -85,16 +85,13 @@ def fetch(settings: Settings, chosen: Sequence[SourceConfig] = ()) -> Listing:
     if not selected:
         raise SourceError("no sources to fetch", "add sources: to the config, or pass --source")
     policy = FetchPolicy(deadline=settings.fetch_deadline)
-    db = connect(database_path(settings))
-    try:
+    with closing(connect(database_path(settings))) as db:
         cache = HttpCache(db)
         listing = sources_stage.collect(
             selected, lambda location: fetch_source(location, policy, cache), settings.include_replacements
         )
         listing = _mark_stale(listing, SourceHistory(db), edition_for(settings, dt.datetime.now(dt.UTC)))
         return _count_new(listing, PaperArchive(db).remember(listing.papers))
-    finally:
-        db.close()
 
 
 def _mark_stale(listing: Listing, history: SourceHistory, today: dt.date) -> Listing:
@@ -137,11 +134,7 @@ def match(
 
 def archived(settings: Settings, since: dt.datetime) -> Listing:
     """Every paper fetched since a moment, from the archive in the state database."""
-    db = connect(database_path(settings))
-    try:
-        papers = PaperArchive(db).seen_since(since)
-    finally:
-        db.close()
+    papers = with_state(settings, lambda db: PaperArchive(db).seen_since(since))
     if not papers:
         hint = "every `digest fetch`, `preview` and `run` archives the papers it reads"
         raise SourceError(f"no papers archived since {since:%Y-%m-%d %H:%M} UTC", hint)
@@ -259,11 +252,11 @@ def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledPro
     duplicates = []
     for profile in profiles:
         for address in profile.profile.emails:
-            if address.lower() in seen:
-                first = seen[address.lower()].profile.path.name
+            if address in seen:  # addresses are normalized (lower-case) when profiles load
+                first = seen[address].profile.path.name
                 duplicates.append(f"{address} (in {first} and {profile.profile.path.name})")
             else:
-                seen[address.lower()] = profile
+                seen[address] = profile
     return [(profile, address) for address, profile in seen.items()], duplicates
 
 
@@ -278,18 +271,12 @@ def with_state(settings: Settings, work: Callable[[sqlite3.Connection], T]) -> T
 
 
 def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
-    with closing(connect(database_path(settings))) as db:
-        return Ledger(db).suppressions()
+    return with_state(settings, lambda db: Ledger(db).suppressions())
 
 
 def clear_suppression(settings: Settings, address: str) -> bool:
-    with closing(connect(database_path(settings))) as db:
-        return Ledger(db).unsuppress(address.strip())
+    return with_state(settings, lambda db: Ledger(db).unsuppress(address.strip()))
 
 
 def _sent_papers(settings: Settings, address: str) -> frozenset[str]:
-    db = connect(database_path(settings))
-    try:
-        return Ledger(db).sent_paper_ids(address)
-    finally:
-        db.close()
+    return with_state(settings, lambda db: Ledger(db).sent_paper_ids(address))
