@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +253,21 @@ def test_serve_answers_healthz_while_sending_and_stops_cleanly_on_sigterm(site: 
     assert "sending" not in states  # the message in flight was finished and recorded
     assert states.get("sent") == delivered and 20 <= delivered < 301  # alice and the 300
     assert "Application shutdown complete" in log.read_text()
+
+
+def test_a_weekly_digest_holds_papers_fetched_during_its_week(site: Site, cli: Any, tmp_path: Path) -> None:
+    earlier = tmp_path / "earlier.xml"  # fetched before the edition, absent from its listing
+    earlier.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Earlier</title><item>'
+        "<title>Quokka behaviour in the wild</title><link>https://journal.example/quokka</link>"
+        "<description>A field study of quokkas.</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    assert cli("fetch", "--source", earlier, "--config", site.config).exit_code == 0
+    site.profile("wendy", "email: wendy@example.org\nkeywords: [quokka]\nfrequency: weekly\n")  # Mondays
+
+    Service(load_settings(site.config)).tick(at("2026-11-16T07:01:00+00:00"))  # a Monday
+
+    eml = (site.outbox / "2026-11-16" / "wendy@example.org.eml").read_bytes()
+    weekly = email.message_from_bytes(eml, policy=policy.default)
+    assert "*Quokka* behaviour in the wild" in weekly.get_body(("plain",)).get_content()  # type: ignore[union-attr]
