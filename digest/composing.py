@@ -41,6 +41,7 @@ class Composer:
         self.now = now
         self.renderer = Renderer(settings.title, settings.templates_dir)
         self.secret = site_secret(settings.secret, settings.state_dir)
+        self.encoded: dict[str, tuple[int, int, bytes]] = {}  # paper blocks' MIME encodings, for reuse
 
     def compose(self, digest: Digest) -> tuple[RenderedDigest, Outgoing]:
         """The rendered digest and its MIME message."""
@@ -48,7 +49,9 @@ class Composer:
         links = self.links(digest.recipient, digest.edition)
         rendered = self.renderer.render(digest, links, settings.intro, settings.footer)
         sender, title = settings.sender, settings.title
-        message = build_message(rendered, links, sender=sender, list_title=title, now=self.now)
+        message = build_message(
+            rendered, links, sender=sender, list_title=title, now=self.now, encoded=self.encoded
+        )
         return rendered, message
 
     def links(self, address: str, edition: dt.date) -> Links:

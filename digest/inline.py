@@ -17,11 +17,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from typing import Any
 
 from lxml import html as lxml_html
 
+_SLOT = re.compile(r"<!--dgstslot(\d+)-->")
 _TOKEN = re.compile(
-    r"<!--dgstslot(?P<slot>\d+)-->|dgstmark(?P<mark>[a-z]+)x"
+    r"dgstmark(?P<mark>[a-z]+)x"
     r"|<(?P<closing>/?)(?P<name>[a-zA-Z][a-zA-Z0-9]*)(?P<attributes>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
 )
 _ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*')""")
@@ -48,22 +50,38 @@ class Inliner:
     def __init__(self, inline_styles: Callable[[str], str]) -> None:
         self.inline_styles = inline_styles
         self._kinds: dict[Kind, Answer] = {}
+        # Most start tags, and the stretches of page between paper blocks, recur in email after
+        # email, written the same inside the same elements: each is inlined once.
+        self._tags: dict[tuple[str, Ancestors], tuple[str | None, tuple[str, str] | None]] = {}
+        self._stretches: dict[tuple[str, Ancestors], tuple[str, Ancestors]] = {}
         self._heads: dict[str, str] = {}
         self._before_body = ""
 
-    def inline(self, page: str, expand: Expand | None = None) -> str:
+    def inline(self, page: str, expand: Expand) -> str:
         """The page inlined; each <!--dgstslotN--> becomes `expand(N, its ancestors)`, as given."""
         head = _HEAD.search(page)
         if head is None:
             raise CannotInline("no <head>")
         self._before_body = page[: head.end()]
-        body = self._scan(page[head.end() :], [], expand, {})
-        return page[: head.start()] + self._head(self._before_body) + body
+        out: list[str] = []
+        stack: Ancestors = ()
+        for number, piece in enumerate(_SLOT.split(page[head.end() :])):
+            if number % 2:  # split puts each slot's number between the stretches of page around it
+                out.append(expand(int(piece), stack))
+                continue
+            key = (piece, stack)
+            if key not in self._stretches:
+                _bound(self._stretches)
+                inside: list[tuple[str, str]] = list(stack)
+                self._stretches[key] = self._scan(piece, inside, {}), tuple(inside)
+            inlined, stack = self._stretches[key]
+            out.append(inlined)
+        return page[: head.start()] + self._head(self._before_body) + "".join(out)
 
     def inline_fragment(self, fragment: str, ancestors: Ancestors) -> tuple[str, dict[str, Ancestors]]:
         """A piece of the current page, inlined inside `ancestors`; and where its markers stand."""
         markers: dict[str, Ancestors] = {}
-        return self._scan(fragment, list(ancestors), None, markers), markers
+        return self._scan(fragment, list(ancestors), markers), markers
 
     def start_tag(self, ancestors: Ancestors, name: str, attributes: dict[str, str]) -> str:
         """The start tag premailer would give this element inside `ancestors`."""
@@ -73,36 +91,42 @@ class Inliner:
         written = "".join(f' {key}="{html.escape(value)}"' for key, value in attributes.items())
         return f"<{name}{written}{added}>"
 
-    def _scan(
-        self, text: str, stack: list[tuple[str, str]], expand: Expand | None, markers: dict[str, Ancestors]
-    ) -> str:
+    def _scan(self, text: str, stack: list[tuple[str, str]], markers: dict[str, Ancestors]) -> str:
+        """`text` inlined inside the elements of `stack`, which is left as the text leaves it."""
         out, position = [], 0
         for found in _TOKEN.finditer(text):
-            if found["slot"] is not None and expand is not None:
-                out += [text[position : found.start()], expand(int(found["slot"]), tuple(stack))]
-                position = found.end()
-                continue
             if found["mark"] is not None:
                 markers[found["mark"]] = tuple(stack)
                 continue
             if found["name"] is None:
                 continue
-            name = found["name"].lower()
             if found["closing"]:
+                name = found["name"].lower()
                 while stack and stack.pop()[0] != name:
                     pass  # an element closed implicitly, as a <p> by its </td>
                 continue
-            attributes = {
-                k.lower(): html.unescape(v[1:-1]) for k, v in _ATTRIBUTE.findall(found["attributes"])
-            }
-            rewritten, added = self._answer(self._before_body, tuple(stack), name, attributes)
-            if rewritten or added:
-                out += [text[position : found.start()], _rewrite(found.group(0)[:-1], rewritten), added, ">"]
+            tag = found.group(0)
+            key = (tag, tuple(stack))
+            if key not in self._tags:
+                _bound(self._tags)
+                self._tags[key] = self._start_tag(tag, found["name"].lower(), found["attributes"], key[1])
+            styled, opened = self._tags[key]
+            if styled is not None:
+                out += [text[position : found.start()], styled]
                 position = found.end()
-            if name not in _VOID:
-                stack.append((name, attributes.get("class", "")))
+            if opened is not None:
+                stack.append(opened)
         out.append(text[position:])
         return "".join(out)
+
+    def _start_tag(
+        self, tag: str, name: str, written: str, ancestors: Ancestors
+    ) -> tuple[str | None, tuple[str, str] | None]:
+        """A start tag as premailer would write it (None: as it is), and the element it opens."""
+        attributes = {k.lower(): html.unescape(v[1:-1]) for k, v in _ATTRIBUTE.findall(written)}
+        rewritten, added = self._answer(self._before_body, ancestors, name, attributes)
+        styled = _rewrite(tag[:-1], rewritten) + added + ">" if rewritten or added else None
+        return styled, None if name in _VOID else (name, attributes.get("class", ""))
 
     def _head(self, before_body: str) -> str:
         """premailer's <head>: the rules it inlined gone, the media queries kept."""
@@ -144,6 +168,13 @@ class Inliner:
             f' {key}="{html.escape(value)}"' for key, value in result.items() if key not in styling
         )
         return rewritten, added
+
+
+def _bound(memo: dict[Any, Any], limit: int = 20_000) -> None:
+    """Forget everything once there is a lot: what recurs is learnt again, and what only one
+    email holds (a subscriber's own links) cannot fill the memory of a long edition."""
+    if len(memo) >= limit:
+        memo.clear()
 
 
 def _rewrite(start_tag: str, values: dict[str, str]) -> str:

@@ -6,6 +6,7 @@ import binascii
 import datetime as dt
 import functools
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -16,6 +17,7 @@ from .render import Links, RenderedDigest
 # Long URLs in List-Unsubscribe must stay one token: folding at 78 would encode them as
 # RFC 2047 words, which mail clients then cannot follow. RFC 5322 allows lines up to 998.
 POLICY = SMTP.clone(max_line_length=998)
+KNOWN_PIECES = 50_000  # encoded paper blocks kept for reuse: a few tens of MB at most
 
 
 def sender_domain(sender: str) -> str:
@@ -50,8 +52,12 @@ def build_message(
     sender: str,
     list_title: str,
     now: dt.datetime,
+    encoded: dict[str, tuple[int, int, bytes]] | None = None,
 ) -> Outgoing:
-    """A multipart/alternative message, text first: clients show the last part they can display."""
+    """A multipart/alternative message, text first: clients show the last part they can display.
+
+    With `encoded`, the encodings of the pieces that recur between emails are kept there and reused.
+    """
     digest = rendered.digest
     name = " ".join((digest.profile.name or "").split())  # a name from YAML may hold line breaks
     mid = message_id(digest.recipient, digest.edition, sender)
@@ -69,7 +75,11 @@ def build_message(
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
-    parts = [_part("plain", rendered.text), _part("html", rendered.html)]
+    known = encoded if encoded is not None else {}
+    parts = [
+        _part("plain", quoted_printable(rendered.text, rendered.recurring_text, known)),
+        _part("html", quoted_printable(rendered.html, rendered.recurring_html, known)),
+    ]
     body = b"".join(b"--%s\r\n%s\r\n" % (boundary.encode(), part) for part in parts)
     head = b"".join(_header(name, value) for name, value in headers)
     data = head + b"\r\n" + body + b"--%s--\r\n" % boundary.encode()
@@ -84,15 +94,45 @@ def _header(name: str, value: str) -> bytes:
     return POLICY.fold_binary(name, value)
 
 
-def _part(subtype: str, content: str) -> bytes:
-    """A UTF-8 text part, quoted-printable: legible in the raw message, and spam filters prefer it.
-
-    The email package's generator writes a long body line by line in Python; binascii encodes
-    it in C, which is what keeps building thousands of messages cheap.
-    """
-    encoded = binascii.b2a_qp(content.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+def _part(subtype: str, encoded: bytes) -> bytes:
+    """A UTF-8 text part, quoted-printable: legible in the raw message, and spam filters prefer it."""
     head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
     return head.encode() + b"\r\n" + encoded
+
+
+def quoted_printable(
+    text: str, recurring: Iterable[str] = (), known: dict[str, tuple[int, int, bytes]] | None = None
+) -> bytes:
+    """`text` in UTF-8, quoted-printable, with CRLF line ends.
+
+    The email package's generator encodes a long body line by line in Python; binascii does it
+    in C. Even so, encoding is a good part of building a message, and most of a digest is paper
+    blocks that other digests hold too. Quoted-printable works line by line, so whole lines
+    encode the same wherever they stand: the whole lines of each `recurring` piece of `text`
+    (in order) are encoded once and kept in `known`; the text around them is encoded as it comes.
+    """
+    if known is None or "\r" in text:  # a CR would change how binascii reads the line ends
+        return _encode(text)
+    if len(known) > KNOWN_PIECES:
+        known.clear()  # memory stays bounded however many different pieces an edition has
+    out, position = [], 0
+    for piece in recurring:
+        start = text.find(piece, position)
+        if start < 0:
+            continue
+        if piece not in known:
+            first, last = piece.find("\n"), piece.rfind("\n")
+            known[piece] = (first, last, _encode(piece[first + 1 : last + 1]) if first < last else b"")
+        first, last, lines = known[piece]
+        if first < last:  # some whole lines in it
+            out += [_encode(text[position : start + first + 1]), lines]
+            position = start + last + 1
+    out.append(_encode(text[position:]))
+    return b"".join(out)
+
+
+def _encode(text: str) -> bytes:
+    return binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
 
 
 def build_notice(*, sender: str, recipient: str, subject: str, text: str, now: dt.datetime) -> Outgoing:

@@ -49,6 +49,10 @@ class RenderedDigest:
     html: str
     text: str
     digest: Digest  # what was rendered: past the budget, fewer papers than were matched
+    # Pieces of html and of text, in order, that recur in other emails of the edition (paper
+    # blocks): their MIME encoding can be made once.
+    recurring_html: tuple[str, ...] = ()
+    recurring_text: tuple[str, ...] = ()
 
 
 def default_templates_dir() -> Path:
@@ -77,6 +81,7 @@ class Renderer:
         self.checked = False
         self.text_blocks: TextBlocks | None = TextBlocks(loader) if fast_inline else None
         self._blocks: dict[tuple[Any, ...], tuple[str, dict[str, str]]] = {}
+        self._filled: dict[tuple[Any, ...], str] = {}
         self._views: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def render(
@@ -85,42 +90,46 @@ class Renderer:
         """Subject, HTML and text of a digest, the HTML kept under the size budget."""
         notes = {"intro": intro, "footer": footer}
         abstract_chars = ABSTRACT_CHARS
-        html = self._html(digest, links, notes, abstract_chars)
+        context = self._context(digest, links, notes, abstract_chars)
+        html, blocks = self._html(context)
         while (size := len(html.encode())) > HTML_BUDGET and digest.matches:
             if abstract_chars > SHORT_ABSTRACT_CHARS:
                 abstract_chars = SHORT_ABSTRACT_CHARS  # first shorten every abstract...
             else:
                 digest = _fewer(digest, size)  # ...then move papers to "N more"
-            html = self._html(digest, links, notes, abstract_chars)
-        context = self._context(digest, links, notes, abstract_chars)
-        context["paper_text"] = self._paper_text
+            context = self._context(digest, links, notes, abstract_chars)
+            html, blocks = self._html(context)
+        recurring: list[str] = []
+        context["paper_text"] = functools.partial(self._paper_text, recurring=recurring)
         return RenderedDigest(
             subject=subject_line(self.site_title, digest),
             html=html,
             text=self.text_env.get_template(TEXT_TEMPLATE).render(context).strip() + "\n",
             digest=digest,
+            recurring_html=tuple(blocks),
+            recurring_text=tuple(recurring),
         )
 
-    def _html(self, digest: Digest, links: Links, notes: dict[str, str | None], abstract_chars: int) -> str:
-        context = self._context(digest, links, notes, abstract_chars)
+    def _html(self, context: dict[str, Any]) -> tuple[str, list[str]]:
+        """The email's HTML, and the paper blocks in it that other emails share."""
         if self.inliner is None:
-            return inline_styles(self._page(context))
+            return inline_styles(self._page(context)), []
         try:
-            html = self._fast_html(self.inliner, context)
+            html, blocks = self._fast_html(self.inliner, context)
         except CannotInline as reason:
             log.warning("styles inlined by premailer for every email: %s", reason)
             self.inliner = None
-            return inline_styles(self._page(context))
+            return inline_styles(self._page(context)), []
         if not self.checked:  # the first email is made both ways: they must agree
             self.checked = True
             slow = inline_styles(self._page(context))
             if not same_document(html, slow):
                 log.warning("the fast inliner disagrees with premailer on these templates; using premailer")
                 self.inliner = None
-                return slow
-        return html
+                return slow, []
+        return html, blocks
 
-    def _fast_html(self, inliner: Inliner, context: dict[str, Any]) -> str:
+    def _fast_html(self, inliner: Inliner, context: dict[str, Any]) -> tuple[str, list[str]]:
         """The email with each paper block made once per paper and filled in for this reader."""
         order: list[dict[str, Any]] = []
 
@@ -128,8 +137,14 @@ class Renderer:
             order.append(item)
             return Markup(f"<!--dgstslot{len(order) - 1}-->")
 
+        blocks: list[str] = []
+
+        def expand(number: int, ancestors: Ancestors) -> str:
+            blocks.append(self._block(inliner, order[number], ancestors))
+            return blocks[-1]
+
         page = self.html_env.get_template(HTML_TEMPLATE).render({**context, "paper_html": slot})
-        return inliner.inline(page, lambda number, ancestors: self._block(inliner, order[number], ancestors))
+        return inliner.inline(page, expand), blocks
 
     def _block(self, inliner: Inliner, item: dict[str, Any], ancestors: Ancestors) -> str:
         """A paper block: rendered and inlined once per paper, with its highlights and reasons
@@ -146,10 +161,15 @@ class Renderer:
                 if m in where
             }
             self._blocks[key] = (block, hit)
-        block, hit = self._blocks[key]
-        block = block.replace(_MARK["title"], _highlighted(item["title"], hit.get("title", "")), 1)
-        block = block.replace(_MARK["abstract"], _highlighted(item["abstract"], hit.get("abstract", "")), 1)
-        return block.replace(_MARK["why"], str(escape("; ".join(item["reasons"]))), 1)
+        # Readers matched by the same terms get the same block: fill it in once for all of them.
+        filled = (key, tuple(item["title"]), tuple(item["abstract"]), tuple(item["reasons"]))
+        if filled not in self._filled:
+            block, hit = self._blocks[key]
+            block = block.replace(_MARK["title"], _highlighted(item["title"], hit.get("title", "")), 1)
+            abstract = _highlighted(item["abstract"], hit.get("abstract", ""))
+            block = block.replace(_MARK["abstract"], abstract, 1)
+            self._filled[filled] = block.replace(_MARK["why"], str(escape("; ".join(item["reasons"]))), 1)
+        return self._filled[filled]
 
     def _page(self, context: dict[str, Any]) -> str:
         paper_html = self.html_env.get_template(PAPER_HTML)
@@ -163,10 +183,14 @@ class Renderer:
             self._views[key] = paper_view(match, abstract_chars)
         return self._views[key]
 
-    def _paper_text(self, item: dict[str, Any], number: int) -> str:
+    def _paper_text(self, item: dict[str, Any], number: int, recurring: list[str] | None = None) -> str:
+        """A paper of the text part; the pieces of it other emails share are added to `recurring`."""
         if self.text_blocks is not None:
             try:
-                return self.text_blocks.block(item, number)
+                pieces = self.text_blocks.block(item, number)
+                if recurring is not None:
+                    recurring += pieces
+                return str(number).join(pieces)
             except CannotDefer as reason:
                 log.warning("text blocks rendered for each subscriber: %s", reason)
                 self.text_blocks = None

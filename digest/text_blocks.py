@@ -25,8 +25,11 @@ class TextBlocks:
         self.env.filters.update(authors=short_authors, safe_url=safe_url, wordwrap=self._wrap_later)
         self._separators: list[str] = []
         self._blocks: dict[tuple[Any, ...], str] = {}
+        self._filled: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
-    def block(self, item: dict[str, Any], number: int) -> str:
+    def block(self, item: dict[str, Any], number: int) -> tuple[str, ...]:
+        """The paper's block in the pieces that recur in other readers' blocks: joined by its
+        number, the block."""
         key = (item["paper"].id, bool(item["abstract"]), item["trimmed"])
         if key not in self._blocks:
             marked = {**item, "title_text": _TEXT_MARK["title"], "reasons": [_TEXT_MARK["why"]]}
@@ -37,19 +40,27 @@ class TextBlocks:
                 )
             except (TypeError, ValueError) as error:  # arithmetic on a stand-in, say
                 raise CannotDefer(str(error)) from error
-        values: dict[str, str] = {
-            "title": item["title_text"], "abstract": item["abstract_text"],
-            "why": "; ".join(item["reasons"]), "number": str(number),
-        }  # fmt: skip
+        block = self._blocks[key]
+        # Readers matched by the same terms get the same block but for its number: fill it in once.
+        # (Unless the template wraps the number: then its width changes the rest.)
+        number_wrapped = _NUMBER_WRAPPED in block
+        filled: tuple[Any, ...] = (key, item["title_text"], item["abstract_text"], tuple(item["reasons"]))
+        filled += (number,) if number_wrapped else ()
+        if filled not in self._filled:
+            values: dict[str, str] = {
+                "title": item["title_text"], "abstract": item["abstract_text"],
+                "why": "; ".join(item["reasons"]),
+                "number": str(number) if number_wrapped else _TEXT_MARK["number"],
+            }  # fmt: skip
 
-        def fill(found: re.Match[str]) -> str:
-            if found["mark"]:
-                return values[found["mark"]]
-            return wrap(
-                values[found["name"]], int(found["width"]), wrapstring=self._separators[int(found["sep"])]
-            )
+            def fill(found: re.Match[str]) -> str:
+                if found["mark"]:
+                    return values[found["mark"]]
+                separator = self._separators[int(found["sep"])]
+                return wrap(values[found["name"]], int(found["width"]), wrapstring=separator)
 
-        return _TEXT_SLOT.sub(fill, self._blocks[key])
+            self._filled[filled] = tuple(_TEXT_SLOT.sub(fill, block).split(_TEXT_MARK["number"]))
+        return self._filled[filled]
 
     def _wrap_later(self, value: str, width: int = 79, break_long_words: bool = True,
                     wrapstring: str | None = None, break_on_hyphens: bool = True) -> str:  # fmt: skip
@@ -65,6 +76,7 @@ class TextBlocks:
 
 
 _TEXT_MARK = {name: f"dgsttextmark{name}x" for name in ("title", "abstract", "why", "number")}
+_NUMBER_WRAPPED = "dgsttextwrapnumber"
 _TEXT_MARK_NAME = re.compile(r"dgsttextmark([a-z]+)x")
 _TEXT_SLOT = re.compile(
     r"dgsttextmark(?P<mark>[a-z]+)x|dgsttextwrap(?P<name>[a-z]+)w(?P<width>\d+)s(?P<sep>\d+)x"
