@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import multiprocessing
-import os
-import threading
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .lock import forget_inherited_locks
 from .mail import Outgoing, build_message, mailbox_of
 from .matching import CompiledProfile, PaperIndex, select_top
 from .models import Digest, Listing, Settings
@@ -27,8 +23,10 @@ from .render import Links, RenderedDigest, Renderer
 from .sending import Compose, Job
 from .store import Ledger, PaperArchive
 from .tokens import sign, site_secret
+from .workers import can_fork, cores, fork_pool
 
 MIN_PARALLEL = 100  # fewer messages than this are not worth starting processes for
+REMEMBER_BATCH = 16  # fewer than LOOKAHEAD, so the workers go on while a batch is recorded
 LOOKAHEAD = 32  # messages composed ahead of the hand-over: the workers stay busy, memory stays flat
 Composed = tuple[Job | None, tuple[str, ...]]  # a message (None: nothing matched), all papers matched
 
@@ -103,20 +101,22 @@ def composer_for(
 ) -> Compose:
     """How this run composes: in worker processes where it pays and is safe, else here.
     Each composed edition is remembered in `archive` (for its web page), unless it is None."""
-    workers = min(os.cpu_count() or 1, 4)
+    workers = cores()
 
     def compose(todo: list[tuple[int, str]]) -> Iterator[Job | None]:
-        # fork is what makes the workers cheap (they inherit the index), and it is only safe
-        # in a process with no other threads, as a `digest run` is and `digest serve` is not.
-        forkable = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-        if parallel and workers > 1 and len(todo) >= MIN_PARALLEL and forkable:
+        if parallel and workers > 1 and len(todo) >= MIN_PARALLEL and can_fork():
             results = _in_workers(composition, ledger, todo, workers)
         else:
             results = (composition.job(n, a, ledger.sent_paper_ids(a)) for n, a in todo)
-        for (_, address), (job, matched) in zip(todo, results, strict=False):
-            if job is not None and archive is not None:
-                archive.remember_edition(address, composition.edition.isoformat(), list(matched))
-            yield job
+        # Each edition is remembered before it is handed over, a batch at a time: one commit for many.
+        composed = zip(todo, results, strict=False)
+        while batch := list(itertools.islice(composed, REMEMBER_BATCH)):
+            if archive is not None:
+                edition = composition.edition.isoformat()
+                archive.remember_editions(
+                    (address, edition, list(matched)) for (_, address), (job, matched) in batch if job
+                )
+            yield from (job for _, (job, _) in batch)
 
     return compose
 
@@ -137,8 +137,7 @@ def _in_workers(
     _INHERITED = composition
     tasks = iter(todo)
     pending: deque[Future[Composed]] = deque()
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=forget_inherited_locks) as pool:
+    with fork_pool(workers) as pool:
         try:
             for number, address in itertools.islice(tasks, LOOKAHEAD):
                 pending.append(pool.submit(_work, number, address, ledger.sent_paper_ids(address)))

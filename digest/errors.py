@@ -50,6 +50,9 @@ class ConfigError(DigestError):
         self.problems = sorted(problems, key=lambda p: (str(p.file), p.line or 0))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[Problem]]]:
+        return ConfigError, (self.problems,)  # whole, from a worker process
+
 
 class SourceError(DigestError):
     """A source that could not be fetched or did not hold a listing."""

@@ -29,6 +29,7 @@ from .sending import Clock, Dispatcher, Tally
 from .sources.fetch import FetchPolicy
 from .sources.fetch import fetch as fetch_source
 from .store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect
+from .workers import in_background
 
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
@@ -202,9 +203,11 @@ def run_once(
     """One edition for every profile: matched, rendered and delivered at most once per address."""
     now = now or dt.datetime.now(dt.UTC)
     report = RunReport(options.edition or edition_for(settings, now), dry_run=options.dry_run)
-    profiles, report.profile_errors = load_profiles(settings.profiles_dir, settings.state_dir / CACHE_FILE)
+    # Profiles are read on another core while the listings are fetched and parsed.
+    with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
+        listing = options.listing or fetch(settings, options.sources)
+        profiles, report.profile_errors = loaded()
     profiles = [p for p in profiles if options.only is None or options.only(p)]
-    listing = options.listing or fetch(settings, options.sources)
     report.sources, report.listing = listing.reports, listing
     if options.since is not None:
         listing = _with_archived(settings, listing, options.since)

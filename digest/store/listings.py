@@ -59,12 +59,15 @@ class PaperArchive:
         )
         return [paper_from_dict(json.loads(row[0])) for row in rows]
 
-    def remember_edition(self, address: str, edition: str, paper_ids: list[str]) -> None:
-        """Every paper an edition matched for an address, for its web view (the email may show fewer)."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO edition_papers (address, edition, paper_ids) VALUES (?, ?, ?)",
-            (address, edition, json.dumps(paper_ids)),
-        )
+    def remember_editions(self, editions: Iterable[tuple[str, str, list[str]]]) -> None:
+        """For each (address, edition, paper ids), every paper the edition matched for the address,
+        for its web view (the email may show fewer)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO edition_papers (address, edition, paper_ids) VALUES (?, ?, ?)",
+                ((address, edition, json.dumps(ids)) for address, edition, ids in editions),
+            )
 
     def edition_papers(self, address: str, edition: str) -> list[Paper]:
         row = self.db.execute(
