@@ -26,8 +26,9 @@ from .tokens import sign, site_secret
 from .workers import can_fork, cores, fork_pool
 
 MIN_PARALLEL = 100  # fewer messages than this are not worth starting processes for
-REMEMBER_BATCH = 16  # fewer than LOOKAHEAD, so the workers go on while a batch is recorded
-LOOKAHEAD = 32  # messages composed ahead of the hand-over: the workers stay busy, memory stays flat
+TASK = 8  # messages a worker composes per request: fewer round trips between the processes
+LOOKAHEAD = 6  # tasks composed ahead of the hand-over: the workers stay busy, memory stays flat
+REMEMBER_BATCH = 16  # fewer than LOOKAHEAD * TASK, so the workers go on while a batch is recorded
 Composed = tuple[Job | None, tuple[str, ...]]  # a message (None: nothing matched), all papers matched
 
 
@@ -124,28 +125,30 @@ def composer_for(
 _INHERITED: Composition | None = None  # set just before the workers are forked
 
 
-def _work(number: int, address: str, sent_before: frozenset[str]) -> Composed:
+def _work(tasks: list[tuple[int, str, frozenset[str]]]) -> list[Composed]:
     assert _INHERITED is not None, "workers are forked from a process that set the composition"
-    return _INHERITED.job(number, address, sent_before)
+    return [_INHERITED.job(*task) for task in tasks]
 
 
 def _in_workers(
     composition: Composition, ledger: Ledger, todo: list[tuple[int, str]], workers: int
 ) -> Iterator[Composed]:
-    """Results in order, at most LOOKAHEAD composed before they are taken."""
+    """Results in order, at most LOOKAHEAD tasks composed before they are taken."""
     global _INHERITED
     _INHERITED = composition
-    tasks = iter(todo)
-    pending: deque[Future[Composed]] = deque()
+    tasks = (todo[start : start + TASK] for start in range(0, len(todo), TASK))
+    pending: deque[Future[list[Composed]]] = deque()
     with fork_pool(workers) as pool:
+
+        def submit(task: list[tuple[int, str]]) -> Future[list[Composed]]:
+            return pool.submit(_work, [(n, address, ledger.sent_paper_ids(address)) for n, address in task])
+
         try:
-            for number, address in itertools.islice(tasks, LOOKAHEAD):
-                pending.append(pool.submit(_work, number, address, ledger.sent_paper_ids(address)))
+            pending.extend(submit(task) for task in itertools.islice(tasks, LOOKAHEAD))
             while pending:
-                result = pending.popleft().result()
-                for number, address in itertools.islice(tasks, 1):
-                    pending.append(pool.submit(_work, number, address, ledger.sent_paper_ids(address)))
-                yield result
+                results = pending.popleft().result()
+                pending.extend(submit(task) for task in itertools.islice(tasks, 1))
+                yield from results
         finally:
             for future in pending:
                 future.cancel()  # a stop or a dead transport: what was not taken is not needed
