@@ -75,10 +75,9 @@ def build_message(
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
-    known = encoded if encoded is not None else {}
     parts = [
-        _part("plain", quoted_printable(rendered.text, rendered.recurring_text, known)),
-        _part("html", quoted_printable(rendered.html, rendered.recurring_html, known)),
+        _part("plain", quoted_printable(rendered.text, rendered.recurring_text, encoded)),
+        _part("html", quoted_printable(rendered.html, rendered.recurring_html, encoded)),
     ]
     body = b"".join(b"--%s\r\n%s\r\n" % (boundary.encode(), part) for part in parts)
     head = b"".join(_header(name, value) for name, value in headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -165,10 +166,12 @@ class Renderer:
         filled = (key, tuple(item["title"]), tuple(item["abstract"]), tuple(item["reasons"]))
         if filled not in self._filled:
             block, hit = self._blocks[key]
-            block = block.replace(_MARK["title"], _highlighted(item["title"], hit.get("title", "")), 1)
-            abstract = _highlighted(item["abstract"], hit.get("abstract", ""))
-            block = block.replace(_MARK["abstract"], abstract, 1)
-            self._filled[filled] = block.replace(_MARK["why"], str(escape("; ".join(item["reasons"]))), 1)
+            values = {
+                "title": _highlighted(item["title"], hit.get("title", "")),
+                "abstract": _highlighted(item["abstract"], hit.get("abstract", "")),
+                "why": str(escape("; ".join(item["reasons"]))),
+            }  # in one pass: a stand-in written in a paper's own text stays as written
+            self._filled[filled] = _MARKS.sub(lambda found: values[found[1]], block)
         return self._filled[filled]
 
     def _page(self, context: dict[str, Any]) -> str:
@@ -309,6 +312,7 @@ def inline_styles(html: str) -> str:
 
 # Stand-ins for what differs between subscribers in a paper block; plain text, so no template escapes them.
 _MARK = {name: f"dgstmark{name}x" for name in ("title", "abstract", "why")}
+_MARKS = re.compile("dgstmark(title|abstract|why)x")
 
 
 def _highlighted(pieces: list[tuple[str, bool]], hit_tag: str) -> str:

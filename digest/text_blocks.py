@@ -41,16 +41,15 @@ class TextBlocks:
             except (TypeError, ValueError) as error:  # arithmetic on a stand-in, say
                 raise CannotDefer(str(error)) from error
         block = self._blocks[key]
-        # Readers matched by the same terms get the same block but for its number: fill it in once.
-        # (Unless the template wraps the number: then its width changes the rest.)
+        # Readers matched by the same terms get the same block but for its number: it is filled in
+        # once, around the number. (Unless the template wraps the number: its width changes the rest.)
         number_wrapped = _NUMBER_WRAPPED in block
         filled: tuple[Any, ...] = (key, item["title_text"], item["abstract_text"], tuple(item["reasons"]))
         filled += (number,) if number_wrapped else ()
         if filled not in self._filled:
             values: dict[str, str] = {
                 "title": item["title_text"], "abstract": item["abstract_text"],
-                "why": "; ".join(item["reasons"]),
-                "number": str(number) if number_wrapped else _TEXT_MARK["number"],
+                "why": "; ".join(item["reasons"]), "number": str(number),
             }  # fmt: skip
 
             def fill(found: re.Match[str]) -> str:
@@ -59,7 +58,8 @@ class TextBlocks:
                 separator = self._separators[int(found["sep"])]
                 return wrap(values[found["name"]], int(found["width"]), wrapstring=separator)
 
-            self._filled[filled] = tuple(_TEXT_SLOT.sub(fill, block).split(_TEXT_MARK["number"]))
+            around = [block] if number_wrapped else block.split(_TEXT_MARK["number"])
+            self._filled[filled] = tuple(_TEXT_SLOT.sub(fill, piece) for piece in around)
         return self._filled[filled]
 
     def _wrap_later(self, value: str, width: int = 79, break_long_words: bool = True,

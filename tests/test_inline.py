@@ -38,7 +38,15 @@ def listings(tmp_path: Path) -> list[Path]:
     hostile.write_text(
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{HOSTILE_ITEM}</channel></rss>'
     )
-    found = [ARXIV_SAMPLE, HF_SAMPLE, hostile]
+    # A feed can hold the stand-ins the renderer fills in: they must come out as written.
+    stand_ins = tmp_path / "stand-ins.xml"
+    stand_ins.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+        "<title>A language model dgstmarkabstractx dgstmarkwhyx dgsttextmarknumberx</title>"
+        "<link>https://example.org/p/1</link><description>Pretraining dgsttextmarknumberx "
+        "dgsttextmarkwhyx dgsttextwrapabstractw72s0x dgstmarktitlex</description></item></channel></rss>"
+    )
+    found = [ARXIV_SAMPLE, HF_SAMPLE, hostile, stand_ins]
     if CORPUS.is_dir():
         names = ("arxiv_newfeed_atom_cs.AI_2025-08-20_TRUNCATED.xml", "hf_daily_papers_api.json",
                  "arxiv_api_atom_2026_all-testing_100entries.xml")  # fmt: skip
