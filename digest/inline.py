@@ -17,9 +17,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from typing import Any
 
 from lxml import html as lxml_html
+
+from .memo import make_room
 
 _SLOT = re.compile(r"<!--dgstslot(\d+)-->")
 _TOKEN = re.compile(
@@ -31,6 +32,7 @@ _HEAD = re.compile(r"<head>.*?</head>", re.DOTALL)
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
+TAGS = 20_000  # start tags remembered: their kinds, and a few links of each recent reader
 # The attributes that decide which rules match, or that premailer may write back.
 _STYLING = ("id", "class", "style", "width", "height", "bgcolor", "align", "valign")
 
@@ -65,17 +67,22 @@ class Inliner:
         self._before_body = page[: head.end()]
         out: list[str] = []
         stack: Ancestors = ()
-        for number, piece in enumerate(_SLOT.split(page[head.end() :])):
-            if number % 2:  # split puts each slot's number between the stretches of page around it
+        pieces = _SLOT.split(page[head.end() :])  # each slot's number between the stretches around it
+        for number, piece in enumerate(pieces):
+            if number % 2:
                 out.append(expand(int(piece), stack))
                 continue
             key = (piece, stack)
             if key not in self._stretches:
-                _bound(self._stretches)
                 inside: list[tuple[str, str]] = list(stack)
-                self._stretches[key] = self._scan(piece, inside, {}), tuple(inside)
-            inlined, stack = self._stretches[key]
-            out.append(inlined)
+                inlined = self._scan(piece, inside, {}), tuple(inside)
+                if 0 < number < len(pieces) - 1:  # first and last hold the reader's own links
+                    make_room(self._stretches)
+                    self._stretches[key] = inlined
+            else:
+                inlined = self._stretches[key]
+            out.append(inlined[0])
+            stack = inlined[1]
         return page[: head.start()] + self._head(self._before_body) + "".join(out)
 
     def inline_fragment(self, fragment: str, ancestors: Ancestors) -> tuple[str, dict[str, Ancestors]]:
@@ -108,7 +115,7 @@ class Inliner:
             tag = found.group(0)
             key = (tag, tuple(stack))
             if key not in self._tags:
-                _bound(self._tags)
+                make_room(self._tags, TAGS)
                 self._tags[key] = self._start_tag(tag, found["name"].lower(), found["attributes"], key[1])
             styled, opened = self._tags[key]
             if styled is not None:
@@ -168,13 +175,6 @@ class Inliner:
             f' {key}="{html.escape(value)}"' for key, value in result.items() if key not in styling
         )
         return rewritten, added
-
-
-def _bound(memo: dict[Any, Any], limit: int = 20_000) -> None:
-    """Forget everything once there is a lot: what recurs is learnt again, and what only one
-    email holds (a subscriber's own links) cannot fill the memory of a long edition."""
-    if len(memo) >= limit:
-        memo.clear()
 
 
 def _rewrite(start_tag: str, values: dict[str, str]) -> str:

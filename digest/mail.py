@@ -12,12 +12,12 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
+from .memo import VARIANTS, make_room
 from .render import Links, RenderedDigest
 
 # Long URLs in List-Unsubscribe must stay one token: folding at 78 would encode them as
 # RFC 2047 words, which mail clients then cannot follow. RFC 5322 allows lines up to 998.
 POLICY = SMTP.clone(max_line_length=998)
-KNOWN_PIECES = 50_000  # encoded paper blocks kept for reuse: a few tens of MB at most
 
 
 def sender_domain(sender: str) -> str:
@@ -112,14 +112,13 @@ def quoted_printable(
     """
     if known is None or "\r" in text:  # a CR would change how binascii reads the line ends
         return _encode(text)
-    if len(known) > KNOWN_PIECES:
-        known.clear()  # memory stays bounded however many different pieces an edition has
     out, position = [], 0
     for piece in recurring:
         start = text.find(piece, position)
         if start < 0:
             continue
         if piece not in known:
+            make_room(known, 2 * VARIANTS)  # a paper block's HTML and its text
             first, last = piece.find("\n"), piece.rfind("\n")
             known[piece] = (first, last, _encode(piece[first + 1 : last + 1]) if first < last else b"")
         first, last, lines = known[piece]

@@ -94,7 +94,7 @@ class Listing:
         return tuple(r for r in self.reports if r.failed or r.stale)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: an edition can hold 100,000 of them
 class Profile:
     """One subscriber's (or group's) keyword profile, validated."""
 

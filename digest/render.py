@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from .filters import safe_url, short_authors, wrap
 from .inline import Ancestors, CannotInline, Inliner, same_document
+from .memo import make_room
 from .models import Digest, Match, Span
 from .tex import readable_tex
 from .text_blocks import PAPER_TEXT, CannotDefer, TextBlocks
@@ -165,6 +166,7 @@ class Renderer:
         # Readers matched by the same terms get the same block: fill it in once for all of them.
         filled = (key, tuple(item["title"]), tuple(item["abstract"]), tuple(item["reasons"]))
         if filled not in self._filled:
+            make_room(self._filled)
             block, hit = self._blocks[key]
             values = {
                 "title": _highlighted(item["title"], hit.get("title", "")),
@@ -183,6 +185,7 @@ class Renderer:
         """paper_view, once per paper, reasons and length: many subscribers share them."""
         key = (match.paper.id, match.reasons, abstract_chars)
         if key not in self._views:
+            make_room(self._views)
             self._views[key] = paper_view(match, abstract_chars)
         return self._views[key]
 

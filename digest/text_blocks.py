@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 
 from .filters import safe_url, short_authors, wrap
+from .memo import make_room
 
 PAPER_TEXT = "paper.txt.j2"
 
@@ -47,6 +48,7 @@ class TextBlocks:
         filled: tuple[Any, ...] = (key, item["title_text"], item["abstract_text"], tuple(item["reasons"]))
         filled += (number,) if number_wrapped else ()
         if filled not in self._filled:
+            make_room(self._filled)
             values: dict[str, str] = {
                 "title": item["title_text"], "abstract": item["abstract_text"],
                 "why": "; ".join(item["reasons"]), "number": str(number),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -95,7 +96,8 @@ class Document:
             elif not str(item).strip():
                 self.problem(item_path, "must not be empty")
             else:
-                result.append(str(item).strip())
+                # Interned: the same keywords recur across thousands of profiles held at once.
+                result.append(sys.intern(str(item).strip()))
         return tuple(result)
 
     def integer(
