@@ -7,8 +7,8 @@ import itertools
 from typing import Any
 
 # Paper blocks, one per paper and set of terms it matched: about 10 KB each with their views
-# and encodings. 20,000 hold every variant of a day's few thousand papers in about 200 MB.
-VARIANTS = 20_000
+# and encodings. 15,000 hold most variants of a day's few thousand papers in about 150 MB.
+VARIANTS = 15_000
 
 
 def make_room(memo: dict[Any, Any], limit: int = VARIANTS) -> None:

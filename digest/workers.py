@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import ParamSpec, TypeVar
 
 from .lock import forget_inherited_locks
 
+PARENT_CHECK = 0.5  # seconds between a worker's checks that its parent is alive
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -31,9 +33,24 @@ def can_fork() -> bool:
 
 
 def fork_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes forked from this one; they let go of its locks when they start."""
+    """Worker processes forked from this one."""
     context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=forget_inherited_locks)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+
+
+def _start_worker() -> None:
+    """In a new worker: let go of the parent's locks, and end when the parent ends. A worker
+    waits for work on a pipe whose writing end it holds a copy of itself, so it would wait
+    forever after its parent was killed."""
+    forget_inherited_locks()
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 @contextmanager

@@ -590,8 +590,32 @@ def kill_when_received(site: Site, relay: Relay, count: int, hold: bool = False)
             if child.poll() is not None or time.monotonic() > deadline:
                 child.kill()
                 pytest.fail(f"the run never got the relay to {count} messages:\n{log.read_text()}")
+        workers = children_of(child.pid)
         child.kill()
         assert child.wait(timeout=30) == -signal.SIGKILL
+    # A killed run's worker processes end too, rather than wait for work forever.
+    deadline = time.monotonic() + 15
+    while any(map(is_running, workers)):
+        assert time.monotonic() < deadline, f"workers {workers} outlived the run"
+        time.sleep(0.05)
+
+
+def children_of(pid: int) -> list[int]:
+    stats = Path("/proc").glob("[0-9]*/stat")
+    return [int(stat.parent.name) for stat in stats if _stat(stat)[1:2] == [str(pid)]]
+
+
+def is_running(pid: int) -> bool:
+    state = _stat(Path(f"/proc/{pid}/stat"))
+    return bool(state) and state[0] != "Z"  # an orphan's zombie waits on a reaper, not on work
+
+
+def _stat(path: Path) -> list[str]:
+    """State, parent pid, ... of a process; empty if it is gone."""
+    try:
+        return path.read_text().rpartition(")")[2].split()
+    except OSError:
+        return []
 
 
 def run_to_completion(site: Site) -> str:
