@@ -17,6 +17,8 @@ import argparse
 import datetime as dt
 import random
 import resource
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -222,25 +224,28 @@ def main() -> None:
 
 
 class start_relay:
-    """A loopback SMTP server that accepts and discards, for --transport smtp."""
+    """A loopback SMTP server that accepts and discards, for --transport smtp. It runs in a
+    process of its own: as a thread here it would keep `digest run` from forking its workers."""
 
     def __init__(self) -> None:
-        import socket
-
-        from aiosmtpd.controller import Controller
-
-        class Discard:
-            async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-                return "250 OK"
-
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.controller = Controller(Discard(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
+        command = [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"]
+        self.process = subprocess.Popen([*command, "-l", f"127.0.0.1:{self.port}"])
+        deadline = time.monotonic() + 30
+        while True:  # listening once it accepts a connection
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.05)
 
     def stop(self) -> None:
-        self.controller.stop()
+        self.process.terminate()
+        self.process.wait()
 
 
 if __name__ == "__main__":
