@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from digest import sources
 from digest.inline import same_document
 from digest.matching import PaperIndex, compile_profile, select_top
 from digest.models import Digest, Profile, SourceConfig
-from digest.render import Links, Renderer
+from digest.render import Links, Renderer, default_templates_dir
 from digest.sources.fetch import fetch
 
 from .conftest import ARXIV_SAMPLE, CORPUS, HF_SAMPLE
@@ -91,3 +92,27 @@ def test_the_check_notices_a_difference_and_falls_back(tmp_path: Path) -> None:
 
     assert renderer.inliner is None
     assert 'style="' in rendered.html  # premailer did it
+
+
+@pytest.mark.parametrize(
+    "number_line",
+    [
+        '{{ number | string | wordwrap(10) }}. {{ item.title_text | wordwrap(69, wrapstring="\\n   ") }}',
+        "{{ (number ~ '. ' ~ item.title_text) | wordwrap(40) }}",  # a stand-in wrapped with other text
+    ],
+)
+def test_an_operator_text_template_gives_what_rendering_each_email_gives(
+    tmp_path: Path, number_line: str
+) -> None:
+    shipped = (default_templates_dir() / "paper.txt.j2").read_text()
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    line = next(line for line in shipped.splitlines() if line.startswith("{{ number }}."))
+    (templates / "paper.txt.j2").write_text(shipped.replace(line, number_line))
+    fast = Renderer("Digest", templates, fast_inline=True)
+    slow = Renderer("Digest", templates, fast_inline=False)
+
+    for digest in digests(tmp_path):
+        reordered = replace(digest, matches=digest.matches[::-1])  # each paper under another number
+        for version in (digest, reordered):
+            assert fast.render(version, LINKS).text == slow.render(version, LINKS).text, digest.recipient
