@@ -83,7 +83,7 @@ class Inliner:
                 inlined = self._stretches[key]
             out.append(inlined[0])
             stack = inlined[1]
-        return page[: head.start()] + self._head(self._before_body) + "".join(out)
+        return page[: head.start()] + self._head() + "".join(out)
 
     def inline_fragment(self, fragment: str, ancestors: Ancestors) -> tuple[str, dict[str, Ancestors]]:
         """A piece of the current page, inlined inside `ancestors`; and where its markers stand."""
@@ -92,7 +92,7 @@ class Inliner:
 
     def start_tag(self, ancestors: Ancestors, name: str, attributes: dict[str, str]) -> str:
         """The start tag premailer would give this element inside `ancestors`."""
-        rewritten, added = self._answer(self._before_body, ancestors, name, attributes)
+        rewritten, added = self._answer(ancestors, name, attributes)
         if rewritten:
             raise CannotInline(f"premailer rewrites an attribute of <{name}>")
         written = "".join(f' {key}="{html.escape(value)}"' for key, value in attributes.items())
@@ -131,12 +131,13 @@ class Inliner:
     ) -> tuple[str | None, tuple[str, str] | None]:
         """A start tag as premailer would write it (None: as it is), and the element it opens."""
         attributes = {k.lower(): html.unescape(v[1:-1]) for k, v in _ATTRIBUTE.findall(written)}
-        rewritten, added = self._answer(self._before_body, ancestors, name, attributes)
+        rewritten, added = self._answer(ancestors, name, attributes)
         styled = _rewrite(tag[:-1], rewritten) + added + ">" if rewritten or added else None
         return styled, None if name in _VOID else (name, attributes.get("class", ""))
 
-    def _head(self, before_body: str) -> str:
+    def _head(self) -> str:
         """premailer's <head>: the rules it inlined gone, the media queries kept."""
+        before_body = self._before_body
         if before_body not in self._heads:
             styled = self.inline_styles(before_body + "<body></body></html>")
             found = _HEAD.search(styled)
@@ -145,17 +146,15 @@ class Inliner:
             self._heads[before_body] = found.group(0)
         return self._heads[before_body]
 
-    def _answer(
-        self, before_body: str, ancestors: Ancestors, name: str, attributes: dict[str, str]
-    ) -> Answer:
+    def _answer(self, ancestors: Ancestors, name: str, attributes: dict[str, str]) -> Answer:
         """What premailer does to an element of this kind."""
         styling = tuple((key, attributes[key]) for key in _STYLING if key in attributes)
         kind: Kind = (ancestors, name, styling)
         if kind not in self._kinds:
-            self._kinds[kind] = self._learn(before_body, ancestors, name, dict(styling))
+            self._kinds[kind] = self._learn(ancestors, name, dict(styling))
         return self._kinds[kind]
 
-    def _learn(self, before_body: str, ancestors: Ancestors, name: str, styling: dict[str, str]) -> Answer:
+    def _learn(self, ancestors: Ancestors, name: str, styling: dict[str, str]) -> Answer:
         chain = [(tag, cls) for tag, cls in ancestors if tag != "html"]
         if name != "body" and not any(tag == "body" for tag, _ in chain):
             chain.insert(0, ("body", ""))
@@ -164,7 +163,7 @@ class Inliner:
         attributes = "".join(f' {key}="{html.escape(value)}"' for key, value in styling.items())
         element = f'<{name}{attributes} data-specimen="1"></{name}>'
         styled = lxml_html.document_fromstring(
-            self.inline_styles(before_body + opening + element + closing + "</html>")
+            self.inline_styles(self._before_body + opening + element + closing + "</html>")
         )
         specimen = styled.xpath("//*[@data-specimen]")[0]
         result = {key: value for key, value in specimen.attrib.items() if key != "data-specimen"}

@@ -113,10 +113,8 @@ class Dispatcher:
                     self._down(down, 1)  # this one never left
             if progress:
                 progress(done, len(todo))
-        if not self.tally.stopped:
-            self._retry(retry)
-        else:
-            self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in retry]
+        deferred = retry if self.tally.stopped else self._retry(retry)
+        self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in deferred]
         return self.tally
 
     def _passed_over(self, address: str, state: str | None, settled: bool) -> bool:
@@ -132,13 +130,14 @@ class Dispatcher:
             return False
         return True
 
-    def _retry(self, jobs: list[Job]) -> None:
+    def _retry(self, jobs: list[Job]) -> list[Job]:
+        """Temporary failures tried again with doubling delays; those still deferred are returned."""
         for attempt in range(self.policy.retries):
             if not jobs or self.tally.transport_error:
                 break
             self.clock.sleep(self.policy.retry_delay * 2**attempt)
             jobs = self._retry_round(jobs)
-        self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in jobs]
+        return jobs
 
     def _retry_round(self, jobs: list[Job]) -> list[Job]:
         """One more attempt for each job; those still deferred are returned."""

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ..models import CachedFeed, Paper, paper_from_dict, paper_to_dict
 from . import now_text as _now
@@ -78,21 +78,18 @@ class PaperArchive:
         return [found[i] for i in ids if i in found]
 
     def _by_ids(self, ids: list[str]) -> list[Paper]:
-        papers: list[Paper] = []
+        rows = self._rows_with_ids("data", ids)
+        return [paper_from_dict(json.loads(row[0])) for row in rows]
+
+    def _known(self, ids: list[str]) -> frozenset[str]:
+        return frozenset(row[0] for row in self._rows_with_ids("id", ids))
+
+    def _rows_with_ids(self, column: str, ids: list[str]) -> Iterator[tuple[str]]:
+        """`column` of the papers with these ids, 500 ids to a query: SQLite caps its parameters."""
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT data FROM papers WHERE id IN ({marks})", chunk)
-            papers.extend(paper_from_dict(json.loads(row[0])) for row in rows)
-        return papers
-
-    def _known(self, ids: list[str]) -> frozenset[str]:
-        known: set[str] = set()
-        for start in range(0, len(ids), 500):  # SQLite caps the number of parameters
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            known.update(r[0] for r in self.db.execute(f"SELECT id FROM papers WHERE id IN ({marks})", chunk))
-        return frozenset(known)
+            yield from self.db.execute(f"SELECT {column} FROM papers WHERE id IN ({marks})", chunk)
 
 
 class SourceHistory:
