@@ -17,7 +17,7 @@ from .models import Settings
 from .pages import Pages
 from .profiles import save_subscription
 from .store import Subscriptions
-from .tokens import TokenError, new_nonce, sign, site_secret, verify
+from .tokens import TokenGone, new_nonce, sign, site_secret, verify
 
 CONFIRM_DAYS = 7
 RESEND_AFTER = dt.timedelta(hours=1)  # one confirmation per address per hour, however often asked
@@ -26,6 +26,10 @@ MAX_KEYWORDS = 50
 
 class SubscriptionError(DigestError):
     """A sign-up that cannot go ahead: a bad address or keywords, or too many requests."""
+
+
+class TooManySignUps(SubscriptionError):
+    """More sign-ups for one address than the hourly limit allows."""
 
 
 def clean_keywords(keywords: Iterable[str]) -> list[str]:
@@ -64,7 +68,7 @@ def request_subscription(
     if subscriptions.confirmations_since(now - RESEND_AFTER, address):
         return False
     if subscriptions.confirmations_since(now - dt.timedelta(hours=1)) >= settings.max_signups_per_hour:
-        raise SubscriptionError("too many sign-ups in the last hour", "try again later")
+        raise TooManySignUps("too many sign-ups in the last hour", "try again later")
     nonce = new_nonce()
     subscriptions.add_pending(nonce, address, keywords, name)
     _send_confirmation(settings, address, keywords, name, nonce, now)
@@ -79,7 +83,7 @@ def confirm_subscription(
     claims = verify(secret(settings), "confirm", token, now)
     pending = Subscriptions(db).take_pending(claims.nonce or "")
     if pending is None or pending[0] != claims.address:
-        raise TokenError("this link has already been used", "if you are not subscribed yet, sign up again")
+        raise TokenGone("this link has already been used", "if you are not subscribed yet, sign up again")
     address, keywords, name = pending
     path = save_subscription(settings.profiles_dir, address, keywords, name)
     Subscriptions(db).resubscribe(address)  # a new confirmed subscription is the only way back

@@ -23,6 +23,10 @@ class TokenError(DigestError):
     """A token that is forged, damaged, expired, or meant for something else."""
 
 
+class TokenGone(TokenError):
+    """A genuine token that worked once: it has expired, or its one use is spent."""
+
+
 @dataclass(frozen=True)
 class Claims:
     address: str
@@ -66,7 +70,7 @@ def verify(secret: str, purpose: str, token: str, now: dt.datetime | None = None
         raise TokenError("this link is not valid", "copy the whole link from the email")
     expires = data.get("e")
     if isinstance(expires, int) and (now or dt.datetime.now(dt.UTC)).timestamp() > expires:
-        raise TokenError("this link has expired", "ask for a new one")
+        raise TokenGone("this link has expired", "ask for a new one")
     nonce = data.get("n")
     return Claims(data["a"], nonce if isinstance(nonce, str) else None)
 

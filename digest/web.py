@@ -28,7 +28,7 @@ from .profiles import profile_for, save_subscription
 from .schedule import Service
 from .store import PaperArchive, connect
 from .subscriptions import SubscriptionError
-from .tokens import TokenError, verify
+from .tokens import TokenError, TokenGone, verify
 
 T = TypeVar("T")
 
@@ -88,7 +88,7 @@ class Site:
                 )
             )
         except SubscriptionError as error:
-            status = 429 if "too many" in str(error) else 400
+            status = 429 if isinstance(error, subscriptions.TooManySignUps) else 400
             return self._page("subscribe", status=status, error=_sentence(error), **fields)
         message = f"We sent a link to {fields['email'].strip()}. Open it to start your subscription."
         valid = f"The link works for {subscriptions.CONFIRM_DAYS} days. No email? Look in spam."
@@ -188,7 +188,7 @@ class Site:
         )
 
     def _token_error(self, error: TokenError) -> Response:
-        status = 410 if "expired" in str(error) or "used" in str(error) else 400
+        status = 410 if isinstance(error, TokenGone) else 400
         return self._notice("This link does not work", _sentence(error), error.hint, status=status)
 
     def _page(self, template: str, status: int = 200, **context: Any) -> Response:
