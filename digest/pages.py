@@ -5,22 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
-from .filters import safe_url, short_authors
-from .render import default_templates_dir
+from .render import environments
 
 
 class Pages:
     """One Jinja environment for the web pages; an operator's template folder overrides files."""
 
     def __init__(self, site_title: str, base_url: str, templates_dir: Path | None = None) -> None:
-        folders = [str(p) for p in (templates_dir, default_templates_dir()) if p is not None]
-        loader = jinja2.FileSystemLoader(folders)
-        self.html = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
-        self.text = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined)
+        self.html, self.text = environments(templates_dir)
         for env in (self.html, self.text):
-            env.filters.update(safe_url=safe_url, authors=short_authors)
             env.globals.update(site_title=site_title, base_url=base_url)
 
     def page(self, template: str, **context: Any) -> str:

@@ -64,24 +64,30 @@ def default_templates_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "templates"
 
 
+def environments(templates_dir: Path | None) -> tuple[jinja2.Environment, jinja2.Environment]:
+    """Jinja for HTML (autoescaped) and for text, over the shipped templates and, overriding
+    them file by file, an operator's folder."""
+    folders = [str(p) for p in (templates_dir, default_templates_dir()) if p is not None]
+    loader = jinja2.FileSystemLoader(folders)
+    made = []
+    for autoescape in (True, False):
+        env = jinja2.Environment(loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined)
+        env.filters.update(authors=short_authors, safe_url=safe_url)
+        made.append(env)
+    return made[0], made[1]
+
+
 class Renderer:
     """Renders digests with one set of templates; build it once per run."""
 
     def __init__(self, site_title: str, templates_dir: Path | None = None, fast_inline: bool = True) -> None:
-        folders = [str(default_templates_dir())]
-        if templates_dir is not None:
-            folders.insert(0, str(templates_dir))  # an operator's folder overrides file by file
-        loader = jinja2.FileSystemLoader(folders)
         self.site_title = site_title
-        self.html_env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
-        self.text_env = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined)
+        self.html_env, self.text_env = environments(templates_dir)
         for env in (self.html_env, self.text_env):
-            env.filters["authors"] = short_authors
-            env.filters["safe_url"] = safe_url
             env.filters["wordwrap"] = wrap
         self.inliner = Inliner(inline_styles) if fast_inline else None
         self.checked = False
-        self.text_blocks: TextBlocks | None = TextBlocks(loader) if fast_inline else None
+        self.text_blocks = TextBlocks(environments(templates_dir)[1]) if fast_inline else None
         self._blocks: dict[tuple[Any, ...], tuple[str, dict[str, str]]] = {}
         self._filled: dict[tuple[Any, ...], str] = {}
         self._views: dict[tuple[Any, ...], dict[str, Any]] = {}

@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from .filters import safe_url, short_authors, wrap
+from .filters import wrap
 from .memo import make_room
 
 PAPER_TEXT = "paper.txt.j2"
@@ -21,9 +21,10 @@ class TextBlocks:
     """The text part's paper blocks, rendered once per paper with stand-ins for what differs
     between subscribers; wrapping a stand-in is deferred until the subscriber's text is in."""
 
-    def __init__(self, loader: jinja2.BaseLoader) -> None:
-        self.env = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined)
-        self.env.filters.update(authors=short_authors, safe_url=safe_url, wordwrap=self._wrap_later)
+    def __init__(self, env: jinja2.Environment) -> None:
+        """`env`: a text environment of its own, whose wordwrap this defers."""
+        self.env = env
+        self.env.filters["wordwrap"] = self._wrap_later
         self._separators: list[str] = []
         self._blocks: dict[tuple[Any, ...], str] = {}
         self._filled: dict[tuple[Any, ...], tuple[str, ...]] = {}
