@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import sys
@@ -100,11 +101,18 @@ def cli() -> Callable[..., Result]:
     return invoke
 
 
+FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+
+
 @dataclass
-class Route:
+class Reply:
+    """One answer: a status, headers, and a body sent at once, byte by byte, or never."""
+
     status: int = 200
-    body: bytes = b""
+    body: bytes = FEED
     headers: dict[str, str] = field(default_factory=dict)
+    drip: float | None = None  # seconds between body bytes
+    stall: bool = False  # send the headers, then nothing
 
 
 class QuietServer(http.server.ThreadingHTTPServer):
@@ -116,39 +124,66 @@ class QuietServer(http.server.ThreadingHTTPServer):
 
 
 class FeedServer:
-    """A real HTTP server on loopback that answers each path as told."""
+    """A real HTTP server on loopback. Each path answers with its replies in turn, the last
+    repeating; a reply with an ETag answers 304 to a request that already has it."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.replies: dict[str, list[Reply]] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []  # header names in lower case
+        self.closing = threading.Event()  # lets stalled and dripping handlers end at teardown
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_GET(self) -> None:
-                server.requests.append((self.path, dict(self.headers)))
-                route = server.routes.get(self.path, Route(404, b"not found"))
-                etag = route.headers.get("ETag")
+                server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                queue = server.replies.get(self.path, [Reply(404, b"not found")])
+                reply = queue.pop(0) if len(queue) > 1 else queue[0]
+                etag = reply.headers.get("ETag")
                 if etag and self.headers.get("If-None-Match") == etag:
-                    route = Route(304, b"", {"ETag": etag})
-                self.send_response(route.status)
-                for name, value in route.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
-                self.wfile.write(route.body)
+                    reply = Reply(304, b"", {"ETag": etag})
+                # The client may give up mid-answer, as it should when the answer is too slow.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    server.answer(self, reply)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.httpd = QuietServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        # A short poll interval so that shutting down takes milliseconds, not half a second.
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
+
+    def answer(self, handler: http.server.BaseHTTPRequestHandler, reply: Reply) -> None:
+        handler.send_response(reply.status)
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(reply.body)))
+        handler.end_headers()
+        if reply.stall:
+            handler.wfile.flush()
+            self.closing.wait(10)
+        elif reply.drip is not None:
+            for byte in reply.body:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                if self.closing.wait(reply.drip):
+                    return
+        else:
+            handler.wfile.write(reply.body)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
 
-    def serve(self, path: str, body: bytes, status: int = 200, **headers: str) -> str:
-        self.routes[path] = Route(status, body, headers)
+    def script(self, path: str, *replies: Reply) -> str:
+        self.replies[path] = list(replies)
         return self.url(path)
+
+    def serve(self, path: str, body: bytes, status: int = 200, **headers: str) -> str:
+        return self.script(path, Reply(status, body, headers))
+
+    def paths(self) -> list[str]:
+        return [path for path, _ in self.requests]
 
 
 @pytest.fixture
@@ -156,5 +191,6 @@ def feed_server() -> Iterator[FeedServer]:
     server = FeedServer()
     server.thread.start()
     yield server
+    server.closing.set()
     server.httpd.shutdown()
     server.httpd.server_close()

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import http.server
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -28,9 +24,8 @@ from digest.sources.fetch import (
     reset_politeness,
 )
 
-from .conftest import QuietServer
+from .conftest import FEED, FeedServer, Reply
 
-FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 ARXIV_ERROR = b"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
   <title>arXiv Query: id_list=abc</title>
@@ -47,81 +42,9 @@ QUICK = FetchPolicy(connect_timeout=0.3, read_timeout=0.3, deadline=1.0)
 MARGIN = 0.5  # what a loaded machine may add to a bound; the bounds are not benchmarks
 
 
-@dataclass
-class Reply:
-    """One answer: a status, headers, and a body sent at once, byte by byte, or never."""
-
-    status: int = 200
-    body: bytes = FEED
-    headers: dict[str, str] = field(default_factory=dict)
-    drip: float | None = None  # seconds between body bytes
-    stall: bool = False  # send the headers, then nothing
-
-
-class Server:
-    """A real HTTP server on loopback; each path answers with its replies in turn, the last repeating."""
-
-    def __init__(self) -> None:
-        self.replies: dict[str, list[Reply]] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        self.closing = threading.Event()  # lets stalled and dripping handlers end at teardown
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                queue = server.replies.get(self.path, [Reply(404, b"not found")])
-                reply = queue.pop(0) if len(queue) > 1 else queue[0]
-                # The client may give up mid-answer, as it should when the answer is too slow.
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    server.answer(self, reply)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
-        # A short poll interval so that shutting down takes milliseconds, not half a second.
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
-
-    def answer(self, handler: http.server.BaseHTTPRequestHandler, reply: Reply) -> None:
-        handler.send_response(reply.status)
-        for name, value in reply.headers.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(reply.body)))
-        handler.end_headers()
-        if reply.stall:
-            handler.wfile.flush()
-            self.closing.wait(10)
-        elif reply.drip is not None:
-            for byte in reply.body:
-                handler.wfile.write(bytes([byte]))
-                handler.wfile.flush()
-                if self.closing.wait(reply.drip):
-                    return
-        else:
-            handler.wfile.write(reply.body)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-    def serve(self, path: str, *replies: Reply) -> str:
-        self.replies[path] = list(replies)
-        return self.url(path)
-
-    def paths(self) -> list[str]:
-        return [path for path, _ in self.requests]
-
-
 @pytest.fixture
-def server() -> Iterator[Server]:
-    made = Server()
-    made.thread.start()
-    yield made
-    made.closing.set()
-    made.httpd.shutdown()
-    made.httpd.server_close()
+def server(feed_server: FeedServer) -> FeedServer:
+    return feed_server
 
 
 class FakeClock:
@@ -200,27 +123,27 @@ def test_unsupported_scheme_has_a_hint() -> None:
 # Plain HTTP
 
 
-def test_200_sends_user_agent_and_asks_for_gzip(server: Server) -> None:
-    assert fetch(server.serve("/feed", Reply())) == Fetched(FEED)
+def test_200_sends_user_agent_and_asks_for_gzip(server: FeedServer) -> None:
+    assert fetch(server.script("/feed", Reply())) == Fetched(FEED)
     headers = server.requests[0][1]
     assert headers["user-agent"] == USER_AGENT
     assert headers["accept-encoding"] == "gzip"
 
 
-def test_gzip_body_is_decoded(server: Server) -> None:
-    url = server.serve("/gz", Reply(body=gzip.compress(FEED), headers={"Content-Encoding": "gzip"}))
+def test_gzip_body_is_decoded(server: FeedServer) -> None:
+    url = server.script("/gz", Reply(body=gzip.compress(FEED), headers={"Content-Encoding": "gzip"}))
     assert fetch(url).body == FEED
 
 
-def test_redirect_is_followed(server: Server) -> None:
-    server.serve("/feed", Reply())
-    url = server.serve("/old", Reply(301, b"", {"Location": "/feed"}))
+def test_redirect_is_followed(server: FeedServer) -> None:
+    server.script("/feed", Reply())
+    url = server.script("/old", Reply(301, b"", {"Location": "/feed"}))
     assert fetch(url).body == FEED
     assert server.paths() == ["/old", "/feed"]
 
 
-def test_redirect_loop_gives_up(server: Server) -> None:
-    url = server.serve("/loop", Reply(302, b"", {"Location": "/loop"}))
+def test_redirect_loop_gives_up(server: FeedServer) -> None:
+    url = server.script("/loop", Reply(302, b"", {"Location": "/loop"}))
     assert "redirects from" in failure(url)
     assert len(server.requests) == fetch_module.MAX_REDIRECTS + 1
 
@@ -228,36 +151,36 @@ def test_redirect_loop_gives_up(server: Server) -> None:
 # Slow and big
 
 
-def test_stalled_server_times_out_within_the_deadline(server: Server) -> None:
-    url = server.serve("/stall", Reply(stall=True))
+def test_stalled_server_times_out_within_the_deadline(server: FeedServer) -> None:
+    url = server.script("/stall", Reply(stall=True))
     started = time.monotonic()
     assert failure(url, QUICK) == f"timed out after 0.3 s fetching {url}"
     assert time.monotonic() - started < QUICK.deadline + MARGIN
 
 
-def test_read_timeout_longer_than_the_deadline_is_cut_to_it(server: Server) -> None:
-    url = server.serve("/stall", Reply(stall=True))
+def test_read_timeout_longer_than_the_deadline_is_cut_to_it(server: FeedServer) -> None:
+    url = server.script("/stall", Reply(stall=True))
     policy = FetchPolicy(read_timeout=30, deadline=0.5)
     started = time.monotonic()
     assert failure(url, policy) == f"{url} took longer than 0.5 s; gave up"
     assert time.monotonic() - started < policy.deadline + MARGIN
 
 
-def test_dripping_server_is_stopped_by_the_deadline(server: Server) -> None:
-    url = server.serve("/drip", Reply(body=b"x" * 100, drip=0.05))
+def test_dripping_server_is_stopped_by_the_deadline(server: FeedServer) -> None:
+    url = server.script("/drip", Reply(body=b"x" * 100, drip=0.05))
     started = time.monotonic()
     assert failure(url, QUICK) == f"{url} took longer than 1 s; gave up"
     assert time.monotonic() - started < QUICK.deadline + MARGIN
 
 
-def test_huge_body_is_refused(server: Server) -> None:
-    url = server.serve("/big", Reply(body=b"x" * 5000))
+def test_huge_body_is_refused(server: FeedServer) -> None:
+    url = server.script("/big", Reply(body=b"x" * 5000))
     assert failure(url, FetchPolicy(max_bytes=1000)) == f"{url} sent more than 1000 bytes; gave up"
 
 
-def test_gzip_bomb_is_measured_after_decoding(server: Server) -> None:
+def test_gzip_bomb_is_measured_after_decoding(server: FeedServer) -> None:
     bomb = gzip.compress(b"\0" * (8 * 2**20))
-    url = server.serve("/bomb", Reply(body=bomb, headers={"Content-Encoding": "gzip"}))
+    url = server.script("/bomb", Reply(body=bomb, headers={"Content-Encoding": "gzip"}))
     assert len(bomb) < 2**20
     assert failure(url, FetchPolicy(max_bytes=2**20)) == f"{url} sent more than 1 MiB; gave up"
 
@@ -265,90 +188,90 @@ def test_gzip_bomb_is_measured_after_decoding(server: Server) -> None:
 # Conditional GET
 
 
-def test_304_returns_the_cached_body(server: Server) -> None:
-    url = server.serve("/feed", Reply(304, b"", {"ETag": '"v1"'}))
+def test_304_returns_the_cached_body(server: FeedServer) -> None:
+    url = server.script("/feed", Reply(304, b"", {"ETag": '"v1"'}))
     cache = MemoryCache(**{url: CachedFeed(b"old", etag='"v1"')})
     assert fetch(url, cache=cache) == Fetched(b"old", not_modified=True)
     assert server.requests[0][1]["if-none-match"] == '"v1"'
     assert "if-modified-since" not in server.requests[0][1]
 
 
-def test_304_with_nothing_cached_is_an_error(server: Server) -> None:
-    url = server.serve("/feed", Reply(304, b""))
+def test_304_with_nothing_cached_is_an_error(server: FeedServer) -> None:
+    url = server.script("/feed", Reply(304, b""))
     assert failure(url) == f"HTTP 304 Not Modified from {url}"
 
 
-def test_last_modified_is_sent_as_if_modified_since(server: Server) -> None:
+def test_last_modified_is_sent_as_if_modified_since(server: FeedServer) -> None:
     stamp = "Thu, 24 Sep 2026 04:00:00 GMT"
-    url = server.serve("/feed", Reply())
+    url = server.script("/feed", Reply())
     cache = MemoryCache(**{url: CachedFeed(b"old", last_modified=stamp)})
     assert fetch(url, cache=cache) == Fetched(FEED)
     assert server.requests[0][1]["if-modified-since"] == stamp
     assert "if-none-match" not in server.requests[0][1]
 
 
-def test_200_remembers_body_and_validators(server: Server) -> None:
+def test_200_remembers_body_and_validators(server: FeedServer) -> None:
     stamp = "Thu, 24 Sep 2026 04:00:00 GMT"
-    url = server.serve("/feed", Reply(headers={"ETag": '"v2"', "Last-Modified": stamp}))
+    url = server.script("/feed", Reply(headers={"ETag": '"v2"', "Last-Modified": stamp}))
     cache = MemoryCache()
     fetch(url, cache=cache)
     assert cache.entries == {url: CachedFeed(FEED, '"v2"', stamp)}
 
 
-def test_nothing_cached_sends_no_validators(server: Server) -> None:
-    fetch(server.serve("/feed", Reply()), cache=MemoryCache())
+def test_nothing_cached_sends_no_validators(server: FeedServer) -> None:
+    fetch(server.script("/feed", Reply()), cache=MemoryCache())
     assert not {"if-none-match", "if-modified-since"} & server.requests[0][1].keys()
 
 
 # Retries
 
 
-def test_429_honours_retry_after_seconds(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply(429, b"", {"Retry-After": "7"}), Reply())
+def test_429_honours_retry_after_seconds(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply(429, b"", {"Retry-After": "7"}), Reply())
     assert fetch(url, clock=clock) == Fetched(FEED)
     assert clock.sleeps == [7]
 
 
-def test_503_backs_off_exponentially(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply(503), Reply(503), Reply(503), Reply())
+def test_503_backs_off_exponentially(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply(503), Reply(503), Reply(503), Reply())
     assert fetch(url, FetchPolicy(retries=3), clock=clock) == Fetched(FEED)
     assert clock.sleeps == [2, 4, 8]
 
 
-def test_502_and_504_are_retried(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply(502), Reply(504), Reply())
+def test_502_and_504_are_retried(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply(502), Reply(504), Reply())
     assert fetch(url, clock=clock) == Fetched(FEED)
     assert len(server.requests) == 3
 
 
-def test_503_forever_gives_up_saying_how_often_it_tried(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply(503))
+def test_503_forever_gives_up_saying_how_often_it_tried(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply(503))
     message = failure(url, FetchPolicy(retries=3), clock=clock)
     assert message == f"HTTP 503 Service Unavailable from {url} after 4 attempts"
     assert len(server.requests) == 4 and clock.sleeps == [2, 4, 8]
 
 
-def test_no_retries_means_one_attempt(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply(503))
+def test_no_retries_means_one_attempt(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply(503))
     assert failure(url, FetchPolicy(retries=0), clock=clock) == f"HTTP 503 Service Unavailable from {url}"
     assert len(server.requests) == 1 and clock.sleeps == []
 
 
-def test_retry_after_over_the_limit_fails_at_once(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply(429, b"", {"Retry-After": "300"}))
+def test_retry_after_over_the_limit_fails_at_once(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply(429, b"", {"Retry-After": "300"}))
     message = failure(url, FetchPolicy(max_retry_after=120), clock=clock)
     assert message.startswith(f"HTTP 429 Too Many Requests from {url}") and "300 s" in message
     assert len(server.requests) == 1 and clock.sleeps == []
 
 
-def test_retry_after_past_the_deadline_fails_at_once(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply(503, b"", {"Retry-After": "50"}))
+def test_retry_after_past_the_deadline_fails_at_once(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply(503, b"", {"Retry-After": "50"}))
     assert "deadline" in failure(url, FetchPolicy(deadline=30), clock=clock)
     assert len(server.requests) == 1 and clock.sleeps == []
 
 
-def test_backoff_stops_at_the_deadline(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply(503))
+def test_backoff_stops_at_the_deadline(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply(503))
     message = failure(url, FetchPolicy(deadline=5), clock=clock)
     assert message.endswith("retrying after 4 s would pass the 5 s deadline")
     assert clock.sleeps == [2]
@@ -372,18 +295,18 @@ def test_retry_after_date_in_the_past_means_now() -> None:
 # Errors that no retry fixes
 
 
-def test_500_fails_at_once(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply(500, b"oops"))
+def test_500_fails_at_once(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply(500, b"oops"))
     assert failure(url, clock=clock) == f"HTTP 500 Internal Server Error from {url}"
     assert len(server.requests) == 1 and clock.sleeps == []
 
 
-def test_arxiv_error_feed_with_400_is_an_error(server: Server) -> None:
-    url = server.serve("/api/query", Reply(400, ARXIV_ERROR, {"Content-Type": "application/atom+xml"}))
+def test_arxiv_error_feed_with_400_is_an_error(server: FeedServer) -> None:
+    url = server.script("/api/query", Reply(400, ARXIV_ERROR, {"Content-Type": "application/atom+xml"}))
     assert failure(url).startswith(f"HTTP 400 Bad Request from {url}")
 
 
-def test_404_hints_at_the_url(server: Server) -> None:
+def test_404_hints_at_the_url(server: FeedServer) -> None:
     with pytest.raises(SourceError, match="HTTP 404 Not Found") as caught:
         fetch(server.url("/nothing-here"))
     assert caught.value.hint == "check the URL"
@@ -428,19 +351,19 @@ def test_other_hosts_are_not_throttled(host: str, clock: FakeClock) -> None:
     assert clock.sleeps == []
 
 
-def test_loopback_fetches_are_not_throttled(server: Server, clock: FakeClock) -> None:
-    url = server.serve("/feed", Reply())
+def test_loopback_fetches_are_not_throttled(server: FeedServer, clock: FakeClock) -> None:
+    url = server.script("/feed", Reply())
     fetch(url, clock=clock)
     fetch(url, clock=clock)
     assert clock.sleeps == []
 
 
 def test_every_request_of_a_polite_host_waits_its_turn(
-    server: Server, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    server: FeedServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fetch_module, "POLITE_DOMAINS", ("127.0.0.1",))
-    server.serve("/feed", Reply())
-    url = server.serve("/old", Reply(301, b"", {"Location": "/feed"}))
+    server.script("/feed", Reply())
+    url = server.script("/old", Reply(301, b"", {"Location": "/feed"}))
     fetch(url, clock=clock)
     fetch(server.url("/feed"), clock=clock)
     assert clock.sleeps == [pytest.approx(3.0, abs=0.5)] * 2

@@ -123,7 +123,7 @@ def test_url_source_from_loopback_server(site: Site, cli, feed_server: FeedServe
 
     assert result.exit_code == 0, result.stderr
     assert len(result.stdout.splitlines()) == 12  # 14 items less one replace and one replace-cross
-    assert feed_server.requests[0][1]["User-Agent"].startswith("digest/")
+    assert feed_server.requests[0][1]["user-agent"].startswith("digest/")
 
 
 def test_failing_source_is_reported_and_the_others_go_on(site: Site, cli, feed_server: FeedServer) -> None:
@@ -220,7 +220,7 @@ def test_second_fetch_is_a_conditional_get_and_knows_what_is_new(
 
     assert "14 items, 12 kept, 12 new, 2 skipped" in first.stderr
     assert "14 items, 12 kept, 0 new, 2 skipped (unchanged since the last fetch)" in second.stderr
-    assert feed_server.requests[1][1]["If-None-Match"] == '"v1"'
+    assert feed_server.requests[1][1]["if-none-match"] == '"v1"'
     assert second.stdout == first.stdout
 
 
