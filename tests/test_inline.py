@@ -11,6 +11,7 @@ import pytest
 
 from digest import sources
 from digest.inline import same_document
+from digest.memo import make_room
 from digest.matching import PaperIndex, compile_profile, select_top
 from digest.models import Digest, Profile, SourceConfig
 from digest.render import Links, Renderer, default_templates_dir
@@ -116,3 +117,13 @@ def test_an_operator_text_template_gives_what_rendering_each_email_gives(
         reordered = replace(digest, matches=digest.matches[::-1])  # each paper under another number
         for version in (digest, reordered):
             assert fast.render(version, LINKS).text == slow.render(version, LINKS).text, digest.recipient
+
+
+def test_a_full_memo_forgets_its_older_half_and_keeps_the_newest() -> None:
+    memo: dict[int, int] = {}
+    for number in range(25):
+        make_room(memo, limit=10)
+        memo[number] = number
+
+    assert len(memo) <= 10
+    assert 24 in memo and 0 not in memo
