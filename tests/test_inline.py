@@ -11,8 +11,8 @@ import pytest
 
 from digest import sources
 from digest.inline import same_document
-from digest.memo import make_room
 from digest.matching import PaperIndex, compile_profile, select_top
+from digest.memo import make_room
 from digest.models import Digest, Profile, SourceConfig
 from digest.render import Links, Renderer, default_templates_dir
 from digest.sources.fetch import fetch
