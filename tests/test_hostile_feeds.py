@@ -9,6 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from digest.errors import SourceError
+from digest.models import SourceConfig
+from digest.sources import collect
+from digest.sources.fetch import Fetched
 from digest.sources.parse import parse_listing
 
 from .conftest import HF_SAMPLE, FeedServer, Site
@@ -57,7 +60,9 @@ CASES = {
     "charref past unicode": Hostile(b"<>&#x110000;", whole=True),
     "json nested deep": Hostile(b"[" * 100_000, whole=True),
     "json long integer": Hostile(b"[" + b"1" * 4301 + b"]", whole=True),
-    "hf authors as strings": Hostile(hf('{"paper":{"id":"1","title":"t","authors":["A"]}}'), item_skipped=True),
+    "hf authors as strings": Hostile(
+        hf('{"paper":{"id":"1","title":"t","authors":["A"]}}'), item_skipped=True
+    ),
     "hf author name a number": Hostile(hf('{"paper":{"id":"1","title":"t","authors":[{"name":1}]}}')),
     "hf authors true": Hostile(hf('{"paper":{"id":"1","title":"t","authors":true}}')),
     "pubDate year 0": Hostile(rss("<item><title>Bad</title><pubDate>0000</pubDate></item>")),
@@ -68,7 +73,7 @@ CASES = {
     "closing height": Hostile(b"</height>", whole=True),
     "broken tags": Hostile(b"<channel<authors</authors</dc:creator>", whole=True),
     "arxiv pdf link without href": Hostile(
-        API_FEED.format('<link title="pdf" rel="related" type="application/pdf"/>').encode(), item_skipped=True
+        API_FEED.format('<link title="pdf" type="application/pdf"/>').encode(), item_skipped=True
     ),
     "arxiv primary category as text": Hostile(
         API_FEED.format("<arxiv:primary_category>cs</arxiv:primary_category>").encode()
@@ -117,3 +122,18 @@ def test_a_hostile_source_is_named_and_everyone_gets_the_others(
     assert delivered == ["alice@example.org.eml", "bob@example.org.eml"]
     body = read_eml(next(site.outbox.glob("*/bob@example.org.eml"))).get_body(("plain",))
     assert "hostile" in body.get_content()
+
+
+def test_an_unexpected_exception_fails_its_source_alone(caplog: pytest.LogCaptureFixture) -> None:
+    def fetcher(location: str) -> Fetched:
+        if location == "buggy":
+            raise LookupError("a bug no feed should reach")
+        return Fetched(rss(""))
+
+    sources = [SourceConfig("buggy", "buggy"), SourceConfig("good", "good")]
+    listing = collect(sources, fetcher)
+
+    assert [p.title for p in listing.papers] == ["Good paper"]
+    assert listing.reports[0].error == "unexpected error: LookupError: a bug no feed should reach"
+    assert not listing.reports[1].failed
+    assert "source buggy: unexpected LookupError" in caplog.text

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from ..errors import SourceError
 from ..models import Listing, Paper, SourceConfig, SourceReport
 from .fetch import Fetched
+from .items import describe
 from .parse import parse_listing
+
+log = logging.getLogger("digest.sources")
 
 # Revisions of papers already announced: mailing them again is noise unless asked for.
 REPLACEMENTS = frozenset({"replace", "replace-cross"})
@@ -38,6 +42,9 @@ def read_source(
         parsed = parse_listing(fetched.body, source.name, source.kind)
     except SourceError as error:
         return SourceReport(source.name, source.location, error=str(error)), []
+    except Exception as error:  # a bug met on third-party input: this source fails, the edition goes on
+        log.exception("source %s: unexpected %s", source.name, type(error).__name__)
+        return SourceReport(source.name, source.location, error=f"unexpected error: {describe(error)}"), []
     kept = [p for p in parsed.papers if include_replacements or p.announce_type not in REPLACEMENTS]
     report = SourceReport(
         source.name,

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import SourceError
 from ..models import Paper
+from .items import Parsed, papers_of
 from .text import clean_names, squash
 
 # JATS conversion leaves markers such as O_ST_ABS…C_ST_ABS and O_LI…C_LI in abstracts.
@@ -15,12 +16,18 @@ _LIST_ITEM = re.compile(r"\bO_LI\b")
 _MARKER = re.compile(r"\b[OC]_(?:ST_ABS|LI|SCPLOW|FIG|TBL|SUP|SUB)\b")
 
 
-def papers_from_details(data: dict[str, Any], source: str) -> list[Paper]:
+def papers_from_details(data: dict[str, Any], source: str) -> Parsed:
     """Papers of a `api.biorxiv.org/details/…` or `api.medrxiv.org/details/…` response."""
     records = data.get("collection")
     if not isinstance(records, list):
         raise SourceError("not a bioRxiv/medRxiv details response (no 'collection' list)")
-    return [_paper(r, source) for r in records if isinstance(r, dict) and r.get("doi") and r.get("title")]
+    return papers_of(records, lambda record: _record_paper(record, source), source)
+
+
+def _record_paper(record: Any, source: str) -> Paper | None:
+    if isinstance(record, dict) and record.get("doi") and record.get("title"):
+        return _paper(record, source)
+    return None
 
 
 def semicolon_authors(text: str) -> tuple[str, ...]:

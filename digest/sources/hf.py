@@ -8,28 +8,34 @@ from typing import Any
 from ..errors import SourceError
 from ..models import Paper
 from . import arxiv
+from .items import Parsed, papers_of
 from .text import squash, web_url
 
 
-def papers_from_daily(data: Any, source: str) -> list[Paper]:
+def papers_from_daily(data: Any, source: str) -> Parsed:
     """Papers of a daily_papers response: a list of {paper: {...}, ...} objects."""
     if not isinstance(data, list):
         raise SourceError("not a Hugging Face Daily Papers listing (expected a JSON list)")
-    papers = []
-    for item in data:
-        paper = item.get("paper") if isinstance(item, dict) else None
-        if isinstance(paper, dict) and paper.get("id") and paper.get("title"):
-            papers.append(_paper(paper, source))
-    if data and not papers:
-        raise SourceError("no paper in this JSON list looks like a Hugging Face daily paper")
-    return papers
+    parsed = papers_of(data, lambda item: _daily_paper(item, source), source)
+    if data and not parsed.papers:
+        why = f" ({parsed.warnings[0]})" if parsed.warnings else ""
+        raise SourceError(f"no paper in this JSON list looks like a Hugging Face daily paper{why}")
+    return parsed
+
+
+def _daily_paper(item: Any, source: str) -> Paper | None:
+    """The paper of one list item; None for items that are not papers at all."""
+    paper = item.get("paper") if isinstance(item, dict) else None
+    if isinstance(paper, dict) and paper.get("id") and paper.get("title"):
+        return _paper(paper, source)
+    return None
 
 
 def _paper(paper: dict[str, Any], source: str) -> Paper:
     paper_id = str(paper["id"])
     authors = tuple(
         squash(a["name"]) for a in paper.get("authors") or () if a.get("name") and not a.get("hidden")
-    )
+    )  # a list of {name, hidden} objects: anything else raises, and papers_of skips the paper
     upvotes = paper.get("upvotes")
     return Paper(
         id=paper_id,

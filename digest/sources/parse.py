@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import feedparser
@@ -15,6 +15,7 @@ import feedparser
 from ..errors import SourceError
 from ..models import Paper
 from . import arxiv, biorxiv, hf, scholar
+from .items import Parsed, describe, papers_of
 from .text import clean_names, html_to_text, split_authors, squash, unwrap_redirect, web_url
 
 _HF_MIRROR = re.compile(
@@ -22,24 +23,16 @@ _HF_MIRROR = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Parsed:
-    """What one document held: its papers, how many items it had, and anything worth a warning."""
-
-    papers: list[Paper]
-    items: int
-    warnings: list[str] = field(default_factory=list)
+__all__ = ["Parsed", "detect", "parse_listing"]
 
 
 def parse_listing(body: bytes, source: str, kind: str = "auto") -> Parsed:
     """The papers of a listing in any supported format; SourceError when it holds no listing."""
     kind = detect(body) if kind == "auto" else kind
     if kind in ("huggingface", "biorxiv"):
-        papers = _parse_json(body, source, kind)
-        return Parsed(papers, len(papers))
+        return _parse_json(body, source, kind)
     if kind == "scholar-alert":
-        papers = scholar.papers_from_alert(body, source)
-        return Parsed(papers, len(papers))
+        return scholar.papers_from_alert(body, source)
     return _parse_feed(body, source)
 
 
@@ -53,19 +46,24 @@ def detect(body: bytes) -> str:
     return "scholar-alert" if scholar.is_scholar_alert(body) else "feed"
 
 
-def _parse_json(body: bytes, source: str, kind: str) -> list[Paper]:
+def _parse_json(body: bytes, source: str, kind: str) -> Parsed:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceError(f"invalid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # bad bytes, bad syntax, 4,301 digits, deep nesting
+        raise SourceError(f"invalid JSON: {describe(exc)}") from exc
     if kind == "biorxiv" and isinstance(data, dict):
         return biorxiv.papers_from_details(data, source)
     return hf.papers_from_daily(data, source)
 
 
 def _parse_feed(body: bytes, source: str) -> Parsed:
-    # Sanitizing would eat maths such as `$0<p<1$` in arXiv abstracts; we make text ourselves.
-    feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    try:
+        # Sanitizing would eat maths such as `$0<p<1$` in arXiv abstracts; we make text ourselves.
+        feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    except (SourceError, MemoryError):
+        raise
+    except Exception as exc:  # feedparser's own bugs on hostile bytes: charrefs, encodings, stray tags
+        raise SourceError(f"cannot read this feed: {describe(exc)}") from exc
     problem = feed.get("bozo_exception")
     if not feed.entries:
         if not feed.get("version"):
@@ -73,10 +71,10 @@ def _parse_feed(body: bytes, source: str) -> Parsed:
         if feed.get("bozo") and not isinstance(problem, feedparser.CharacterEncodingOverride):
             raise SourceError(f"malformed feed with no items: {problem}")
         return Parsed([], 0)  # an empty listing (an arXiv weekend) is not an error
-    context = _FeedContext(source, feed.feed)
-    papers = [p for p in (context.paper(e) for e in feed.entries) if p is not None]
-    warnings = [f"recovered from a malformed document ({problem})"] if feed.get("bozo") else []
-    return Parsed(papers, len(feed.entries), warnings)
+    parsed = papers_of(feed.entries, _FeedContext(source, feed.feed).paper, source)
+    if feed.get("bozo"):
+        parsed.warnings.insert(0, f"recovered from a malformed document ({problem})")
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -157,4 +155,7 @@ def _date(item: Any) -> dt.datetime | None:
     parsed = item.get("published_parsed") or item.get("updated_parsed")
     if not parsed:
         return None
-    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC)
+    try:
+        return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return None  # year 0 or 10000: a date no one meant, which should not cost the paper

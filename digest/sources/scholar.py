@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from ..errors import SourceError
 from ..models import Paper
 from . import arxiv
+from .items import Parsed, describe, papers_of
 from .text import clean_names, squash, unwrap_redirect, web_url
 
 
@@ -15,29 +17,42 @@ def is_scholar_alert(body: bytes) -> bool:
     return b"gse_alrt_title" in body[:200_000]
 
 
-def papers_from_alert(body: bytes, source: str) -> list[Paper]:
+def papers_from_alert(body: bytes, source: str) -> Parsed:
+    """The papers of an alert; markup the HTML parser chokes on ends the reading, not the papers before it."""
     reader = _AlertReader()
-    reader.feed(body.decode("utf-8", errors="replace"))
-    reader.close()
-    return [hit.paper(source) for hit in reader.hits if hit.title]
+    problem = None
+    try:
+        reader.feed(body.decode("utf-8", errors="replace"))
+        reader.close()
+    except MemoryError:
+        raise
+    except Exception as exc:  # html.parser asserts on `<![<`; its other failures are as unforeseeable
+        problem = describe(exc)
+    if problem and not reader.hits:
+        raise SourceError(f"cannot read this Scholar alert: {problem}")
+    parsed = papers_of(reader.hits, lambda hit: hit.paper(source) if hit.title else None, source)
+    if problem:
+        parsed.warnings.insert(0, f"stopped reading at malformed markup ({problem})")
+    return parsed
 
 
 @dataclass
 class _Hit:
-    url: str
+    href: str  # as the alert has it: made a web link per paper, so that a broken one costs one paper
     title: str = ""
     byline: str = ""  # "Z Chen, S Kommrusch - arXiv preprint arXiv:1912.02015, 2019"
     snippet: str = ""
 
     def paper(self, source: str) -> Paper:
         names, _, venue = self.byline.partition(" - ")
-        arxiv_id = arxiv.id_from_url(self.url) or _arxiv_in(venue)
+        url = web_url(unwrap_redirect(self.href))
+        arxiv_id = arxiv.id_from_url(url) or _arxiv_in(venue)
         return Paper(
-            id=arxiv_id or self.url,
+            id=arxiv_id or url,
             title=squash(self.title),
             abstract=squash(self.snippet),
             authors=clean_names(n.strip(" …") for n in names.split(",")),
-            url=arxiv.abs_url(arxiv_id) if arxiv_id else self.url,
+            url=arxiv.abs_url(arxiv_id) if arxiv_id else url,
             pdf_url=arxiv.pdf_url(arxiv_id) if arxiv_id else None,
             sources=(source,),
         )
@@ -58,7 +73,7 @@ class _AlertReader(HTMLParser):
         attributes = dict(attrs)
         classes = attributes.get("class") or ""
         if tag == "a" and "gse_alrt_title" in classes:
-            self.hits.append(_Hit(web_url(unwrap_redirect(attributes.get("href") or ""))))
+            self.hits.append(_Hit(attributes.get("href") or ""))
             self.target = "title"
         elif self.hits and tag == "div" and "gse_alrt_sni" in classes:
             self.target = "snippet"
