@@ -8,9 +8,9 @@ from dataclasses import replace
 
 from ..errors import SourceError
 from ..models import Listing, Paper, SourceConfig, SourceReport
+from .bounded import DEFAULT_LIMITS, ParseLimits, parse_bounded
 from .fetch import Fetched
 from .items import describe
-from .parse import parse_listing
 
 log = logging.getLogger("digest.sources")
 
@@ -20,12 +20,17 @@ REPLACEMENTS = frozenset({"replace", "replace-cross"})
 Fetcher = Callable[[str], Fetched]
 
 
-def collect(sources: Iterable[SourceConfig], fetcher: Fetcher, include_replacements: bool = False) -> Listing:
+def collect(
+    sources: Iterable[SourceConfig],
+    fetcher: Fetcher,
+    include_replacements: bool = False,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> Listing:
     """Every source's papers, merged; a failing source is reported and the others go on."""
     merged: dict[str, Paper] = {}
     reports = []
     for source in sources:
-        report, papers = read_source(source, fetcher, include_replacements)
+        report, papers = read_source(source, fetcher, include_replacements, limits)
         reports.append(report)
         for paper in papers:
             known = merged.get(paper.id)
@@ -34,12 +39,12 @@ def collect(sources: Iterable[SourceConfig], fetcher: Fetcher, include_replaceme
 
 
 def read_source(
-    source: SourceConfig, fetcher: Fetcher, include_replacements: bool
+    source: SourceConfig, fetcher: Fetcher, include_replacements: bool, limits: ParseLimits = DEFAULT_LIMITS
 ) -> tuple[SourceReport, list[Paper]]:
     """One source's papers and its report; never raises for a source's own trouble."""
     try:
         fetched = fetcher(source.location)
-        parsed = parse_listing(fetched.body, source.name, source.kind)
+        parsed = parse_bounded(fetched.body, source.name, source.kind, limits)
     except SourceError as error:
         return SourceReport(source.name, source.location, error=str(error)), []
     except Exception as error:  # a bug met on third-party input: this source fails, the edition goes on

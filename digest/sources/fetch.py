@@ -97,10 +97,19 @@ def fetch(
         return _Transfer(location, policy, cache, clock or SystemClock()).run()
     if "://" in location:
         raise SourceError(f"unsupported URL scheme in '{location}'", "use http(s):// or a file path")
+    return Fetched(_read_file(Path(location), policy.max_bytes))
+
+
+def _read_file(path: Path, max_bytes: int) -> bytes:
+    """A file's bytes, capped as an HTTP body is: a file source may be huge, or /dev/zero."""
     try:
-        return Fetched(Path(location).read_bytes())
-    except OSError as exc:
-        raise SourceError(f"cannot read {location}: {exc.strerror or exc}") from exc
+        with path.open("rb") as handle:
+            body = handle.read(max_bytes + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise SourceError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    if len(body) > max_bytes:
+        raise SourceError(f"{path} holds more than {_size(max_bytes)}; gave up")
+    return body
 
 
 # When this process last asked each polite domain: shared by all fetches, so that several
