@@ -137,3 +137,12 @@ def test_an_unexpected_exception_fails_its_source_alone(caplog: pytest.LogCaptur
     assert listing.reports[0].error == "unexpected error: LookupError: a bug no feed should reach"
     assert not listing.reports[1].failed
     assert "source buggy: unexpected LookupError" in caplog.text
+
+
+def test_an_unreadable_date_costs_the_date_not_the_paper() -> None:
+    # feedparser keeps published_parsed = None here, and its own get() of updated_parsed would
+    # warn and fall back to it; under warnings-as-errors that warning used to skip the item.
+    parsed = parse_listing(rss("<item><title>Undated</title><pubDate>garbage</pubDate></item>"), "blog")
+
+    assert [(p.title, p.published) for p in parsed.papers] == [("Good paper", None), ("Undated", None)]
+    assert parsed.warnings == []

@@ -152,7 +152,9 @@ def _text(entry: Any, key: str) -> str:
 
 
 def _date(item: Any) -> dt.datetime | None:
-    parsed = item.get("published_parsed") or item.get("updated_parsed")
+    # dict.get, not feedparser's: its get("updated_parsed") falls back to a published_parsed
+    # of None with a DeprecationWarning, which stops a run where warnings are errors.
+    parsed = dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")
     if not parsed:
         return None
     try:
