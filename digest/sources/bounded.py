@@ -72,7 +72,9 @@ def _failure(child: subprocess.CompletedProcess[bytes], limits: ParseLimits) -> 
     if child.returncode == OUT_OF_MEMORY:
         return f"parsing ran out of memory (over {limits.memory / 10**6:g} MB); gave up"
     if child.returncode < 0:
-        return f"the parser crashed ({signal.Signals(-child.returncode).name})"
+        number = -child.returncode
+        name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
+        return f"the parser crashed ({name})"
     last = (child.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
     return f"the parser failed: {last}"
 
