@@ -112,11 +112,14 @@ def test_a_hostile_source_is_named_and_everyone_gets_the_others(
 ) -> None:
     site.profile("bob", "email: bob@example.org\nkeywords: [language model]\n")
     hostile = feed_server.serve("/hostile", b"<>&#xD800;")
+    bad_item = feed_server.serve("/bad-item", rss("<item><title>Bad</title><link>http://[::1</link></item>"))
 
-    result = cli("run", "--once", "--config", site.config, "--source", hostile, "--source", HF_SAMPLE)
+    sources = ("--source", hostile, "--source", bad_item, "--source", HF_SAMPLE)
+    result = cli("run", "--once", "--config", site.config, *sources)
 
     assert result.exit_code == 0, result.stderr
     assert re.search(r"^Error: source 127\.0\.0\.1:\d+/hostile: ", result.stderr, re.MULTILINE)
+    assert re.search(r"warning: source 127\.0\.0\.1:\d+/bad-item: item 2 \(Bad\) skipped: ", result.stderr)
     assert "2 sent" in result.stderr
     delivered = sorted(p.name for p in site.outbox.glob("*/*.eml"))
     assert delivered == ["alice@example.org.eml", "bob@example.org.eml"]
