@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import profile_files, yamlfile
@@ -170,17 +169,27 @@ def save_subscription(
 def _update(path: Path, keywords: list[str], name: str | None) -> Path:
     with profile_files.locked(path.parent, "file-" + profile_files.lock_name(path.name)):
         before = load_profile(path)  # under the lock: the version this edit starts from
-        editor = profile_files.round_trip_yaml()
-        try:
-            data = editor.load(path.read_text(encoding="utf-8"))
-        except (RuntimeError, ValueError) as exc:  # ruamel's errors, or text it reads differently
-            raise ConfigError([Problem(path, None, "", f"not saved: cannot edit this file: {exc}")]) from exc
+        text = _edited_text(path, keywords, name)
+        expected = dataclasses.replace(before, keywords=tuple(keywords), name=name or before.name)
+        _check_reads_back(path, text, expected)
+        profile_files.replace(path, text)
+    return path
+
+
+def _edited_text(path: Path, keywords: list[str], name: str | None) -> str:
+    editor = profile_files.round_trip_yaml()
+    try:
+        data = editor.load(path.read_text(encoding="utf-8"))
         if name:
             data["name"] = name
         data["keywords"] = CommentedSeq(keywords)
-        expected = dataclasses.replace(before, keywords=tuple(keywords), name=name or before.name)
-        profile_files.replace(path, _checked_text(path, editor, data, expected))
-    return path
+        return profile_files.dump(editor, data)
+    except OSError:
+        raise
+    except Exception as exc:  # ruamel fails on some text PyYAML reads: a tab in a word, odd comments
+        what = f"not saved: this file cannot be edited and keep its comments ({type(exc).__name__})"
+        hint = "edit it by hand, or remove it and subscribe again"
+        raise ConfigError([Problem(path, None, "", what, hint)]) from exc
 
 
 def _create(profiles_dir: Path, address: str, keywords: list[str], name: str | None) -> Path:
@@ -191,24 +200,22 @@ def _create(profiles_dir: Path, address: str, keywords: list[str], name: str | N
         data["name"] = name
     data["keywords"] = CommentedSeq(keywords)
     candidates = _new_profile_paths(profiles_dir, address)
+    text = profile_files.dump(profile_files.round_trip_yaml(), data)
     expected = Profile(candidates[0], (address,), keywords=tuple(keywords), name=name)
-    text = _checked_text(candidates[0], profile_files.round_trip_yaml(), data, expected)
+    _check_reads_back(candidates[0], text, expected)
     return profile_files.create(candidates, text)
 
 
-def _checked_text(path: Path, editor: YAML, data: CommentedMap, expected: Profile) -> str:
-    """The text to write, once it has been read back as the reader will read it, to `expected`."""
-    text = profile_files.dump(editor, data)
+def _check_reads_back(path: Path, text: str, expected: Profile) -> None:
+    """Refuse `text` unless the reader of profiles makes `expected` of it."""
     try:
         written = _validated(yamlfile.parse(text, path))
     except ConfigError as error:
         problems = [dataclasses.replace(p, message=f"not saved: {p.message}") for p in error.problems]
         raise ConfigError(problems) from error
     if written != expected:
-        raise ConfigError(
-            [Problem(path, None, "", "not saved: the text written would not read back the same")]
-        )
-    return text
+        different = "not saved: the text written would not read back the same"
+        raise ConfigError([Problem(path, None, "", different)])
 
 
 def _new_profile_paths(profiles_dir: Path, address: str) -> list[Path]:
