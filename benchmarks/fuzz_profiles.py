@@ -52,6 +52,30 @@ note: |
   Welcome back! *Markdown* allowed.
 """
 
+OPERATOR_CONFIG = """\
+site:
+  title: "Lab digest"
+  base_url: https://digest.example.org
+  sender: "Lab Digest <digest@example.org>"
+  secret: ${DIGEST_SECRET:-not-a-secret}
+  timezone: Europe/Berlin
+sources:
+  - {name: arxiv, url: feeds/arxiv.xml, kind: auto}
+  - name: hf
+    url: https://huggingface.co/api/daily_papers
+fetch: {include_replacements: false, deadline: 60}
+delivery:
+  transport: smtp
+  retries: 2
+  retry_delay: 30
+  smtp: {host: smtp.example.org, port: 587, security: starttls, timeout: 30, ca_file: ca.pem}
+subscriptions: {max_per_hour: 100}
+schedule: {send_at: "07:00", weekdays_only: auto, catch_up_days: 2}
+state_dir: ~/var
+profiles_dir: profiles
+templates: ./templates
+"""
+
 # Text that broke YAML loaders or validators before, or could: spliced in at random places.
 SNIPPETS = [
     "&a ", "*a", "&a [x, y]", "!!timestamp ", "!!float ", "!!str ", "!!binary ", "!!set ", "!!omap ",
@@ -71,6 +95,7 @@ def seeds() -> list[tuple[str, str]]:
         ("profile", (ROOT / "config" / "profiles" / "example.yaml").read_text(encoding="utf-8")),
         ("profile", OPERATOR_PROFILE),
         ("config", (ROOT / "config" / "digest.yaml").read_text(encoding="utf-8")),
+        ("config", OPERATOR_CONFIG),
     ]
 
 

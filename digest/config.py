@@ -136,6 +136,13 @@ def _relative_to(base: Path, location: str, doc: Document, key: KeyPath) -> Path
         return base / location
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system: no such file either
+        return False
+
+
 def _missing(path: Path) -> ConfigError:
     problem = Problem(
         path,
@@ -226,7 +233,7 @@ def _smtp(doc: Document, delivery: dict[str, Any], base: Path, required: bool) -
         doc.problem((*path, "security"), f"unknown security '{security}'", "use none, starttls or tls")
     text = doc.text(smtp, "ca_file", path)
     ca_file = _relative_to(base, text, doc, (*path, "ca_file")) if text else None
-    if ca_file and not ca_file.is_file():
+    if ca_file and not _is_file(ca_file):
         doc.problem((*path, "ca_file"), f"no such file: {ca_file}")
     return SmtpConfig(
         host=doc.text(smtp, "host", path, required=True) or "",

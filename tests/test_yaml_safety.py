@@ -109,6 +109,7 @@ def test_check_names_the_hostile_profile_and_goes_on(site: Site, cli: Cli) -> No
         ("site:\n  sender: a@example.org\nstate_dir: ~nobody-at-all/x\n", "state_dir"),
         ("site:\n  sender: a@example.org\nsources:\n  - {name: n, url: ~nobody-at-all/x}\n", "url"),
         ("site:\n  sender: a@example.org\nfetch: {deadline: 2024-01-01}\n", "whole number"),
+        ("site: {sender: a@x.org}\ndelivery:\n  smtp: {host: h, ca_file: " + "x" * 300 + "}\n", "no such"),
     ],
 )
 def test_a_hostile_config_is_one_config_error(tmp_path: Path, text: str, what: str) -> None:
