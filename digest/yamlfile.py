@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import sys
 import zoneinfo
@@ -28,6 +29,7 @@ _RESOLVER: Any = yaml.resolver.Resolver()  # the resolver the loader uses, to sp
 _MAPPING = yaml.resolver.Resolver.DEFAULT_MAPPING_TAG
 _SEQUENCE = yaml.resolver.Resolver.DEFAULT_SEQUENCE_TAG
 _MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
 # Control characters other than tab and line breaks: only escapes in quoted text make them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -260,10 +262,14 @@ def _explicitly_tagged(node: yaml.Node) -> bool:
     """True when a tag in the text gave `node` a type other than the one its plain form has."""
     if isinstance(node, yaml.ScalarNode):
         plain = not node.style  # libyaml marks a plain scalar with "", the Python parser with None
-        implicit = (plain, not plain)
-        return bool(node.tag != _RESOLVER.resolve(yaml.ScalarNode, node.value, implicit))
+        return bool(node.tag != (_plain_tag(node.value) if plain else _STR))
     default = _MAPPING if isinstance(node, yaml.MappingNode) else _SEQUENCE
     return bool(node.tag != default)
+
+
+@functools.lru_cache(maxsize=8192)  # keys and keywords recur across thousands of profiles
+def _plain_tag(value: str) -> str:
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))
 
 
 def _construct(path: Path, loader: Any, node: yaml.Node) -> Any:
