@@ -124,3 +124,17 @@ def test_the_size_limit_is_a_parameter_of_loading(tmp_path: Path) -> None:
     path = write(tmp_path / "a.yaml", "a: 1\n")
     with pytest.raises(ConfigError, match="larger than 4 bytes"):
         yamlfile.load(path, max_bytes=4)
+
+
+def test_a_run_with_hostile_profiles_delivers_to_everyone_else(site: Site, cli: Cli) -> None:
+    site.profile("bob", "email: bob@example.org\nkeywords: [language model, 'NO']\n")
+    bomb = site.profile("bomb", ALIAS_BOMB)
+    tagged = site.profile("tagged", HOSTILE_PROFILES["timestamp tag"][0])
+    result = cli("run", "--once", "--config", site.config, "--date", "2026-11-16")
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert sorted(p.name for p in (site.outbox / "2026-11-16").iterdir()) == [
+        "alice@example.org.eml",
+        "bob@example.org.eml",
+    ]
+    skipped = [line for line in result.stderr.splitlines() if "(profile skipped)" in line]
+    assert [line.split(":")[1].strip() for line in skipped] == [str(bomb), str(tagged)]
