@@ -84,9 +84,11 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         weekdays_only=_weekdays_only(doc, schedule),
         catch_up_days=doc.integer(schedule, "catch_up_days", ("schedule",), 2, 0, 30),
         max_signups_per_hour=doc.integer(signups, "max_per_hour", ("subscriptions",), 100, 1, 100_000),
-        state_dir=_relative_to(base, doc.text(top, "state_dir", ()) or "var"),
-        profiles_dir=_relative_to(base, doc.text(top, "profiles_dir", ()) or "profiles"),
-        templates_dir=_relative_to(base, templates) if templates else None,
+        state_dir=_relative_to(base, doc.text(top, "state_dir", ()) or "var", doc, ("state_dir",)),
+        profiles_dir=_relative_to(
+            base, doc.text(top, "profiles_dir", ()) or "profiles", doc, ("profiles_dir",)
+        ),
+        templates_dir=_relative_to(base, templates, doc, ("templates",)) if templates else None,
         include_replacements=doc.flag(fetch, "include_replacements", ("fetch",)),
         fetch_deadline=float(doc.integer(fetch, "deadline", ("fetch",), 60, 5, 3600)),
     )
@@ -94,10 +96,15 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
 
 
 def resolve_location(location: str, base: Path) -> str:
-    """A URL as it is; a file path resolved against `base` (the config file's folder)."""
+    """A URL as it is; a file path resolved against `base` (the config file's folder).
+
+    ValueError when the path cannot be made: an unknown ~user, a loop of symbolic links."""
     if re.match(r"^[a-z][a-z0-9+.-]*://", location, re.IGNORECASE):
         return location
-    return str((base / Path(location).expanduser()).resolve())
+    try:
+        return str((base / Path(location).expanduser()).resolve())
+    except (RuntimeError, OSError) as exc:
+        raise ValueError(f"cannot resolve '{location}': {exc}") from exc
 
 
 def _send_at(doc: Document, schedule: dict[str, Any]) -> str:
@@ -120,9 +127,20 @@ def _weekdays_only(doc: Document, schedule: dict[str, Any]) -> bool | None:
     return value
 
 
-def _relative_to(base: Path, location: str) -> Path:
+def _relative_to(base: Path, location: str, doc: Document, key: KeyPath) -> Path:
     """`location` resolved against `base`, kept short: config/../var → var."""
-    return Path(os.path.normpath(base / Path(location).expanduser()))
+    try:
+        return Path(os.path.normpath(base / Path(location).expanduser()))
+    except RuntimeError as exc:  # ~someone who has no home here
+        doc.problem(key, f"cannot expand '{location}': {exc}")
+        return base / location
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system: no such file either
+        return False
 
 
 def _missing(path: Path) -> ConfigError:
@@ -195,7 +213,10 @@ def _sources(doc: Document, value: Any, base: Path) -> tuple[SourceConfig, ...]:
             doc.problem((*path, "name"), f"duplicate source name '{name}'")
         if name and url:
             names.add(name)
-            sources.append(SourceConfig(name, resolve_location(url, base), kind))
+            try:
+                sources.append(SourceConfig(name, resolve_location(url, base), kind))
+            except ValueError as exc:
+                doc.problem((*path, "url"), str(exc))
     return tuple(sources)
 
 
@@ -210,9 +231,10 @@ def _smtp(doc: Document, delivery: dict[str, Any], base: Path, required: bool) -
     security = doc.text(smtp, "security", path) or "starttls"
     if security not in SECURITY:
         doc.problem((*path, "security"), f"unknown security '{security}'", "use none, starttls or tls")
-    ca_file = doc.text(smtp, "ca_file", path)
-    if ca_file and not _relative_to(base, ca_file).is_file():
-        doc.problem((*path, "ca_file"), f"no such file: {_relative_to(base, ca_file)}")
+    text = doc.text(smtp, "ca_file", path)
+    ca_file = _relative_to(base, text, doc, (*path, "ca_file")) if text else None
+    if ca_file and not _is_file(ca_file):
+        doc.problem((*path, "ca_file"), f"no such file: {ca_file}")
     return SmtpConfig(
         host=doc.text(smtp, "host", path, required=True) or "",
         port=doc.integer(smtp, "port", path, 465 if security == "tls" else 587, 1, 65535),
@@ -220,7 +242,7 @@ def _smtp(doc: Document, delivery: dict[str, Any], base: Path, required: bool) -
         username=doc.text(smtp, "username", path),
         password=doc.text(smtp, "password", path),
         timeout=doc.number(smtp, "timeout", path, 30, 1, 600),
-        ca_file=_relative_to(base, ca_file) if ca_file else None,
+        ca_file=ca_file,
     )
 
 

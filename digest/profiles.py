@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from . import yamlfile
+from . import profile_files, yamlfile
 from .addresses import normalize_address
-from .errors import ConfigError
+from .errors import ConfigError, Problem
 from .models import Profile
 from .profile_cache import ProfileCache, stamp_of
 from .yamlfile import Document
@@ -32,7 +32,12 @@ def profile_paths(profiles_dir: Path) -> list[Path]:
     """Every profile file of a folder, in a stable order."""
     if not profiles_dir.is_dir():
         return []
-    return sorted(p for p in profiles_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(
+        p
+        for p in profiles_dir.iterdir()
+        # Hidden files are a writer's temporary files (and an editor's): never a profile.
+        if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
+    )
 
 
 def load_profiles(profiles_dir: Path, cache: Path | None = None) -> tuple[list[Profile], list[ConfigError]]:
@@ -58,7 +63,11 @@ def load_profiles(profiles_dir: Path, cache: Path | None = None) -> tuple[list[P
 
 def load_profile(path: Path) -> Profile:
     """Read and validate one profile; ConfigError lists everything wrong with it."""
-    doc = yamlfile.load(path)
+    return _validated(yamlfile.load(path))
+
+
+def _validated(doc: Document) -> Profile:
+    path = doc.path
     data = doc.mapping(doc.data, ())
     if doc.data is None:
         doc.problem((), "the profile is empty", "it needs at least email and keywords or authors")
@@ -140,28 +149,78 @@ def profile_for(profiles_dir: Path, address: str) -> Profile | None:
 def save_subscription(
     profiles_dir: Path, address: str, keywords: Sequence[str], name: str | None = None
 ) -> Path:
-    """Write the keywords of `address`'s own profile, creating it if needed; comments are kept."""
-    existing = profile_for(profiles_dir, address)
-    path = existing.path if existing else _new_profile_path(profiles_dir, address)
-    yaml = YAML()  # round-trip: an operator's comments and key order survive the edit
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    data = yaml.load(path) if existing else CommentedMap()
-    if not existing:
-        data.yaml_set_start_comment(f"Profile of {address}, written when the subscription was confirmed.")
-        data["email"] = address
-    if name:
-        data["name"] = name
-    data["keywords"] = CommentedSeq(keywords)
-    profiles_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    with partial.open("w", encoding="utf-8") as handle:
-        yaml.dump(data, handle)
-    partial.replace(path)
+    """Write the keywords of `address`'s own profile, creating it if needed; comments are kept.
+
+    ConfigError when it cannot be written (a full disk) or would not read back as written."""
+    keywords = [keyword.strip() for keyword in keywords]
+    try:
+        profiles_dir.mkdir(parents=True, exist_ok=True)
+        # One writer per address at a time: finding its file and creating one is then one step.
+        with profile_files.locked(profiles_dir, "address-" + profile_files.lock_name(address)):
+            existing = profile_for(profiles_dir, address)
+            if existing:
+                return _update(existing.path, keywords, name)
+            return _create(profiles_dir, address, keywords, name)
+    except OSError as exc:
+        what = f"profile of {address} not saved: cannot write: {exc.strerror or exc}"
+        raise ConfigError([Problem(profiles_dir, None, "", what)]) from exc
+
+
+def _update(path: Path, keywords: list[str], name: str | None) -> Path:
+    with profile_files.locked(path.parent, "file-" + profile_files.lock_name(path.name)):
+        before = load_profile(path)  # under the lock: the version this edit starts from
+        text = _edited_text(path, keywords, name)
+        expected = dataclasses.replace(before, keywords=tuple(keywords), name=name or before.name)
+        _check_reads_back(path, text, expected)
+        profile_files.replace(path, text)
     return path
 
 
-def _new_profile_path(profiles_dir: Path, address: str) -> Path:
-    stem = re.sub(r"[^a-z0-9]+", "-", address.lower().replace("@", "-at-")).strip("-")
-    path = profiles_dir / f"{stem}.yaml"
-    digest = hashlib.sha1(address.encode()).hexdigest()[:6]  # two addresses that slug alike
-    return path if not path.exists() else profiles_dir / f"{stem}-{digest}.yaml"
+def _edited_text(path: Path, keywords: list[str], name: str | None) -> str:
+    editor = profile_files.round_trip_yaml()
+    try:
+        data = editor.load(path.read_text(encoding="utf-8"))
+        if name:
+            data["name"] = name
+        data["keywords"] = CommentedSeq(keywords)
+        return profile_files.dump(editor, data)
+    except OSError:
+        raise
+    except Exception as exc:  # ruamel fails on some text PyYAML reads: a tab in a word, odd comments
+        what = f"not saved: this file cannot be edited and keep its comments ({type(exc).__name__})"
+        hint = "edit it by hand, or remove it and subscribe again"
+        raise ConfigError([Problem(path, None, "", what, hint)]) from exc
+
+
+def _create(profiles_dir: Path, address: str, keywords: list[str], name: str | None) -> Path:
+    data = CommentedMap()
+    data.yaml_set_start_comment(f"Profile of {address}, written when the subscription was confirmed.")
+    data["email"] = address
+    if name:
+        data["name"] = name
+    data["keywords"] = CommentedSeq(keywords)
+    candidates = _new_profile_paths(profiles_dir, address)
+    text = profile_files.dump(profile_files.round_trip_yaml(), data)
+    expected = Profile(candidates[0], (address,), keywords=tuple(keywords), name=name)
+    _check_reads_back(candidates[0], text, expected)
+    return profile_files.create(candidates, text)
+
+
+def _check_reads_back(path: Path, text: str, expected: Profile) -> None:
+    """Refuse `text` unless the reader of profiles makes `expected` of it."""
+    try:
+        written = _validated(yamlfile.parse(text, path))
+    except ConfigError as error:
+        problems = [dataclasses.replace(p, message=f"not saved: {p.message}") for p in error.problems]
+        raise ConfigError(problems) from error
+    if written != expected:
+        different = "not saved: the text written would not read back the same"
+        raise ConfigError([Problem(path, None, "", different)])
+
+
+def _new_profile_paths(profiles_dir: Path, address: str) -> list[Path]:
+    """File names for a new profile of `address`, the plainest first; two addresses may slug alike."""
+    stem = re.sub(r"[^a-z0-9]+", "-", address.lower().replace("@", "-at-")).strip("-")[:80] or "profile"
+    digest = hashlib.sha1(address.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    stems = [stem, f"{stem}-{digest}", *(f"{stem}-{digest}-{n}" for n in range(2, 100))]
+    return [profiles_dir / f"{name}.yaml" for name in stems]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import re
 import sys
 import zoneinfo
 from collections.abc import Iterable
@@ -18,6 +20,18 @@ from .errors import ConfigError, Problem
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 KeyPath = tuple[str | int, ...]
+
+# Bounds that keep one hostile file from taking the machine: real profiles are a few hundred bytes.
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 20
+
+_RESOLVER: Any = yaml.resolver.Resolver()  # the resolver the loader uses, to spot explicit tags
+_MAPPING = yaml.resolver.Resolver.DEFAULT_MAPPING_TAG
+_SEQUENCE = yaml.resolver.Resolver.DEFAULT_SEQUENCE_TAG
+_MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+# Control characters other than tab and line breaks: only escapes in quoted text make them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def format_key(path: KeyPath) -> str:
@@ -75,6 +89,9 @@ class Document:
             self.problem((*path, key), f"expected text, got {_kind(value)}")
             return None
         value = str(value).strip()
+        if _CONTROL.search(value):
+            self.problem((*path, key), "a control character is not allowed here")
+            return None
         if required and not value:
             self.problem((*path, key), "must not be empty")
         return value or None
@@ -95,6 +112,8 @@ class Document:
                 self.problem(item_path, f"expected text, got {_kind(item)}")
             elif not str(item).strip():
                 self.problem(item_path, "must not be empty")
+            elif _CONTROL.search(str(item)):
+                self.problem(item_path, "a control character is not allowed here")
             else:
                 # Interned: the same keywords recur across thousands of profiles held at once.
                 result.append(sys.intern(str(item).strip()))
@@ -141,9 +160,9 @@ class Document:
             return None
         try:
             zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             hint = "use an IANA name such as Europe/Berlin"
-            self.problem((*path, key), f"unknown time zone '{value}'", hint)
+            self.problem((*path, key), f"unknown time zone '{value[:60]}'", hint)
             return None
         return value
 
@@ -152,27 +171,40 @@ class Document:
             raise ConfigError(self.problems)
 
 
-def load(path: Path) -> Document:
-    """Read and parse a YAML file; unreadable or malformed files raise ConfigError."""
+def load(path: Path, max_bytes: int = MAX_BYTES) -> Document:
+    """Read and parse a YAML file; unreadable, oversized or malformed files raise ConfigError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(path, None, "", f"cannot read file: {exc}")]) from exc
+    if len(raw) > max_bytes:
+        raise ConfigError([Problem(path, None, "", f"the file is larger than {max_bytes} bytes")])
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Document:
+    """Parse YAML text read from `path`: plain data only, checked before anything is built from it."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        doc = Document(path, None)
+        if node is not None:
+            _walk(doc, node)
+            if any(p.message != "duplicate key" for p in doc.problems):
+                doc.raise_problems()  # nothing is built from a document that may expand or execute
+            doc.data = _construct(path, loader, node)
+        return doc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         what = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([Problem(path, line, "", f"invalid YAML: {what}")]) from exc
+    except RecursionError as exc:  # the pure-Python parser, where libyaml is missing
+        raise ConfigError([Problem(path, None, "", "invalid YAML: nested too deeply")]) from exc
     finally:
         loader.dispose()
-    doc = Document(path, data)
-    if node is not None:
-        _record_lines(doc, node, ())
-    return doc
 
 
 def _kind(value: Any) -> str:
@@ -186,19 +218,80 @@ def _kind(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _record_lines(doc: Document, node: yaml.Node, path: KeyPath) -> None:
-    doc.lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = (*path, key)
-            if key in seen:
-                doc.lines[child] = key_node.start_mark.line + 1
-                doc.problem(child, "duplicate key", "a later value silently replaces the first")
-            seen.add(key)
-            _record_lines(doc, value_node, child)
-            doc.lines[child] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _record_lines(doc, item, (*path, index))
+def _walk(doc: Document, root: yaml.Node) -> None:
+    """Record the line of every key path; stop at the first alias, tag or too deep nesting."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:  # the composer hands out the anchored node again for each alias
+            doc.problem(path, "aliases are not allowed", "write the value out in full")
+            return
+        seen.add(id(node))
+        doc.lines.setdefault(path, node.start_mark.line + 1)
+        if _explicitly_tagged(node):
+            doc.problem(path, f"tags such as {node.tag!r} are not allowed", "write plain values")
+            return
+        if len(path) >= MAX_DEPTH:
+            doc.problem(path, f"nested deeper than {MAX_DEPTH} levels")
+            return
+        stack.extend(reversed(_children(doc, node, path)))
+
+
+def _children(doc: Document, node: yaml.Node, path: KeyPath) -> list[tuple[yaml.Node, KeyPath]]:
+    if isinstance(node, yaml.SequenceNode):
+        return [(item, (*path, index)) for index, item in enumerate(node.value)]
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    children, seen = [], set()
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        child = (*path, key)
+        doc.lines[child] = key_node.start_mark.line + 1
+        if key_node.tag == _MERGE:
+            doc.problem(child, "merge keys (<<) are not allowed", "write the keys out in full")
+            return []
+        elif key in seen:
+            doc.problem(child, "duplicate key", "a later value silently replaces the first")
+        seen.add(key)
+        children += [(key_node, child), (value_node, child)]
+    return children
+
+
+def _explicitly_tagged(node: yaml.Node) -> bool:
+    """True when a tag in the text gave `node` a type other than the one its plain form has."""
+    if isinstance(node, yaml.ScalarNode):
+        plain = not node.style  # libyaml marks a plain scalar with "", the Python parser with None
+        return bool(node.tag != (_plain_tag(node.value) if plain else _STR))
+    default = _MAPPING if isinstance(node, yaml.MappingNode) else _SEQUENCE
+    return bool(node.tag != default)
+
+
+@functools.lru_cache(maxsize=8192)  # keys and keywords recur across thousands of profiles
+def _plain_tag(value: str) -> str:
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))
+
+
+def _construct(path: Path, loader: Any, node: yaml.Node) -> Any:
+    """Python values of the checked nodes; a value no type can hold is a problem of its line."""
+    try:
+        return loader.construct_document(node)
+    except (ValueError, OverflowError, TypeError) as exc:  # e.g. 2024-13-45, an int of 5,000 digits
+        line = _first_unbuildable_line(node)
+        raise ConfigError([Problem(path, line, "", f"invalid value: {exc}")]) from exc
+
+
+def _first_unbuildable_line(root: yaml.Node) -> int | None:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.constructor.SafeConstructor().construct_object(node)
+            except (ValueError, OverflowError, TypeError, yaml.YAMLError):
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return None
