@@ -34,7 +34,8 @@ class Server:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        config = uvicorn.Config(create_app(load_settings(site.config)), port=self.port, log_level="warning")
+        self.app = create_app(load_settings(site.config))
+        config = uvicorn.Config(self.app, port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.client = httpx.Client(
@@ -44,6 +45,10 @@ class Server:
     def local(self, url: str) -> str:
         """A link from an email (on the public base_url) as a path on this server."""
         return url.replace("https://digest.example.net", "")
+
+    def mailed(self) -> None:
+        """Wait until the confirmation emails asked for so far have been handed over."""
+        self.app.state.site.mailer.wait_idle()
 
 
 @contextmanager
@@ -82,7 +87,9 @@ def confirm_link(site: Site, address: str) -> str:
 
 
 def subscribe(web: Server, address: str, keywords: str = "pretraining\ndata selection") -> httpx.Response:
-    return web.client.post("/subscribe", data={"email": address, "keywords": keywords, "name": "Zed"})
+    answer = web.client.post("/subscribe", data={"email": address, "keywords": keywords, "name": "Zed"})
+    web.mailed()
+    return answer
 
 
 def test_the_whole_lifecycle(site: Site, cli: Any, web: Server) -> None:
@@ -254,6 +261,7 @@ def test_subscribe_form_in_a_browser(site: Site, web: Server) -> None:
         heading = page.inner_text("h1")
         width = page.evaluate("document.documentElement.scrollWidth")
         browser.close()
+    web.mailed()
 
     assert heading == "Check your inbox"
     assert width <= 375
