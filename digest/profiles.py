@@ -161,7 +161,8 @@ def save_subscription(
 
 
 def _new_profile_path(profiles_dir: Path, address: str) -> Path:
-    stem = re.sub(r"[^a-z0-9]+", "-", address.lower().replace("@", "-at-")).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", address.lower().replace("@", "-at-"))
+    stem = slug[:64].strip("-")  # file names past 255 bytes fail; an address may have 254 characters
     path = profiles_dir / f"{stem}.yaml"
     digest = hashlib.sha1(address.encode()).hexdigest()[:6]  # two addresses that slug alike
     return path if not path.exists() else profiles_dir / f"{stem}-{digest}.yaml"

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from .errors import DigestError
 
+MANAGE_LINK_LIFETIME = dt.timedelta(days=90)  # a forwarded digest stops giving its reader the keywords
+
 
 class TokenError(DigestError):
     """A token that is forged, damaged, expired, or meant for something else."""

@@ -30,15 +30,20 @@ from .schedule import Service
 from .store import PaperArchive, connect
 from .subscriptions import ProfileNotSaved, SubscriptionError
 from .tokens import TokenError, TokenGone
-from .web_guard import Guard
+from .web_guard import BODY_SECONDS, Guard
 
 T = TypeVar("T")
 FORM_FIELDS = 20  # the largest form has three; a flood of fields is refused unread
 
 
-def create_app(settings: Settings, service: Service | None = None) -> Starlette:
-    """The web application for one site; with a service, it also sends the scheduled editions."""
+def create_app(
+    settings: Settings, service: Service | None = None, request_seconds: float = BODY_SECONDS
+) -> Starlette:
+    """The web application for one site; with a service, it also sends the scheduled editions.
+
+    A request body must be complete within `request_seconds` (the server bounds the headers)."""
     site = Site(settings, service)
+    guard = Middleware(Guard, error_page=site.error_page, body_seconds=request_seconds)
     routes = [
         Route("/", site.subscribe, methods=["GET", "POST"]),
         Route("/subscribe", site.subscribe, methods=["GET", "POST"]),
@@ -48,9 +53,7 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
         Route("/digest/{edition}/{token}", site.view, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
     ]
-    app = Starlette(
-        routes=routes, middleware=[Middleware(Guard, error_page=site.error_page)], lifespan=site.lifespan
-    )
+    app = Starlette(routes=routes, middleware=[guard], lifespan=site.lifespan)
     app.state.site = site  # what tests and the service reach: the confirmation queue
     return app
 

@@ -23,6 +23,7 @@ import uvicorn
 from digest.config import load_settings
 from digest.tokens import sign, site_secret
 from digest.web import create_app
+from digest.web_server import server_config
 
 from .conftest import Site
 
@@ -30,12 +31,12 @@ from .conftest import Site
 class Server:
     """The site's web app served by uvicorn in a thread, as `digest serve` would."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, request_seconds: float = 10) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.app = create_app(load_settings(site.config))
-        config = uvicorn.Config(self.app, port=self.port, log_level="warning")
+        self.app = create_app(load_settings(site.config), request_seconds=request_seconds)
+        config = server_config(self.app, "127.0.0.1", self.port, request_seconds, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.client = httpx.Client(
@@ -52,8 +53,8 @@ class Server:
 
 
 @contextmanager
-def serving(site: Site) -> Iterator[Server]:
-    served = Server(site)
+def serving(site: Site, request_seconds: float = 10) -> Iterator[Server]:
+    served = Server(site, request_seconds)
     served.thread.start()
     ready = threading.Event()
     while not ready.wait(0.01):  # uvicorn sets .started once it listens
