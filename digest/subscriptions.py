@@ -36,7 +36,7 @@ class SubscriptionError(DigestError):
 
 
 class TooManySignUps(SubscriptionError):
-    """More sign-ups for one address than the hourly limit allows."""
+    """More confirmations in the last hour than the site allows (`subscriptions.max_per_hour`)."""
 
 
 class ProfileNotSaved(SubscriptionError):
