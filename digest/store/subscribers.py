@@ -100,7 +100,8 @@ class Subscriptions:
         return int(row[0]) if row else 0
 
     def rotate_links(self, address: str, at: dt.datetime) -> None:
-        since = int(at.timestamp())
+        # Issue times are whole seconds: links of the very second of the rotation are retired too.
+        since = int(at.timestamp()) + 1
         query = "INSERT OR REPLACE INTO link_rotations (address, since) VALUES (?, ?)"
         self.db.execute(query, (address, since))
 
