@@ -208,5 +208,9 @@ def send_confirmation(settings: Settings, signup: SignUp) -> None:
         raise SubscriptionError(
             f"the confirmation email could not be sent: {error}", "try again later"
         ) from error
+    except OSError as error:  # the outbox could not be written: nothing was sent
+        raise SubscriptionError(
+            f"the confirmation email could not be written: {error.strerror}", "try again later"
+        ) from error
     finally:
         transport.close()

@@ -223,7 +223,7 @@ async def _text_fields(request: Request, names: tuple[str, ...]) -> dict[str, st
     try:
         form = await request.form(max_files=0, max_fields=FORM_FIELDS)
     except HTTPException as exc:
-        raise FormError("this form takes text fields only, not files", {}) from exc
+        raise FormError("this form takes its few text fields only, not files", {}) from exc
     fields = {name: form.get(name) or "" for name in names}
     texts = {name: value for name, value in fields.items() if isinstance(value, str)}
     for name, value in fields.items():

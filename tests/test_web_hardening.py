@@ -216,3 +216,17 @@ def test_a_subscriber_can_retire_every_link_sent_so_far(site: Site, cli: Any, we
     rotated_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
     fresh = sign("test-secret", "manage", "alice@example.org", issued=rotated_at)
     assert web.client.get(f"/manage/{fresh}").status_code == 200
+
+
+def test_a_confirmation_that_cannot_be_written_frees_its_slot(site: Site, cli: Any) -> None:
+    site.outbox.parent.mkdir(parents=True, exist_ok=True)
+    site.outbox.write_text("not a folder")  # the outbox cannot be written to
+    command = ("subscribe", "zed@example.org", "--keyword", "pretraining", "--config", site.config)
+
+    failed = cli(*command)
+    site.outbox.unlink()
+    again = cli(*command)
+
+    assert failed.exit_code == 1 and "Error: the confirmation email could not be written" in failed.stderr
+    assert again.exit_code == 0 and "Confirmation link sent" in again.stdout
+    assert "zed@example.org" in outbox(site, "confirmations")
