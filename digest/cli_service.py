@@ -79,8 +79,12 @@ def unsubscribe(email: str, config_path: Path) -> None:
     "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on."
 )
 @click.option("--no-schedule", is_flag=True, help="Serve the web pages only; send no editions.")
+@click.option(
+    "--request-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
+    metavar="SECONDS", help="Close a request whose headers, or whose body, take longer to arrive.",
+)  # fmt: skip
 @reports_errors
-def serve(config_path: Path, host: str, port: int, no_schedule: bool) -> None:
+def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_timeout: float) -> None:
     """Serve the web pages and send every edition at its time, in each subscriber's time zone.
 
     The pages: subscribe, confirm, unsubscribe (one-click), manage, view, /healthz.
@@ -88,6 +92,8 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool) -> None:
     (within schedule.catch_up_days). SIGTERM or Ctrl-C stops it cleanly: the
     message in flight is finished and recorded, the rest wait for the next start.
     Put it behind a reverse proxy that terminates HTTPS at site.base_url.
+    A client that sends its request too slowly (--request-timeout) is cut off,
+    so a few slow clients cannot hold every connection.
 
     \b
     Examples:
@@ -98,6 +104,7 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool) -> None:
 
     from .schedule import Service
     from .web import create_app
+    from .web_server import server_config
 
     settings = load_settings(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -105,7 +112,8 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool) -> None:
     service = None if no_schedule else Service(settings)
     where = f"http://{host}:{port} (links in emails use {settings.base_url})"
     click.echo(f"Serving {settings.title} on {where}", err=True)
-    uvicorn.run(create_app(settings, service), host=host, port=port, log_level="info", proxy_headers=True)
+    app = create_app(settings, service, request_seconds=request_timeout)
+    uvicorn.Server(server_config(app, host, port, request_timeout)).run()
 
 
 @main.command()

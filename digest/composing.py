@@ -22,7 +22,7 @@ from .models import Digest, Listing, Settings
 from .render import Links, RenderedDigest, Renderer
 from .sending import Compose, Job
 from .store import Ledger, PaperArchive
-from .tokens import sign, site_secret
+from .tokens import MANAGE_LINK_LIFETIME, sign, site_secret
 from .workers import can_fork, cores, fork_pool
 
 MIN_PARALLEL = 100  # fewer messages than this are not worth starting processes for
@@ -54,12 +54,15 @@ class Composer:
         return rendered, message
 
     def links(self, address: str, edition: dt.date) -> Links:
-        unsubscribe = sign(self.secret, "unsubscribe", address)
-        view = sign(self.secret, f"view:{edition.isoformat()}", address)
+        # Issued now, so a subscriber who asks for new links retires these; manage links expire
+        # (every digest brings a fresh one), unsubscribe links do not.
+        unsubscribe = sign(self.secret, "unsubscribe", address, issued=self.now)
+        view = sign(self.secret, f"view:{edition.isoformat()}", address, issued=self.now)
+        manage = sign(self.secret, "manage", address, self.now + MANAGE_LINK_LIFETIME, issued=self.now)
         base, mailbox = self.settings.base_url, mailbox_of(self.settings.sender)
         return Links(
             unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
-            manage=f"{base}/manage/{sign(self.secret, 'manage', address)}",
+            manage=f"{base}/manage/{manage}",
             unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
             web=f"{base}/digest/{edition.isoformat()}/{view}",
         )

@@ -8,6 +8,12 @@
     │   ├── PermanentFailure    5xx: this address will not take it
     │   ├── UncertainDelivery   the connection broke after the message was sent
     │   └── TransportDown       no message can be: the SMTP server is unreachable
+    ├── TokenError              (tokens.py) a link that is forged, damaged or for something else
+    │   └── TokenGone           expired, used up, or replaced by newer links
+    ├── SubscriptionError       (subscriptions.py) a sign-up that cannot go ahead
+    │   ├── TooManySignUps      the site's hourly limit of confirmations is reached
+    │   ├── ProfileNotSaved     the profile could not be written; the link still works
+    │   └── FormError           (web.py) a form field that is not text (a file upload)
     └── EditionLocked           another run is sending this edition
 
 Anything else that escapes is a bug and keeps its traceback.

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .addresses import normalize_address
@@ -22,6 +24,11 @@ from .tokens import TokenGone, new_nonce, sign, site_secret, verify
 CONFIRM_DAYS = 7
 RESEND_AFTER = dt.timedelta(hours=1)  # one confirmation per address per hour, however often asked
 MAX_KEYWORDS = 50
+# The confirmation goes to an address someone else may have typed: it quotes little of their text.
+MAILED_KEYWORDS, MAILED_KEYWORD_LENGTH, MAILED_NAME_LENGTH = 10, 40, 40
+
+# One profile write at a time from this process (confirmations and manage saves race otherwise).
+_profile_writes = threading.Lock()
 
 
 class SubscriptionError(DigestError):
@@ -29,7 +36,23 @@ class SubscriptionError(DigestError):
 
 
 class TooManySignUps(SubscriptionError):
-    """More sign-ups for one address than the hourly limit allows."""
+    """More confirmations in the last hour than the site allows (`subscriptions.max_per_hour`)."""
+
+
+class ProfileNotSaved(SubscriptionError):
+    """A profile that could not be written (disk full, folder not writable); nothing was used up."""
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """A pending sign-up whose confirmation slot is reserved and whose email is still to go."""
+
+    address: str
+    keywords: list[str]
+    name: str | None
+    nonce: str
+    slot: int  # the reserved confirmation, released if the email cannot be sent
+    at: dt.datetime
 
 
 def clean_keywords(keywords: Iterable[str]) -> list[str]:
@@ -53,41 +76,75 @@ def checked_address(text: str) -> str:
         raise SubscriptionError(f"'{text.strip()}' is not a valid email address: {exc}") from exc
 
 
+def reserve_signup(
+    settings: Settings, db: sqlite3.Connection, address: str, keywords: Iterable[str],
+    name: str | None = None, now: dt.datetime | None = None,
+) -> SignUp | None:  # fmt: skip
+    """Record a pending sign-up and reserve its confirmation email; None when one went out recently.
+
+    The limits are checked and the slot taken in one transaction, so parallel requests for one
+    address get one email between them, and the site's hourly cap lets exactly that many through."""
+    now = now or dt.datetime.now(dt.UTC)
+    address, keywords = checked_address(address), clean_keywords(keywords)
+    name = " ".join(name.split())[:100] if name else None
+    nonce = new_nonce()
+    slot = Subscriptions(db).reserve(
+        nonce, address, keywords, name, now, RESEND_AFTER, settings.max_signups_per_hour
+    )
+    if slot == "full":
+        raise TooManySignUps("too many sign-ups in the last hour", "try again later")
+    return None if slot == "recent" else SignUp(address, keywords, name, nonce, slot, now)
+
+
 def request_subscription(
     settings: Settings, db: sqlite3.Connection, address: str, keywords: Iterable[str],
     name: str | None = None, now: dt.datetime | None = None,
 ) -> bool:  # fmt: skip
-    """Record a pending sign-up and mail its confirmation link; False when one went out recently.
-
-    Both outcomes look the same to whoever asked, so the form cannot tell who subscribes.
-    """
-    now = now or dt.datetime.now(dt.UTC)
-    address, keywords = checked_address(address), clean_keywords(keywords)
-    name = " ".join(name.split())[:100] if name else None
-    subscriptions = Subscriptions(db)
-    if subscriptions.confirmations_since(now - RESEND_AFTER, address):
+    """Record a pending sign-up and mail its confirmation link now; False when one went out recently."""
+    signup = reserve_signup(settings, db, address, keywords, name, now)
+    if signup is None:
         return False
-    if subscriptions.confirmations_since(now - dt.timedelta(hours=1)) >= settings.max_signups_per_hour:
-        raise TooManySignUps("too many sign-ups in the last hour", "try again later")
-    nonce = new_nonce()
-    subscriptions.add_pending(nonce, address, keywords, name)
-    _send_confirmation(settings, address, keywords, name, nonce, now)
-    subscriptions.record_confirmation(address, now)
+    try:
+        send_confirmation(settings, signup)
+    except SubscriptionError:
+        Subscriptions(db).release(signup.slot, signup.nonce)  # so asking again can work
+        raise
     return True
+
+
+def pending_confirmation(
+    settings: Settings, db: sqlite3.Connection, token: str, now: dt.datetime | None = None
+) -> tuple[str, str, list[str], str | None]:
+    """The nonce, address, keywords and name of a confirmation link that still works."""
+    claims = verify(secret(settings), "confirm", token, now)
+    nonce = claims.nonce or ""
+    pending = Subscriptions(db).pending(nonce)
+    if pending is None or pending[0] != claims.address:
+        raise TokenGone("this link has already been used", "if you are not subscribed yet, sign up again")
+    return (nonce, *pending)
 
 
 def confirm_subscription(
     settings: Settings, db: sqlite3.Connection, token: str, now: dt.datetime | None = None
 ) -> Path:
-    """Turn a confirmation link into a profile file; the link works once."""
-    claims = verify(secret(settings), "confirm", token, now)
-    pending = Subscriptions(db).take_pending(claims.nonce or "")
-    if pending is None or pending[0] != claims.address:
-        raise TokenGone("this link has already been used", "if you are not subscribed yet, sign up again")
-    address, keywords, name = pending
-    path = save_subscription(settings.profiles_dir, address, keywords, name)
-    Subscriptions(db).resubscribe(address)  # a new confirmed subscription is the only way back
+    """Turn a confirmation link into a profile file; the link is used up only once the file is written."""
+    nonce, address, keywords, name = pending_confirmation(settings, db, token, now)
+    path = save_profile(settings, address, keywords, name)
+    Subscriptions(db).complete(nonce, address)
     return path
+
+
+def save_profile(settings: Settings, address: str, keywords: Sequence[str], name: str | None = None) -> Path:
+    """Write `address`'s keywords to its profile; ProfileNotSaved when the disk refuses."""
+    try:
+        with _profile_writes:
+            return save_subscription(settings.profiles_dir, address, keywords, name)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__  # not the path: it names folders of the server
+        raise ProfileNotSaved(
+            f"your subscription could not be saved just now ({reason})",
+            "your link still works: try it again later, and tell the site's operator if it keeps failing",
+        ) from exc
 
 
 def unsubscribe(db: sqlite3.Connection, address: str, via: str) -> bool:
@@ -99,29 +156,61 @@ def secret(settings: Settings) -> str:
     return site_secret(settings.secret, settings.state_dir)
 
 
-def unsubscribe_token(settings: Settings, address: str) -> str:
-    return sign(secret(settings), "unsubscribe", address)
+def link_address(
+    site_key: str, db: sqlite3.Connection, purpose: str, token: str, now: dt.datetime | None = None
+) -> str:
+    """The address a manage, view or unsubscribe link stands for, unless it was rotated away."""
+    claims = verify(site_key, purpose, token, now)
+    if claims.issued < Subscriptions(db).links_valid_from(claims.address):
+        raise TokenGone("this link was replaced by a newer one", "use the links in your latest digest")
+    return claims.address
 
 
-def _send_confirmation(
-    settings: Settings, address: str, keywords: list[str], name: str | None, nonce: str,
-    now: dt.datetime,
-) -> None:  # fmt: skip
-    token = sign(secret(settings), "confirm", address, now + dt.timedelta(days=CONFIRM_DAYS), nonce)
+def rotate_links(db: sqlite3.Connection, address: str, now: dt.datetime | None = None) -> None:
+    """Retire every link issued to `address` so far; the next digest carries new ones."""
+    Subscriptions(db).rotate_links(address, now or dt.datetime.now(dt.UTC))
+
+
+def unsubscribe_token(settings: Settings, address: str, now: dt.datetime | None = None) -> str:
+    return sign(secret(settings), "unsubscribe", address, issued=now or dt.datetime.now(dt.UTC))
+
+
+def mailed_keywords(keywords: Sequence[str]) -> tuple[list[str], int]:
+    """The keywords a confirmation quotes, each shortened, and how many more there are."""
+    shown = [_shortened(k, MAILED_KEYWORD_LENGTH) for k in keywords[:MAILED_KEYWORDS]]
+    return shown, len(keywords) - len(shown)
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def send_confirmation(settings: Settings, signup: SignUp) -> None:
+    """Mail the confirmation link of a reserved sign-up; SubscriptionError if it cannot go."""
+    expires = signup.at + dt.timedelta(days=CONFIRM_DAYS)
+    token = sign(secret(settings), "confirm", signup.address, expires, signup.nonce)
     pages = Pages(settings.title, settings.base_url, settings.templates_dir)
+    keywords, more = mailed_keywords(signup.keywords)
+    name = _shortened(signup.name, MAILED_NAME_LENGTH) if signup.name else None
     text = pages.confirmation_text(
-        address=address, keywords=keywords, name=name, valid_days=CONFIRM_DAYS,
-        confirm_url=f"{settings.base_url}/confirm/{token}",
+        address=signup.address, keywords=keywords, more_keywords=more, name=name,
+        valid_days=CONFIRM_DAYS, confirm_url=f"{settings.base_url}/confirm/{token}",
     )  # fmt: skip
     subject = f"Confirm your subscription to {settings.title}"
-    message = build_notice(sender=settings.sender, recipient=address, subject=subject, text=text, now=now)
+    message = build_notice(
+        sender=settings.sender, recipient=signup.address, subject=subject, text=text, now=signup.at
+    )
     outbox = settings.state_dir / "outbox"
     transport = open_transport(settings.transport, settings.smtp, outbox, "confirmations")
     try:
-        transport.send(message, address)
+        transport.send(message, signup.address)
     except DeliveryError as error:
         raise SubscriptionError(
             f"the confirmation email could not be sent: {error}", "try again later"
+        ) from error
+    except OSError as error:  # the outbox could not be written: nothing was sent
+        raise SubscriptionError(
+            f"the confirmation email could not be written: {error.strerror}", "try again later"
         ) from error
     finally:
         transport.close()

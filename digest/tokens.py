@@ -1,7 +1,9 @@
 """Signed tokens for links in emails: HMAC-SHA256 over a small payload, URL-safe.
 
 A token binds an address to a purpose ("confirm", "unsubscribe", "manage", "view:<edition>"),
-may expire, and may carry a nonce that the database consumes to make it single-use.
+may expire, may carry a nonce that the database consumes to make it single-use, and may say
+when it was issued, so that a subscriber who asks for new links can retire the older ones.
+Tokens without an issue time (from before it was added) stay valid until such a rotation.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 
 from .errors import DigestError
 
+MANAGE_LINK_LIFETIME = dt.timedelta(days=90)  # a forwarded digest stops giving its reader the keywords
+
 
 class TokenError(DigestError):
     """A token that is forged, damaged, expired, or meant for something else."""
@@ -31,6 +35,7 @@ class TokenGone(TokenError):
 class Claims:
     address: str
     nonce: str | None = None
+    issued: int = 0  # Unix seconds; 0 for tokens from before issue times were recorded
 
 
 def _b64(data: bytes) -> str:
@@ -46,14 +51,17 @@ def _mac(secret: str, payload: str) -> bytes:
 
 
 def sign(
-    secret: str, purpose: str, address: str, expires: dt.datetime | None = None, nonce: str | None = None
-) -> str:
+    secret: str, purpose: str, address: str, expires: dt.datetime | None = None, nonce: str | None = None,
+    issued: dt.datetime | None = None,
+) -> str:  # fmt: skip
     """A URL-safe token binding `address` to `purpose`, valid until `expires` if given."""
     data: dict[str, object] = {"p": purpose, "a": address}
     if expires is not None:
         data["e"] = int(expires.timestamp())
     if nonce is not None:
         data["n"] = nonce
+    if issued is not None:
+        data["t"] = int(issued.timestamp())
     payload = _b64(json.dumps(data, separators=(",", ":")).encode())
     return f"{payload}.{_b64(_mac(secret, payload))}"
 
@@ -71,8 +79,9 @@ def verify(secret: str, purpose: str, token: str, now: dt.datetime | None = None
     expires = data.get("e")
     if isinstance(expires, int) and (now or dt.datetime.now(dt.UTC)).timestamp() > expires:
         raise TokenGone("this link has expired", "ask for a new one")
-    nonce = data.get("n")
-    return Claims(data["a"], nonce if isinstance(nonce, str) else None)
+    nonce, issued = data.get("n"), data.get("t")
+    nonce = nonce if isinstance(nonce, str) else None
+    return Claims(data["a"], nonce, issued if isinstance(issued, int) else 0)
 
 
 def new_nonce() -> str:

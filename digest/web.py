@@ -9,51 +9,41 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, closing
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from . import subscriptions
+from .confirmation_queue import ConfirmationQueue
 from .models import Settings
 from .pages import Pages
-from .profiles import profile_for, save_subscription
+from .profiles import profile_for
 from .schedule import Service
 from .store import PaperArchive, connect
-from .subscriptions import SubscriptionError
-from .tokens import TokenError, TokenGone, verify
+from .subscriptions import ProfileNotSaved, SubscriptionError
+from .tokens import TokenError, TokenGone
+from .web_guard import BODY_SECONDS, Guard
 
 T = TypeVar("T")
-
-# Tokens travel in URLs: no referrer may carry them away, and nothing may frame or script these pages.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
+FORM_FIELDS = 20  # the largest form has three; a flood of fields is refused unread
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
+def create_app(
+    settings: Settings, service: Service | None = None, request_seconds: float = BODY_SECONDS
+) -> Starlette:
+    """The web application for one site; with a service, it also sends the scheduled editions.
 
-
-def create_app(settings: Settings, service: Service | None = None) -> Starlette:
-    """The web application for one site; with a service, it also sends the scheduled editions."""
+    A request body must be complete within `request_seconds` (the server bounds the headers)."""
     site = Site(settings, service)
+    guard = Middleware(Guard, error_page=site.error_page, body_seconds=request_seconds)
     routes = [
         Route("/", site.subscribe, methods=["GET", "POST"]),
         Route("/subscribe", site.subscribe, methods=["GET", "POST"]),
@@ -63,7 +53,9 @@ def create_app(settings: Settings, service: Service | None = None) -> Starlette:
         Route("/digest/{edition}/{token}", site.view, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=site.lifespan)
+    app = Starlette(routes=routes, middleware=[guard], lifespan=site.lifespan)
+    app.state.site = site  # what tests and the service reach: the confirmation queue
+    return app
 
 
 class Site:
@@ -75,39 +67,48 @@ class Site:
         self.pages = Pages(settings.title, settings.base_url, settings.templates_dir)
         self.path = settings.state_dir / "digest.sqlite3"
         self.secret = subscriptions.secret(settings)  # read once, not on every request
+        self.mailer = ConfirmationQueue(settings, self.path)
 
     async def subscribe(self, request: Request) -> Response:
         if request.method == "GET":
             return self._page("subscribe", email="", keywords="", name="")
-        form = await request.form()
-        fields = {key: str(form.get(key) or "") for key in ("email", "keywords", "name")}
+        blank = dict.fromkeys(("email", "keywords", "name"), "")
         try:
-            await self._work(
-                lambda db: subscriptions.request_subscription(
+            fields = await _text_fields(request, tuple(blank))
+        except FormError as error:
+            return self._page("subscribe", status=400, error=_sentence(error), **(blank | error.fields))
+        try:
+            signup = await self._work(
+                lambda db: subscriptions.reserve_signup(
                     self.settings, db, fields["email"], [fields["keywords"]], fields["name"]
                 )
             )
         except SubscriptionError as error:
             status = 429 if isinstance(error, subscriptions.TooManySignUps) else 400
             return self._page("subscribe", status=status, error=_sentence(error), **fields)
+        if signup is not None:  # sent from the queue: the answer is the same, and as quick, either way
+            self.mailer.submit(signup)
         message = f"We sent a link to {fields['email'].strip()}. Open it to start your subscription."
         valid = f"The link works for {subscriptions.CONFIRM_DAYS} days. No email? Look in spam."
         return self._notice("Check your inbox", message, valid)
 
     async def confirm(self, request: Request) -> Response:
         token = request.path_params["token"]
-        if request.method == "GET":
-            return self._action("Confirm your subscription", "One more step: press the button.", "Confirm")
         try:
+            if request.method == "GET":  # a used or forged link says so before the button, not after
+                await self._work(lambda db: subscriptions.pending_confirmation(self.settings, db, token))
+                step = "One more step: press the button."
+                return self._action("Confirm your subscription", step, "Confirm")
             await self._work(lambda db: subscriptions.confirm_subscription(self.settings, db, token))
         except TokenError as error:
             return self._token_error(error)
+        except ProfileNotSaved as error:
+            return self._notice("Not saved yet", _sentence(error), error.hint, status=503)
         return self._notice("You are subscribed", "Your first digest arrives with the next edition.")
 
     async def unsubscribe(self, request: Request) -> Response:
-        token = request.path_params["token"]
         try:
-            address = verify(self.secret, "unsubscribe", token).address
+            address = await self._address("unsubscribe", request.path_params["token"])
         except TokenError as error:
             return self._token_error(error)
         if request.method == "GET":
@@ -119,26 +120,33 @@ class Site:
     async def manage(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
-            address = verify(self.secret, "manage", token).address
+            address = await self._address("manage", token)
         except TokenError as error:
             return self._token_error(error)
         profile = await run_in_threadpool(profile_for, self.settings.profiles_dir, address)
-        keywords = list(profile.keywords) if profile else []
-        context: dict[str, Any] = {"address": address, "keywords": keywords, "saved": False}
-        if request.method == "POST":
-            form = await request.form()
-            try:
-                keywords = subscriptions.clean_keywords([str(form.get("keywords") or "")])
-            except SubscriptionError as error:
-                return self._manage_page(token, context, status=400, error=_sentence(error))
-            await run_in_threadpool(save_subscription, self.settings.profiles_dir, address, keywords)
-            context.update(keywords=keywords, saved=True)
-        return self._manage_page(token, context)
+        context: dict[str, Any] = {"address": address, "keywords": list(profile.keywords) if profile else []}
+        if request.method == "GET":
+            return self._manage_page(token, context)
+        try:
+            fields = await _text_fields(request, ("keywords", "action"))
+            if fields["action"] == "rotate":
+                return await self._rotate(address)
+            keywords = subscriptions.clean_keywords([fields["keywords"]])
+            await run_in_threadpool(subscriptions.save_profile, self.settings, address, keywords)
+        except SubscriptionError as error:
+            status = 503 if isinstance(error, ProfileNotSaved) else 400
+            return self._manage_page(token, context, status=status, error=_sentence(error))
+        return self._manage_page(token, {**context, "keywords": keywords, "saved": True})
+
+    async def _rotate(self, address: str) -> Response:
+        await self._work(lambda db: subscriptions.rotate_links(db, address))
+        message = "Every link sent to you so far, this one included, no longer works."
+        return self._notice("Your links are replaced", message, "Your next digest brings new ones.")
 
     async def view(self, request: Request) -> Response:
         edition, token = request.path_params["edition"], request.path_params["token"]
         try:
-            address = verify(self.secret, f"view:{edition}", token).address
+            address = await self._address(f"view:{edition}", token)
         except TokenError as error:
             return self._token_error(error)
         papers = await self._work(lambda db: PaperArchive(db).edition_papers(address, edition))
@@ -152,6 +160,7 @@ class Site:
         try:
             yield
         finally:
+            await run_in_threadpool(self.mailer.close)  # confirmations already asked for still go
             if self.service is not None:
                 await run_in_threadpool(self.service.stop)
 
@@ -159,6 +168,14 @@ class Site:
         scheduler = self.service.state if self.service is not None else "off"
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return JSONResponse({"status": "ok", "scheduler": scheduler, "time": now})
+
+    def error_page(self, status: int, sentence: str) -> str:
+        hint = "Try again in a while; if it keeps happening, tell the site's operator."
+        return self.pages.notice("Sorry", sentence, hint if status >= 500 else None, error=True)
+
+    async def _address(self, purpose: str, token: str) -> str:
+        """The address of a link that still works (TokenError when forged, expired or replaced)."""
+        return await self._work(lambda db: subscriptions.link_address(self.secret, db, purpose, token))
 
     async def _work(self, function: Callable[[sqlite3.Connection], T]) -> T:
         """Run blocking work (SQLite, SMTP) in a thread, with its own database connection."""
@@ -172,12 +189,10 @@ class Site:
     def _manage_page(
         self, token: str, context: dict[str, Any], status: int = 200, error: str | None = None
     ) -> Response:
-        base = self.settings.base_url
-        unsubscribe = (
-            f"{base}/unsubscribe/{subscriptions.unsubscribe_token(self.settings, context['address'])}"
-        )
+        base, address = self.settings.base_url, context["address"]
+        unsubscribe = f"{base}/unsubscribe/{subscriptions.unsubscribe_token(self.settings, address)}"
         return self._page("manage", status=status, error=error, action=f"/manage/{token}",
-                          unsubscribe=unsubscribe, **context)  # fmt: skip
+                          unsubscribe=unsubscribe, **{"saved": False, **context})  # fmt: skip
 
     def _action(self, heading: str, message: str, button: str) -> Response:
         return self._page("action", heading=heading, message=message, button=button, action="")
@@ -193,6 +208,28 @@ class Site:
 
     def _page(self, template: str, status: int = 200, **context: Any) -> Response:
         return HTMLResponse(self.pages.page(template, **context), status_code=status)
+
+
+class FormError(SubscriptionError):
+    """A form that is not plain text fields (a file upload, say): refused, never read as text."""
+
+    def __init__(self, message: str, fields: dict[str, str]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+async def _text_fields(request: Request, names: tuple[str, ...]) -> dict[str, str]:
+    """The named fields of a posted form, each text ("" when absent); a file in any is refused."""
+    try:
+        form = await request.form(max_files=0, max_fields=FORM_FIELDS)
+    except HTTPException as exc:
+        raise FormError("this form takes its few text fields only, not files", {}) from exc
+    fields = {name: form.get(name) or "" for name in names}
+    texts = {name: value for name, value in fields.items() if isinstance(value, str)}
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            raise FormError(f"the {name} field takes text, not a file", texts)
+    return texts
 
 
 def _sentence(error: Exception) -> str:

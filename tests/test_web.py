@@ -23,6 +23,7 @@ import uvicorn
 from digest.config import load_settings
 from digest.tokens import sign, site_secret
 from digest.web import create_app
+from digest.web_server import server_config
 
 from .conftest import Site
 
@@ -30,11 +31,12 @@ from .conftest import Site
 class Server:
     """The site's web app served by uvicorn in a thread, as `digest serve` would."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, request_seconds: float = 10) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        config = uvicorn.Config(create_app(load_settings(site.config)), port=self.port, log_level="warning")
+        self.app = create_app(load_settings(site.config), request_seconds=request_seconds)
+        config = server_config(self.app, "127.0.0.1", self.port, request_seconds, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.client = httpx.Client(
@@ -45,10 +47,14 @@ class Server:
         """A link from an email (on the public base_url) as a path on this server."""
         return url.replace("https://digest.example.net", "")
 
+    def mailed(self) -> None:
+        """Wait until the confirmation emails asked for so far have been handed over."""
+        self.app.state.site.mailer.wait_idle()
+
 
 @contextmanager
-def serving(site: Site) -> Iterator[Server]:
-    served = Server(site)
+def serving(site: Site, request_seconds: float = 10) -> Iterator[Server]:
+    served = Server(site, request_seconds)
     served.thread.start()
     ready = threading.Event()
     while not ready.wait(0.01):  # uvicorn sets .started once it listens
@@ -82,7 +88,9 @@ def confirm_link(site: Site, address: str) -> str:
 
 
 def subscribe(web: Server, address: str, keywords: str = "pretraining\ndata selection") -> httpx.Response:
-    return web.client.post("/subscribe", data={"email": address, "keywords": keywords, "name": "Zed"})
+    answer = web.client.post("/subscribe", data={"email": address, "keywords": keywords, "name": "Zed"})
+    web.mailed()
+    return answer
 
 
 def test_the_whole_lifecycle(site: Site, cli: Any, web: Server) -> None:
@@ -254,6 +262,7 @@ def test_subscribe_form_in_a_browser(site: Site, web: Server) -> None:
         heading = page.inner_text("h1")
         width = page.evaluate("document.documentElement.scrollWidth")
         browser.close()
+    web.mailed()
 
     assert heading == "Check your inbox"
     assert width <= 375

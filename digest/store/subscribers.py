@@ -5,8 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from typing import Literal
 
 from . import now_text as _now
+
+# Added beside the main schema, which another part of the code migrates; IF NOT EXISTS makes it
+# a no-op (and no write) on every later call.
+LINK_ROTATIONS = """CREATE TABLE IF NOT EXISTS link_rotations (
+    address  TEXT PRIMARY KEY,
+    since    INTEGER NOT NULL
+)"""
+
+
+def ensure_schema(db: sqlite3.Connection) -> None:
+    db.execute(LINK_ROTATIONS)
 
 
 class Subscriptions:
@@ -14,6 +26,7 @@ class Subscriptions:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
+        ensure_schema(db)
 
     def add_pending(self, nonce: str, address: str, keywords: list[str], name: str | None) -> None:
         self.db.execute(
@@ -22,19 +35,49 @@ class Subscriptions:
             (nonce, address, json.dumps(keywords), name, _now()),
         )
 
-    def take_pending(self, nonce: str) -> tuple[str, list[str], str | None] | None:
-        """The sign-up a confirmation link stands for, consumed so the link works once."""
+    def reserve(
+        self, nonce: str, address: str, keywords: list[str], name: str | None, at: dt.datetime,
+        resend_after: dt.timedelta, site_limit: int,
+    ) -> int | Literal["recent", "full"]:  # fmt: skip
+        """Record a sign-up and its confirmation as one step, if the limits allow: its slot's id,
+        "recent" when `address` had one within `resend_after`, "full" when the site's hour is.
+
+        Checked and recorded in one IMMEDIATE transaction, before anything is mailed, so that
+        parallel requests cannot all see room for one more."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            row = self.db.execute(
-                "SELECT address, keywords, name FROM pending_subscriptions WHERE nonce = ?", (nonce,)
-            ).fetchone()
+            if self.confirmations_since(at - resend_after, address):
+                return "recent"
+            if self.confirmations_since(at - dt.timedelta(hours=1)) >= site_limit:
+                return "full"
+            self.add_pending(nonce, address, keywords, name)
+            cursor = self.db.execute(
+                "INSERT INTO confirmations_sent (address, sent_at) VALUES (?, ?)",
+                (address, at.isoformat(timespec="seconds")),  # as confirmations_since compares it
+            )
+        return int(cursor.lastrowid or 0)
+
+    def release(self, slot: int, nonce: str) -> None:
+        """Undo a reservation whose email could not be sent, so the person can ask again."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("DELETE FROM confirmations_sent WHERE rowid = ?", (slot,))
             self.db.execute("DELETE FROM pending_subscriptions WHERE nonce = ?", (nonce,))
+
+    def pending(self, nonce: str) -> tuple[str, list[str], str | None] | None:
+        """The sign-up a confirmation link stands for, if it is still waiting."""
+        row = self.db.execute(
+            "SELECT address, keywords, name FROM pending_subscriptions WHERE nonce = ?", (nonce,)
+        ).fetchone()
         return (row[0], json.loads(row[1]), row[2]) if row else None
 
-    def record_confirmation(self, address: str, at: dt.datetime) -> None:
-        sent_at = at.isoformat(timespec="seconds")  # as confirmations_since compares it
-        self.db.execute("INSERT INTO confirmations_sent (address, sent_at) VALUES (?, ?)", (address, sent_at))
+    def complete(self, nonce: str, address: str) -> None:
+        """A confirmed sign-up whose profile is written: its link is used up, and any earlier
+        unsubscribe of `address` is lifted (a new confirmed subscription is the only way back)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("DELETE FROM pending_subscriptions WHERE nonce = ?", (nonce,))
+            self.db.execute("DELETE FROM unsubscribes WHERE address = ?", (address,))
 
     def confirmations_since(self, since: dt.datetime, address: str | None = None) -> int:
         query = "SELECT COUNT(*) FROM confirmations_sent WHERE sent_at >= ?"
@@ -51,9 +94,16 @@ class Subscriptions:
         )
         return cursor.rowcount > 0
 
-    def resubscribe(self, address: str) -> None:
-        """Only a new confirmed subscription brings an address back."""
-        self.db.execute("DELETE FROM unsubscribes WHERE address = ?", (address,))
+    def links_valid_from(self, address: str) -> int:
+        """When `address` last asked for new links (Unix seconds): older links no longer work."""
+        row = self.db.execute("SELECT since FROM link_rotations WHERE address = ?", (address,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def rotate_links(self, address: str, at: dt.datetime) -> None:
+        # Issue times are whole seconds: links of the very second of the rotation are retired too.
+        since = int(at.timestamp()) + 1
+        query = "INSERT OR REPLACE INTO link_rotations (address, since) VALUES (?, ?)"
+        self.db.execute(query, (address, since))
 
     def unsubscribed(self) -> frozenset[str]:
         return frozenset(row[0] for row in self.db.execute("SELECT address FROM unsubscribes"))
