@@ -243,10 +243,13 @@ def run(
     _report_run(report)
     click.echo(summary_line(report, settings), err=True)
     _exit_if_every_source_failed(report.sources, "nothing was sent")
-    # A transport that never came up is a configuration problem that will fail every day:
-    # a cron job must notice it even without --strict.
-    never_delivered = report.tally.transport_error is not None and report.tally.sent == 0
-    if never_delivered or (strict and report.troubled):
+    # A transport that never came up is a configuration problem that will fail every day, and
+    # a run stopped half-way (a full disk, a relay that does not answer) left people waiting:
+    # a cron job must notice either even without --strict.
+    stopped_early = report.tally.transport_error is not None and (
+        report.tally.sent == 0 or report.tally.not_attempted > 0
+    )
+    if stopped_early or (strict and report.troubled):
         sys.exit(1)
 
 

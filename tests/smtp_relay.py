@@ -45,6 +45,7 @@ def at_data(reply: str) -> Step:
 ACCEPT_THEN_HANG_UP = Step("DATA", "250 OK", hang_up=True)
 HANG_UP_MID_DATA = Step("DATA", None, hang_up=True)  # the whole message arrived; no reply ever does
 ACCEPT_THEN_GO_AWAY = Step("DATA", "250 OK", hang_up=True, go_away=True)
+TAKE_DATA_NEVER_ANSWER = Step("DATA", None)  # keeps the message and the connection; no reply ever
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ class Relay:
             return watch
 
     async def _answer(self, server: SMTP, step: Step) -> str:
+        if step.reply is None and not step.hang_up:
+            await _forever()  # the client waits for a reply until its timeout
         if not step.hang_up:
             assert step.reply is not None
             return step.reply
