@@ -49,8 +49,17 @@ class Job:
         return self.message.message_id
 
 
+@dataclass(frozen=True)
+class Uncomposed:
+    """A recipient whose message could not be built (say, an operator's template that fails
+    for their profile): reported, and tried again by the next run, while the others go on."""
+
+    address: str
+    reason: str
+
+
 # (recipient number, address) pairs → their jobs in the same order, None where nothing matched.
-Compose = Callable[[list[tuple[int, str]]], Iterator[Job | None]]
+Compose = Callable[[list[tuple[int, str]]], Iterator[Job | Uncomposed | None]]
 
 
 class Clock:
@@ -106,6 +115,9 @@ class Dispatcher:
                 break
             if job is None:
                 self.tally.empty += 1
+            elif isinstance(job, Uncomposed):
+                # No ledger row: nothing was handed over, and it is not the address's fault.
+                self.tally.failed.append(f"{job.address}: could not compose the message: {job.reason}")
             else:
                 try:
                     if self._send(job) == "deferred":
