@@ -68,6 +68,7 @@ class Watch:
     count: int
     reached: threading.Event
     hold: bool
+    release: threading.Event | None = None  # with `hold`: answer once this is set
 
 
 class Relay:
@@ -107,6 +108,14 @@ class Relay:
         with self.lock:
             self._watch = Watch(count, reached, hold)
         return reached
+
+    def hold_at(self, count: int) -> tuple[threading.Event, threading.Event]:
+        """Events (reached, release): the message that makes `count` is kept, and its reply
+        waits until the test sets `release`, so a client is held mid-run as long as needed."""
+        reached, release = threading.Event(), threading.Event()
+        with self.lock:
+            self._watch = Watch(count, reached, True, release)
+        return reached, release
 
     def to(self, address: str) -> list[Received]:
         with self.lock:
@@ -156,7 +165,9 @@ class Relay:
         watch = self._keep(server, session, envelope)
         if watch is not None:
             watch.reached.set()
-            if watch.hold:
+            if watch.hold and watch.release is not None:
+                await asyncio.get_running_loop().run_in_executor(None, watch.release.wait)
+            elif watch.hold:
                 await _forever()
         return "250 OK" if step is None else await self._answer(server, step)
 
