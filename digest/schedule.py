@@ -121,7 +121,12 @@ class Service:
             if fresh and not fresh.failed_sources:
                 self._share(edition, fresh, now)
             done, detail = _outcome(report)
-            self._record(slot, edition, done, detail, now)
+            if report.tally.stopped:
+                # Asked to stop (SIGTERM), not failed: the rest go at the next start, not after
+                # the wait that keeps a failing edition from being tried every minute.
+                self._forget(slot, edition)
+            else:
+                self._record(slot, edition, done, detail, now)
             log.info("edition %s for %s: %s", edition, slot.key, detail)
             return report
 
@@ -158,6 +163,10 @@ class Service:
     def _record(self, slot: Slot, edition: dt.date, done: bool, detail: str, now: dt.datetime) -> None:
         with closing(connect(database_path(self.settings))) as db:
             ScheduleLog(db).record(slot.key, edition, done, detail, now)
+
+    def _forget(self, slot: Slot, edition: dt.date) -> None:
+        with closing(connect(database_path(self.settings))) as db:
+            ScheduleLog(db).forget(slot.key, edition)
 
 
 def _wanted(last: tuple[str, dt.datetime] | None, now: dt.datetime) -> bool:
