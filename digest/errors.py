@@ -8,7 +8,8 @@
     │   ├── PermanentFailure    5xx: this address will not take it
     │   ├── UncertainDelivery   the connection broke after the message was sent
     │   └── TransportDown       no message can be: the SMTP server is unreachable
-    └── EditionLocked           another run is sending this edition
+    ├── EditionLocked           another run is sending this edition
+    └── StateError              the state database is missing, broken or cannot be written
 
 Anything else that escapes is a bug and keeps its traceback.
 """
@@ -80,3 +81,7 @@ class TransportDown(DeliveryError):
 
 class EditionLocked(DigestError):
     """Another process is sending this edition right now."""
+
+
+class StateError(DigestError):
+    """The state database cannot be used as it is: missing where it existed, corrupt, read-only."""
