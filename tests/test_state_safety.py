@@ -28,23 +28,27 @@ def outbox_files(site: Site) -> list[str]:
     return sorted(str(p.relative_to(site.outbox)) for p in site.outbox.rglob("*.eml"))
 
 
-@pytest.mark.parametrize("loss", ["deleted", "emptied"])
+@pytest.mark.parametrize("loss", ["deleted", "emptied", "with-its-marker"])
 def test_a_lost_database_is_not_silently_recreated(site: Site, cli: Cli, loss: str) -> None:
     assert run(cli, site).exit_code == 0
     sent = outbox_files(site)
     lose_database(site)
     if loss == "emptied":
         database(site).write_bytes(b"")
+    if loss == "with-its-marker":
+        database(site).with_name("digest.sqlite3.created").unlink()
 
     again = run(cli, site)
 
     assert again.exit_code == 1
     [error] = errors(again)
-    state = "missing" if loss == "deleted" else "empty"
-    assert error == (
-        f"Error: state database {database(site)} is {state}, "
-        "but digest.sqlite3.created shows a database was created here before"
+    state = "empty" if loss == "emptied" else "missing"
+    sign = (
+        f"{ALICE}.eml shows editions were sent here before"
+        if loss == "with-its-marker"
+        else "digest.sqlite3.created shows a database was created here before"
     )
+    assert error == f"Error: state database {database(site)} is {state}, but {sign}"
     assert "Hint: restore it from a backup; or start afresh with `digest init-state`" in again.stderr
     assert outbox_files(site) == sent
     assert database(site).exists() == (loss == "emptied")  # nothing created
