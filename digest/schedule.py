@@ -39,6 +39,9 @@ class Service:
     """Sends every scheduled edition once: at its time, or late after downtime, never twice."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        # A state database that is lost or broken stops the service here, in one line, rather
+        # than in a traceback every minute.
+        connect(database_path(settings)).close()
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stopping = threading.Event()

@@ -3,6 +3,7 @@ again unasked, nobody who left is mailed, and every command says what is wrong i
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -106,3 +107,18 @@ def test_a_corrupt_database_is_one_line_in_every_command(
     assert result.exit_code == 1
     assert errors(result) == [f"Error: state database {database(site)}: file is not a database"]
     assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_to_start_on_a_lost_database(site: Site, cli: Cli) -> None:
+    assert run(cli, site).exit_code == 0
+    lose_database(site)
+
+    with socket.socket() as taken:  # were it to start serving, it would fail at once, not hang
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--config", site.config, "--port", port)
+
+    assert result.exit_code == 1
+    [error] = errors(result)
+    assert error.startswith(f"Error: state database {database(site)} is missing")
