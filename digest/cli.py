@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import sqlite3
 import sys
 import webbrowser
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,6 +20,7 @@ from .config import DEFAULT_CONFIG, load_settings, read_settings
 from .errors import ConfigError, DigestError
 from .models import SourceConfig, SourceReport, paper_to_dict
 from .profiles import load_profile, profile_paths
+from .store import BROKEN_HINT
 from .views import match_json, match_lines, paper_line, source_line, summary_line
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,6 +71,8 @@ def reports_errors(function: F) -> F:
                 print_error(str(problem), problem.hint)
         except DigestError as error:
             print_error(str(error), error.hint)
+        except sqlite3.DatabaseError as error:  # mid-run: a full disk, a file changed under us
+            print_error(f"state database: {error}", BROKEN_HINT)
         sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -243,10 +247,13 @@ def run(
     _report_run(report)
     click.echo(summary_line(report, settings), err=True)
     _exit_if_every_source_failed(report.sources, "nothing was sent")
-    # A transport that never came up is a configuration problem that will fail every day:
-    # a cron job must notice it even without --strict.
-    never_delivered = report.tally.transport_error is not None and report.tally.sent == 0
-    if never_delivered or (strict and report.troubled):
+    # A transport that never came up is a configuration problem that will fail every day, and
+    # a run stopped half-way (a full disk, a relay that does not answer) left people waiting:
+    # a cron job must notice either even without --strict.
+    stopped_early = report.tally.transport_error is not None and (
+        report.tally.sent == 0 or report.tally.not_attempted > 0
+    )
+    if stopped_early or (strict and report.troubled):
         sys.exit(1)
 
 
@@ -299,6 +306,33 @@ def check(config_path: Path) -> None:
     if problems:
         raise ConfigError(problems)
     click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
+
+
+@main.command("init-state")
+@config_option
+@reports_errors
+def init_state(config_path: Path) -> None:
+    """Create the state database where one was lost, keeping who unsubscribed.
+
+    Runs refuse to start when the database is missing or empty but the state
+    dir shows it existed (it would send every edition again). Restore it from a
+    backup if you can; otherwise this starts a new one, with every unsubscribe
+    read back from unsubscribes.jsonl beside it.
+
+    \b
+    Examples:
+      digest init-state
+      digest init-state --config /etc/digest/digest.yaml
+    """
+    settings = load_settings(config_path)
+    created, restored = pipeline.init_state(settings)
+    path = pipeline.database_path(settings)
+    if created:
+        click.echo(
+            f"Created {path}; {restored} unsubscribe(s) kept from {path.parent / 'unsubscribes.jsonl'}."
+        )
+    else:
+        click.echo(f"{path} already exists; nothing to do.")
 
 
 def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:

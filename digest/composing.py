@@ -20,7 +20,7 @@ from .mail import Outgoing, build_message, mailbox_of
 from .matching import CompiledProfile, PaperIndex, select_top
 from .models import Digest, Listing, Settings
 from .render import Links, RenderedDigest, Renderer
-from .sending import Compose, Job
+from .sending import Compose, Job, Uncomposed
 from .store import Ledger, PaperArchive
 from .tokens import MANAGE_LINK_LIFETIME, sign, site_secret
 from .workers import can_fork, cores, fork_pool
@@ -29,7 +29,8 @@ MIN_PARALLEL = 100  # fewer messages than this are not worth starting processes 
 TASK = 8  # messages a worker composes per request: fewer round trips between the processes
 LOOKAHEAD = 6  # tasks composed ahead of the hand-over: the workers stay busy, memory stays flat
 REMEMBER_BATCH = 16  # fewer than LOOKAHEAD * TASK, so the workers go on while a batch is recorded
-Composed = tuple[Job | None, tuple[str, ...]]  # a message (None: nothing matched), all papers matched
+# A message (None: nothing matched, Uncomposed: it failed), and every paper matched.
+Composed = tuple[Job | Uncomposed | None, tuple[str, ...]]
 
 
 class Composer:
@@ -89,7 +90,17 @@ class Composition:
     composer: Composer
 
     def job(self, number: int, address: str, sent_before: frozenset[str]) -> Composed:
-        """The message for one recipient, and every paper it matched (for the web view)."""
+        """The message for one recipient, and every paper it matched (for the web view).
+
+        Whatever goes wrong for one recipient (an operator's template, an odd profile) stops
+        only their message: one bad input must not stop an edition for everyone.
+        """
+        try:
+            return self._job(number, address, sent_before)
+        except Exception as exc:  # reported per recipient, with its type
+            return Uncomposed(address, f"{type(exc).__name__}: {exc}"), ()
+
+    def _job(self, number: int, address: str, sent_before: frozenset[str]) -> Composed:
         digest = make_digest(
             self.recipients[number][0], address, self.edition, self.index, self.listing, sent_before
         )
@@ -107,7 +118,7 @@ def composer_for(
     Each composed edition is remembered in `archive` (for its web page), unless it is None."""
     workers = cores()
 
-    def compose(todo: list[tuple[int, str]]) -> Iterator[Job | None]:
+    def compose(todo: list[tuple[int, str]]) -> Iterator[Job | Uncomposed | None]:
         if parallel and workers > 1 and len(todo) >= MIN_PARALLEL and can_fork():
             results = _in_workers(composition, ledger, todo, workers)
         else:
@@ -118,7 +129,9 @@ def composer_for(
             if archive is not None:
                 edition = composition.edition.isoformat()
                 archive.remember_editions(
-                    (address, edition, list(matched)) for (_, address), (job, matched) in batch if job
+                    (address, edition, list(matched))
+                    for (_, address), (job, matched) in batch
+                    if isinstance(job, Job)
                 )
             yield from (job for _, (job, _) in batch)
 

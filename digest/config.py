@@ -24,7 +24,9 @@ SUBSCRIPTION_KEYS = ("max_per_hour",)
 FETCH_KEYS = ("include_replacements", "deadline")
 SITE_KEYS = ("title", "base_url", "sender", "secret", "timezone", "intro", "footer")
 SOURCE_KEYS = ("name", "url", "kind")
-DELIVERY_KEYS = ("transport", "smtp", "retries", "retry_delay", "rate_limit", "suppress_after")
+DELIVERY_KEYS = (
+    "transport", "smtp", "retries", "retry_delay", "rate_limit", "suppress_after", "uncertain_limit",
+)  # fmt: skip
 SMTP_KEYS = ("host", "port", "security", "username", "password", "timeout", "ca_file")
 TRANSPORTS = ("outbox", "smtp")
 SECURITY = ("none", "starttls", "tls")
@@ -253,4 +255,5 @@ def _delivery_policy(doc: Document, delivery: dict[str, Any]) -> DeliveryPolicy:
         retry_delay=doc.number(delivery, "retry_delay", path, 30, 0, 3600),
         rate_limit=doc.number(delivery, "rate_limit", path, 0, 0, 10_000),
         suppress_after=doc.integer(delivery, "suppress_after", path, 3, 1, 100),
+        uncertain_limit=doc.integer(delivery, "uncertain_limit", path, 3, 1, 1000),
     )

@@ -8,8 +8,10 @@ may have arrived" (UncertainDelivery) from "nothing can be sent now" (TransportD
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
+import secrets
 import smtplib
 import ssl
 from pathlib import Path
@@ -26,19 +28,39 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+MAX_NAME = 200  # characters of an address kept in a file name: most file systems allow 255 bytes
+
+
 def safe_filename(address: str) -> str:
-    return re.sub(r"[^A-Za-z0-9@._+-]", "_", address)
+    """A file name for an address; two addresses never share one.
+
+    Where characters had to be replaced or the name cut short, a hash of the whole address
+    is added, or `a/b@x` and `a_b@x` would overwrite each other's messages.
+    """
+    name = re.sub(r"[^A-Za-z0-9@._+-]", "_", address)
+    if name == address and len(name) <= MAX_NAME:
+        return name
+    return f"{name[:MAX_NAME]}.{hashlib.sha256(address.encode()).hexdigest()[:12]}"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary name, then rename: a reader never sees half a file.
+    """Write to a temporary name of this writer's own, then rename: a reader never sees half
+    a file, and a write that fails (a full disk) leaves nothing behind.
 
     No fsync: the file survives the process dying at once, like the ledger's commits do.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    # Not mkstemp: its files are private (0600); this one keeps the umask's permissions.
+    partial = path.with_name(f".{path.name[:40]}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
 
 
 class Outbox:
@@ -48,7 +70,16 @@ class Outbox:
         self.folder = folder / edition
 
     def send(self, message: Outgoing, recipient: str) -> None:
-        write_atomically(self.folder / f"{safe_filename(recipient)}.eml", message.data)
+        """Nothing is written when this fails, so the message waits for the next run; the same
+        cause (a full disk, a folder it may not write) would fail every message after it."""
+        try:
+            write_atomically(self.folder / f"{safe_filename(recipient)}.eml", message.data)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise TransportDown(
+                f"cannot write to the outbox {self.folder}: {why}",
+                "free disk space or fix the folder's permissions; the next run sends what is left",
+            ) from exc
 
     def close(self) -> None:
         pass

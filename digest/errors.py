@@ -14,7 +14,8 @@
     │   ├── TooManySignUps      the site's hourly limit of confirmations is reached
     │   ├── ProfileNotSaved     the profile could not be written; the link still works
     │   └── FormError           (web.py) a form field that is not text (a file upload)
-    └── EditionLocked           another run is sending this edition
+    ├── EditionLocked           another run is sending this edition
+    └── StateError              the state database is missing, broken or cannot be written
 
 Anything else that escapes is a bug and keeps its traceback.
 """
@@ -86,3 +87,7 @@ class TransportDown(DeliveryError):
 
 class EditionLocked(DigestError):
     """Another process is sending this edition right now."""
+
+
+class StateError(DigestError):
+    """The state database cannot be used as it is: missing where it existed, corrupt, read-only."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,8 +39,9 @@ class LockFile:
         self.path = path
         self.handle: IO[str] | None = None
 
-    def acquire(self) -> str | None:
-        """Take the lock; None when taken, or the description of the process holding it."""
+    def acquire(self, doing: str = "") -> str | None:
+        """Take the lock; None when taken, or the description of the process holding it
+        (`doing` first, as its holder wrote it)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
         try:
@@ -52,7 +54,7 @@ class LockFile:
         handle.seek(0)
         handle.truncate()
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        handle.write(f"process {os.getpid()} on {os.uname().nodename}, since {started}")
+        handle.write(f"{doing}process {os.getpid()} on {os.uname().nodename}, since {started}")
         handle.flush()
         self.handle = handle
         _HELD.add(handle.fileno())
@@ -68,17 +70,32 @@ class LockFile:
 
 @contextmanager
 def edition_lock(state_dir: Path, edition: dt.date) -> Iterator[None]:
-    """Hold the edition's lock, or raise EditionLocked naming the process that holds it."""
-    lock = LockFile(state_dir / "locks" / f"{edition.isoformat()}.lock")
-    holder = lock.acquire()
+    """Hold the site's sending lock for an edition, or raise EditionLocked naming the edition
+    and the process that holds it.
+
+    One lock for the whole site, not one per edition: two editions sent at once would each
+    find the other's papers not yet recorded as sent, and mail them to everyone twice.
+    """
+    lock = LockFile(state_dir / "locks" / "sending.lock")
+    holder = lock.acquire(f"edition {edition.isoformat()}: ")
     if holder is not None:
-        raise EditionLocked(
-            f"edition {edition} is being sent by {holder}", "wait for that run to finish, then run again"
-        )
+        raise _locked(edition, holder)
     try:
         yield
     finally:
         lock.release()
+
+
+def _locked(edition: dt.date, holder: str) -> EditionLocked:
+    hint = "wait for that run to finish, then run again"
+    found = re.match(r"edition (\S+): (.*)", holder, re.DOTALL)
+    if found is None or found[1] == edition.isoformat():
+        who = found[2] if found else holder
+        return EditionLocked(f"edition {edition} is being sent by {who}", hint)
+    return EditionLocked(
+        f"edition {edition} cannot be sent while edition {found[1]} is being sent by {found[2]}",
+        hint + " (editions are sent one at a time, so that nobody gets a paper twice)",
+    )
 
 
 def scheduler_lock(state_dir: Path) -> LockFile:

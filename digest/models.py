@@ -208,6 +208,7 @@ class DeliveryPolicy:
     retry_delay: float = 30.0  # seconds before the first retry; doubled for each one after
     rate_limit: float = 0.0  # messages per second at most; 0 = as fast as the server takes them
     suppress_after: int = 3  # consecutive editions with a permanent failure before an address is suppressed
+    uncertain_limit: int = 3  # unknown outcomes in a row that stop a run: the relay is not answering
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from .profiles import load_profile, load_profiles
 from .sending import Clock, Dispatcher, Tally
 from .sources.fetch import FetchPolicy
 from .sources.fetch import fetch as fetch_source
-from .store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect
+from .store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect, departed
 from .workers import in_background
 
 Progress = Callable[[int, int], None]
@@ -219,7 +219,8 @@ def run_once(
     composer = Composer(settings, now)
     with edition_lock(settings.state_dir, report.edition), closing(connect(database_path(settings))) as db:
         ledger, archive = Ledger(db), PaperArchive(db)
-        left = Subscriptions(db).unsubscribed()  # an unsubscribe wins over any profile file
+        # An unsubscribe wins over any profile file, and over a database that lost it.
+        left = Subscriptions(db).unsubscribed() | departed(settings.state_dir)
         report.unsubscribed = sum(1 for _, address in recipients if address in left)
         recipients = [(profile, address) for profile, address in recipients if address not in left]
         outbox = settings.state_dir / "outbox"
@@ -265,6 +266,16 @@ def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledPro
 
 def database_path(settings: Settings) -> Path:
     return settings.state_dir / "digest.sqlite3"
+
+
+def init_state(settings: Settings) -> tuple[bool, int]:
+    """Create the state database even where one existed before; (created, unsubscribes restored)."""
+    path = database_path(settings)
+    if path.exists() and path.stat().st_size > 0:
+        with closing(connect(path)):
+            return False, 0
+    with closing(connect(path, create=True)) as db:
+        return True, len(Subscriptions(db).unsubscribed())
 
 
 def with_state(settings: Settings, work: Callable[[sqlite3.Connection], T]) -> T:

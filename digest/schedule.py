@@ -39,6 +39,9 @@ class Service:
     """Sends every scheduled edition once: at its time, or late after downtime, never twice."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        # A state database that is lost or broken stops the service here, in one line, rather
+        # than in a traceback every minute.
+        connect(database_path(settings)).close()
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stopping = threading.Event()
@@ -121,7 +124,12 @@ class Service:
             if fresh and not fresh.failed_sources:
                 self._share(edition, fresh, now)
             done, detail = _outcome(report)
-            self._record(slot, edition, done, detail, now)
+            if report.tally.stopped:
+                # Asked to stop (SIGTERM), not failed: the rest go at the next start, not after
+                # the wait that keeps a failing edition from being tried every minute.
+                self._forget(slot, edition)
+            else:
+                self._record(slot, edition, done, detail, now)
             log.info("edition %s for %s: %s", edition, slot.key, detail)
             return report
 
@@ -158,6 +166,10 @@ class Service:
     def _record(self, slot: Slot, edition: dt.date, done: bool, detail: str, now: dt.datetime) -> None:
         with closing(connect(database_path(self.settings))) as db:
             ScheduleLog(db).record(slot.key, edition, done, detail, now)
+
+    def _forget(self, slot: Slot, edition: dt.date) -> None:
+        with closing(connect(database_path(self.settings))) as db:
+            ScheduleLog(db).forget(slot.key, edition)
 
 
 def _wanted(last: tuple[str, dt.datetime] | None, now: dt.datetime) -> bool:

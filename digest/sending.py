@@ -49,8 +49,17 @@ class Job:
         return self.message.message_id
 
 
+@dataclass(frozen=True)
+class Uncomposed:
+    """A recipient whose message could not be built (say, an operator's template that fails
+    for their profile): reported, and tried again by the next run, while the others go on."""
+
+    address: str
+    reason: str
+
+
 # (recipient number, address) pairs → their jobs in the same order, None where nothing matched.
-Compose = Callable[[list[tuple[int, str]]], Iterator[Job | None]]
+Compose = Callable[[list[tuple[int, str]]], Iterator[Job | Uncomposed | None]]
 
 
 class Clock:
@@ -79,6 +88,7 @@ class Dispatcher:
         self.tally = Tally()
         self._last_send = float("-inf")
         self._deferred_because: dict[str, str] = {}
+        self._unknown_in_a_row = 0  # uncertain outcomes since the last message that surely went
 
     def run(
         self, recipients: Sequence[str], compose: Compose, progress: Callable[[int, int], None] | None
@@ -105,6 +115,9 @@ class Dispatcher:
                 break
             if job is None:
                 self.tally.empty += 1
+            elif isinstance(job, Uncomposed):
+                # No ledger row: nothing was handed over, and it is not the address's fault.
+                self.tally.failed.append(f"{job.address}: could not compose the message: {job.reason}")
             else:
                 try:
                     if self._send(job) == "deferred":
@@ -175,13 +188,30 @@ class Dispatcher:
         except UncertainDelivery as error:
             ledger.mark(address, edition, "uncertain", job.message_id, str(error))
             self.tally.uncertain.append(f"{address}: {error}")
+            self._count_unknown()
             return "uncertain"
         except PermanentFailure as error:
             self._failed(job, str(error))
             return "failed"
         ledger.mark_sent(address, edition, job.message_id, job.paper_ids)
         self.tally.sent += 1
+        self._unknown_in_a_row = 0
         return "sent"
+
+    def _count_unknown(self) -> None:
+        """Stop the run after a few unknown outcomes in a row: a relay that takes the data and
+        never answers would otherwise make every recipient uncertain, one timeout at a time."""
+        self._unknown_in_a_row += 1
+        limit = self.policy.uncertain_limit
+        if self._unknown_in_a_row >= limit and not self.tally.transport_error:
+            self.tally.transport_error = (
+                f"{limit} messages in a row were handed over without an answer from the relay; "
+                "the run stopped"
+            )
+            self.tally.transport_hint = (
+                "check the relay and its log; the rest are sent by the next run "
+                "(delivery.uncertain_limit sets how many in a row stop a run)"
+            )
 
     def _failed(self, job: Job, error: str) -> None:
         self.ledger.mark(job.address, self.edition, "failed", job.message_id, error)

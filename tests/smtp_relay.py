@@ -45,6 +45,7 @@ def at_data(reply: str) -> Step:
 ACCEPT_THEN_HANG_UP = Step("DATA", "250 OK", hang_up=True)
 HANG_UP_MID_DATA = Step("DATA", None, hang_up=True)  # the whole message arrived; no reply ever does
 ACCEPT_THEN_GO_AWAY = Step("DATA", "250 OK", hang_up=True, go_away=True)
+TAKE_DATA_NEVER_ANSWER = Step("DATA", None)  # keeps the message and the connection; no reply ever
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Watch:
     count: int
     reached: threading.Event
     hold: bool
+    release: threading.Event | None = None  # with `hold`: answer once this is set
 
 
 class Relay:
@@ -106,6 +108,14 @@ class Relay:
         with self.lock:
             self._watch = Watch(count, reached, hold)
         return reached
+
+    def hold_at(self, count: int) -> tuple[threading.Event, threading.Event]:
+        """Events (reached, release): the message that makes `count` is kept, and its reply
+        waits until the test sets `release`, so a client is held mid-run as long as needed."""
+        reached, release = threading.Event(), threading.Event()
+        with self.lock:
+            self._watch = Watch(count, reached, True, release)
+        return reached, release
 
     def to(self, address: str) -> list[Received]:
         with self.lock:
@@ -155,7 +165,9 @@ class Relay:
         watch = self._keep(server, session, envelope)
         if watch is not None:
             watch.reached.set()
-            if watch.hold:
+            if watch.hold and watch.release is not None:
+                await asyncio.get_running_loop().run_in_executor(None, watch.release.wait)
+            elif watch.hold:
                 await _forever()
         return "250 OK" if step is None else await self._answer(server, step)
 
@@ -182,6 +194,8 @@ class Relay:
             return watch
 
     async def _answer(self, server: SMTP, step: Step) -> str:
+        if step.reply is None and not step.hang_up:
+            await _forever()  # the client waits for a reply until its timeout
         if not step.hang_up:
             assert step.reply is not None
             return step.reply

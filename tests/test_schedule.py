@@ -271,3 +271,30 @@ def test_a_weekly_digest_holds_papers_fetched_during_its_week(site: Site, cli: A
     eml = (site.outbox / "2026-11-16" / "wendy@example.org.eml").read_bytes()
     weekly = email.message_from_bytes(eml, policy=policy.default)
     assert "*Quokka* behaviour in the wild" in weekly.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+class StopAfter:
+    """A stop request that comes after `checks` looks at it: mid-edition, as a SIGTERM would."""
+
+    def __init__(self, checks: int) -> None:
+        self.checks = checks
+
+    def is_set(self) -> bool:
+        self.checks -= 1
+        return self.checks < 0
+
+    def set(self) -> None:
+        self.checks = 0
+
+
+def test_an_edition_stopped_mid_way_goes_on_at_the_next_start_not_after_the_retry_wait(site: Site) -> None:
+    many_subscribers(site, 4)
+    stopped = Service(load_settings(site.config))
+    stopped.stopping = StopAfter(3)  # type: ignore[assignment]  # the tick's look, then two messages
+
+    [first] = stopped.tick(at("2026-11-16T07:01:00+00:00"))
+    [rest] = Service(load_settings(site.config)).tick(at("2026-11-16T07:02:00+00:00"))
+
+    assert first.tally.stopped and first.tally.sent == 2
+    assert rest.tally.sent == 3 and rest.tally.skipped == 2
+    assert schedule_log(site) == {("daily@07:00/UTC", "2026-11-16"): "done"}

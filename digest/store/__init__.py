@@ -2,14 +2,20 @@
 
 One file in the state dir holds the delivery ledger and the schedule log (ledger.py), the HTTP
 cache, the paper archive and each source's last listing (listings.py), and the subscribers'
-sign-ups and unsubscribes (subscribers.py).
+sign-ups and unsubscribes (subscribers.py). Unsubscribes are also kept in a file beside it
+(departures.py), and a marker says a database was created, so a lost one is noticed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
 import sqlite3
 from pathlib import Path
+
+from ..errors import StateError
+from .departures import departed, departures_file, keep_departures, restore_departures
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -95,25 +101,85 @@ def now_text() -> str:
 
 
 SCHEMA_VERSION = 2
+TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
+RESTORE_HINT = (
+    "restore it from a backup; or start afresh with `digest init-state` (editions are then sent "
+    "again, unsubscribes are kept from unsubscribes.jsonl)"
+)
+BROKEN_HINT = "check the file and its folder's permissions and free space, or restore it from a backup"
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """The state database, created on first use and brought up to the current schema."""
+def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
+    """The state database, brought up to the current schema.
+
+    It is created on first use, but not where the state dir shows it existed before (its
+    creation marker, the unsubscribes file, or the outbox): a database recreated there would
+    resend editions and forget who left. `create` makes a new one anyway (`digest init-state`).
+    A database that cannot be opened or updated is a StateError, one line, never a traceback.
+    """
+    new = not path.exists() or path.stat().st_size == 0
+    if new and not create:
+        _refuse_if_used_before(path)
+    try:
+        db = _opened(path)
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"state database {path}: {exc}", BROKEN_HINT) from exc
+    if new:
+        restore_departures(db, path.parent)
+    keep_departures(db, path.parent)
+    if not _marker(path).exists():
+        with contextlib.suppress(OSError):  # a read-only state dir can still be read
+            _marker(path).touch()
+    return db
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".created")
+
+
+def _refuse_if_used_before(path: Path) -> None:
+    state_dir = path.parent
+    sent = next(state_dir.glob("outbox/*/*.eml"), None)  # one is enough; there may be thousands
+    signs = [
+        (_marker(path), "a database was created here before"),
+        (departures_file(state_dir), "unsubscribes were recorded here before"),
+        (sent, "editions were sent here before"),
+    ]
+    for sign, meaning in signs:
+        if sign is not None and sign.is_file():
+            state = "empty" if path.exists() else "missing"
+            raise StateError(
+                f"state database {path} is {state}, but {sign.name} shows {meaning}", RESTORE_HINT
+            )
+
+
+def _opened(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, isolation_level=None, timeout=30)  # explicit transactions below
-    db.execute("PRAGMA journal_mode=WAL")
-    # WAL with NORMAL: every commit survives the process being killed at any point (what the
-    # exactly-once guarantee rests on); only a power cut can lose the last few, which the next
-    # run then sends again. FULL would add a disk flush to every message's two commits.
-    db.execute("PRAGMA synchronous=NORMAL")
-    with db:
-        db.execute("BEGIN IMMEDIATE")
-        _migrate(db)
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
-                db.execute(statement)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL: every commit survives the process being killed at any point (what the
+        # exactly-once guarantee rests on); only a power cut can lose the last few, which the next
+        # run then sends again. FULL would add a disk flush to every message's two commits.
+        db.execute("PRAGMA synchronous=NORMAL")
+        if not _up_to_date(db):  # no write otherwise: a read-only database can still be read
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                _migrate(db)
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.close()
+        raise
     return db
+
+
+def _up_to_date(db: sqlite3.Connection) -> bool:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return version == SCHEMA_VERSION and tables >= TABLES
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -138,5 +204,5 @@ from .subscribers import Subscriptions  # noqa: E402
 
 __all__ = [
     "HttpCache", "Ledger", "PaperArchive", "ScheduleLog", "SourceHistory", "Subscriptions",
-    "connect", "now_text",
+    "connect", "departed", "now_text",
 ]  # fmt: skip

@@ -120,6 +120,12 @@ class ScheduleLog:
             ),
         )
 
+    def forget(self, slot: str, edition: dt.date) -> None:
+        """As if the slot's edition had never been tried: it is due at the next tick."""
+        self.db.execute(
+            "DELETE FROM schedule_runs WHERE slot = ? AND edition = ?", (slot, edition.isoformat())
+        )
+
     def first_start(self, now: dt.datetime) -> dt.datetime:
         """When the scheduler first ran on this state dir; recorded as `now` the first time."""
         self.db.execute(
