@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .addresses import normalize_address
 from .deliver import open_transport
-from .errors import DeliveryError, DigestError
+from .errors import ConfigError, DeliveryError, DigestError
 from .mail import build_notice
 from .models import Settings
 from .pages import Pages
@@ -139,8 +139,9 @@ def save_profile(settings: Settings, address: str, keywords: Sequence[str], name
     try:
         with _profile_writes:
             return save_subscription(settings.profiles_dir, address, keywords, name)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__  # not the path: it names folders of the server
+    except (OSError, ConfigError) as exc:  # the profile writer names its OSError in a ConfigError
+        # Not the message: it names folders of the server.
+        reason = exc.strerror if isinstance(exc, OSError) else "the profiles folder refused the file"
         raise ProfileNotSaved(
             f"your subscription could not be saved just now ({reason})",
             "your link still works: try it again later, and tell the site's operator if it keeps failing",
@@ -207,10 +208,6 @@ def send_confirmation(settings: Settings, signup: SignUp) -> None:
     except DeliveryError as error:
         raise SubscriptionError(
             f"the confirmation email could not be sent: {error}", "try again later"
-        ) from error
-    except OSError as error:  # the outbox could not be written: nothing was sent
-        raise SubscriptionError(
-            f"the confirmation email could not be written: {error.strerror}", "try again later"
         ) from error
     finally:
         transport.close()
