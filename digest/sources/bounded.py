@@ -5,8 +5,9 @@ killed at the deadline: feedparser has no limits of its own, and a malformed 20 
 take gigabytes and minutes. The child is a fresh interpreter started with subprocess rather
 than a multiprocessing fork: `digest serve` is threaded (fork is unsafe there), a run may
 already be a forked worker (a forkserver started by its parent is not its own), and a spawned
-interpreter is what subprocess gives anyway, from any thread. Starting it costs about a tenth
-of a second, so a small document, whose worst case is bounded by its size, is parsed here.
+interpreter is what subprocess gives anyway, from any thread. Starting it costs about 0.2 s
+(measured: 0.17 s against 0.01 s in place for a 500 KB feed), so a small document, whose worst
+case is bounded by its size, is parsed here.
 """
 
 from __future__ import annotations
