@@ -26,6 +26,7 @@ from .models import Digest, Listing, Match, Profile, Settings, SourceConfig, Sou
 from .profile_cache import CACHE_FILE
 from .profiles import load_profile, load_profiles
 from .sending import Clock, Dispatcher, Tally
+from .sources.bounded import ParseLimits
 from .sources.fetch import FetchPolicy
 from .sources.fetch import fetch as fetch_source
 from .store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect, departed
@@ -89,7 +90,10 @@ def fetch(settings: Settings, chosen: Sequence[SourceConfig] = ()) -> Listing:
     with closing(connect(database_path(settings))) as db:
         cache = HttpCache(db)
         listing = sources_stage.collect(
-            selected, lambda location: fetch_source(location, policy, cache), settings.include_replacements
+            selected,
+            lambda location: fetch_source(location, policy, cache),
+            settings.include_replacements,
+            ParseLimits(seconds=settings.fetch_deadline),  # the source's deadline bounds its parse too
         )
         listing = _mark_stale(listing, SourceHistory(db), edition_for(settings, dt.datetime.now(dt.UTC)))
         return _count_new(listing, PaperArchive(db).remember(listing.papers))
