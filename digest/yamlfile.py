@@ -254,7 +254,8 @@ def _children(doc: Document, node: yaml.Node, path: KeyPath) -> list[tuple[yaml.
         elif key in seen:
             doc.problem(child, "duplicate key", "a later value silently replaces the first")
         seen.add(key)
-        children += [(key_node, child), (value_node, child)]
+        # Keys need no walk: one that is not a scalar cannot be a dict key, and fails construction.
+        children.append((value_node, child))
     return children
 
 
