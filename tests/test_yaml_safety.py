@@ -30,6 +30,7 @@ HOSTILE_PROFILES = {
     "merge key": ("email: x@example.org\nkeywords: [a]\n<<: {note: hi}\n", 3, "merge keys"),
     "timestamp tag": ("email: x@example.org\nkeywords: [!!timestamp nitric]\n", 2, "tags"),
     "float tag": ("email: x@example.org\nkeywords: [a]\nmax_papers: !!float '1'\n", 3, "tags"),
+    "key tag": ("email: x@example.org\n!!timestamp keywords: [a]\n", 2, "tags"),
     "str tag": ("email: x@example.org\nkeywords: [!!str 18:30]\n", 2, "tags"),
     "set tag": ("email: x@example.org\nkeywords: !!set {a: null}\n", 2, "tags"),
     "python tag": ("email: x@example.org\nkeywords: !!python/object:os.system [a]\n", 2, "tag"),
