@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,19 @@ class ProfileCache:
         if self._now == self._known:
             return
         entries = [[name, stamp, _fields(profile)] for name, (stamp, profile) in self._now.items()]
-        partial = self.file.with_name(f".{self.file.name}.{os.getpid()}")
+        text = json.dumps({"version": __version__, "profiles": entries})
+        partial: Path | None = None
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps({"version": __version__, "profiles": entries}), "utf-8")
+            # A name of its own: a run and the web server's thread may save at the same moment.
+            descriptor, name = tempfile.mkstemp(dir=self.file.parent, prefix=f".{self.file.name}.")
+            partial = Path(name)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
             os.replace(partial, self.file)
         except OSError as error:  # only the next run's speed depends on it
+            if partial is not None:
+                partial.unlink(missing_ok=True)  # a full disk must not also fill up with halves
             log.warning("profile cache %s not written: %s", self.file, error.strerror or error)
 
     def _read(self) -> dict[str, tuple[Stamp, Profile]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import re
@@ -153,6 +154,8 @@ def save_subscription(
 
     ConfigError when it cannot be written (a full disk) or would not read back as written."""
     keywords = [keyword.strip() for keyword in keywords]
+    with contextlib.suppress(ValueError):  # an invalid address is refused when its text is read back
+        address = normalize_address(address)  # as profiles hold it, so its file is found again
     try:
         profiles_dir.mkdir(parents=True, exist_ok=True)
         # One writer per address at a time: finding its file and creating one is then one step.

@@ -251,10 +251,14 @@ def _children(doc: Document, node: yaml.Node, path: KeyPath) -> list[tuple[yaml.
         if key_node.tag == _MERGE:
             doc.problem(child, "merge keys (<<) are not allowed", "write the keys out in full")
             return []
+        if _explicitly_tagged(key_node):
+            doc.problem(child, f"tags such as {key_node.tag!r} are not allowed", "write plain keys")
+            return []
         elif key in seen:
             doc.problem(child, "duplicate key", "a later value silently replaces the first")
         seen.add(key)
-        children += [(key_node, child), (value_node, child)]
+        # Keys need no walk further: one that is not a scalar cannot be a dict key, and fails to build.
+        children.append((value_node, child))
     return children
 
 
@@ -276,7 +280,9 @@ def _construct(path: Path, loader: Any, node: yaml.Node) -> Any:
     """Python values of the checked nodes; a value no type can hold is a problem of its line."""
     try:
         return loader.construct_document(node)
-    except (ValueError, OverflowError, TypeError) as exc:  # e.g. 2024-13-45, an int of 5,000 digits
+    # e.g. 2024-13-45, an int of 5,000 digits; AttributeError: PyYAML's timestamp constructor on
+    # some text its resolver took for a timestamp
+    except (ValueError, OverflowError, TypeError, AttributeError) as exc:
         line = _first_unbuildable_line(node)
         raise ConfigError([Problem(path, line, "", f"invalid value: {exc}")]) from exc
 
@@ -288,7 +294,7 @@ def _first_unbuildable_line(root: yaml.Node) -> int | None:
         if isinstance(node, yaml.ScalarNode):
             try:
                 yaml.constructor.SafeConstructor().construct_object(node)
-            except (ValueError, OverflowError, TypeError, yaml.YAMLError):
+            except (ValueError, OverflowError, TypeError, AttributeError, yaml.YAMLError):
                 return node.start_mark.line + 1
         elif isinstance(node, yaml.MappingNode):
             stack.extend(n for pair in reversed(node.value) for n in reversed(pair))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,25 @@ def test_a_damaged_or_old_cache_is_ignored(tmp_path: Path, parsed: list[str], co
     load_profiles(folder, cache)
     assert parsed == ["ada.yaml"]  # read once, then cached again
     assert content != cache.read_text("utf-8")
+
+
+CACHE_ON_A_FULL_DISK = """\
+import resource, signal, sys
+from pathlib import Path
+from digest.profiles import load_profiles
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+profiles, errors = load_profiles(Path(sys.argv[1]), Path(sys.argv[2]))
+print(len(profiles), len(errors))
+"""
+
+
+def test_a_cache_that_cannot_be_written_leaves_no_temporary_file(tmp_path: Path) -> None:
+    folder, state = tmp_path / "profiles", tmp_path / "var"
+    write(folder, "ada.yaml", "email: ada@example.org\nkeywords: [graph neural networks]\n")
+    state.mkdir()
+    command = [sys.executable, "-c", CACHE_ON_A_FULL_DISK, str(folder), str(state / "profile-cache.json")]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["1", "0"]  # the profiles load; only the cache is lost
+    assert "not written" in result.stderr
+    assert list(state.iterdir()) == []

@@ -112,3 +112,10 @@ def test_a_failed_write_is_one_config_error_naming_the_file(tmp_path: Path) -> N
         assert "profiles" in str(error) and "\n" not in str(error)
     else:
         raise AssertionError("saving into a file instead of a folder did not fail")
+
+
+def test_two_spellings_of_one_address_share_one_file(tmp_path: Path) -> None:
+    first = save_subscription(tmp_path, "Mixed.Case@Example.ORG", ["pretraining"])
+    second = save_subscription(tmp_path, "mixed.case@example.org", ["data selection"])
+    assert first == second and visible_files(tmp_path) == [first.name]
+    assert load_profile(first).keywords == ("data selection",)

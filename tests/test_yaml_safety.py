@@ -30,6 +30,7 @@ HOSTILE_PROFILES = {
     "merge key": ("email: x@example.org\nkeywords: [a]\n<<: {note: hi}\n", 3, "merge keys"),
     "timestamp tag": ("email: x@example.org\nkeywords: [!!timestamp nitric]\n", 2, "tags"),
     "float tag": ("email: x@example.org\nkeywords: [a]\nmax_papers: !!float '1'\n", 3, "tags"),
+    "key tag": ("email: x@example.org\n!!timestamp keywords: [a]\n", 2, "tags"),
     "str tag": ("email: x@example.org\nkeywords: [!!str 18:30]\n", 2, "tags"),
     "set tag": ("email: x@example.org\nkeywords: !!set {a: null}\n", 2, "tags"),
     "python tag": ("email: x@example.org\nkeywords: !!python/object:os.system [a]\n", 2, "tag"),
@@ -104,7 +105,7 @@ def test_check_names_the_hostile_profile_and_goes_on(site: Site, cli: Cli) -> No
     [
         ("site: &s {title: x}\nsources: *s\n", "aliases"),
         ("site:\n  sender: a@example.org\n  title: !!binary aGk=\n", "tags"),
-        ('site:\n  sender: a@example.org\nsources:\n  - {name: n, url: "/tmp/a\\0b"}\n', "control character"),
+        ('site:\n  sender: a@example.org\nsources:\n  - {name: n, url: "f/a\\0b"}\n', "control character"),
         ("site:\n  sender: a@example.org\n  timezone: " + "Z" * 300 + "\n", "time zone"),
         ("site:\n  sender: a@example.org\nstate_dir: ~nobody-at-all/x\n", "state_dir"),
         ("site:\n  sender: a@example.org\nsources:\n  - {name: n, url: ~nobody-at-all/x}\n", "url"),
