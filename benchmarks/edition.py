@@ -31,15 +31,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from matching import FILLER, make_topics
 
-from digest import pipeline, render
-from digest.composing import Composer
-from digest.config import load_settings
-from digest.deliver import Outbox
-from digest.mail import build_message
+from digest.config.profile_cache import CACHE_FILE
+from digest.config.profiles import load_profiles
+from digest.config.settings import load_settings
+from digest.delivery.transports import Outbox
 from digest.matching import PaperIndex, compile_profile, select_top
 from digest.models import Digest
-from digest.profile_cache import CACHE_FILE
-from digest.profiles import load_profiles
+from digest.pipeline import run as pipeline
+from digest.pipeline.composing import Composer
+from digest.render import renderer as render
+from digest.render.mime import build_message
 
 EDITION = dt.date(2026, 11, 16)
 T = TypeVar("T")

@@ -24,10 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.config import load_settings
+from digest.config.profiles import load_profile, save_subscription
+from digest.config.settings import load_settings
 from digest.errors import ConfigError
 from digest.models import Profile
-from digest.profiles import load_profile, save_subscription
 
 ROOT = Path(__file__).resolve().parent.parent
 

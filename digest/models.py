@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,61 @@ class Settings:
     weekdays_only: bool | None = None  # None: only when every source is an arXiv listing
     catch_up_days: int = 2  # after downtime, editions missed in this many days are still sent
     max_signups_per_hour: int = 100  # confirmation emails for the whole site: the form cannot flood strangers
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for a transport: its id, the envelope sender, and its bytes on the wire."""
+
+    message_id: str
+    sender: str
+    data: bytes  # CRLF line ends, as SMTP carries it and an .eml file keeps it
+
+
+@dataclass(frozen=True)
+class Links:
+    """The per-recipient links a digest carries."""
+
+    unsubscribe: str
+    manage: str
+    unsubscribe_mailto: str
+    web: str  # this edition in a browser, with every matched paper
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    html: str
+    text: str
+    digest: Digest  # what was rendered: past the budget, fewer papers than were matched
+    # Pieces of html and of text, in order, that recur in other emails of the edition (paper
+    # blocks): their MIME encoding can be made once.
+    recurring_html: tuple[str, ...] = ()
+    recurring_text: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Job:
+    address: str
+    message: Outgoing
+    paper_ids: tuple[str, ...]
+
+    @property
+    def message_id(self) -> str:
+        return self.message.message_id
+
+
+@dataclass(frozen=True)
+class Uncomposed:
+    """A recipient whose message could not be built (say, an operator's template that fails
+    for their profile): reported, and tried again by the next run, while the others go on."""
+
+    address: str
+    reason: str
+
+
+# (recipient number, address) pairs → their jobs in the same order, None where nothing matched.
+Compose = Callable[[list[tuple[int, str]]], Iterator[Job | Uncomposed | None]]
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

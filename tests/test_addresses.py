@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from digest.addresses import normalize_address
-from digest.deliver import safe_filename
+from digest.config.addresses import normalize_address
+from digest.delivery.transports import safe_filename
 
 from .conftest import Site
 from .test_delivery import ALICE, Cli, errors, run, states, tally

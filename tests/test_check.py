@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from digest.config import load_settings
+from digest.config.settings import load_settings
 
 from .conftest import ALICE, Site
 

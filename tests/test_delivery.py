@@ -24,14 +24,14 @@ import pytest
 import yaml
 from click.testing import Result
 
-from digest import pipeline
-from digest.config import load_settings
-from digest.deliver import Outbox
-from digest.lock import edition_lock
-from digest.mail import Outgoing, message_id
-from digest.models import DeliveryPolicy
-from digest.sending import Clock, Dispatcher, Job
+from digest.config.settings import load_settings
+from digest.delivery.dispatcher import Clock, Dispatcher
+from digest.delivery.transports import Outbox
+from digest.models import DeliveryPolicy, Job, Outgoing
+from digest.pipeline import run as pipeline
+from digest.render.mime import message_id
 from digest.store import Ledger, connect
+from digest.store.lock import edition_lock
 
 from .conftest import ROOT, Site
 from .smtp_relay import (

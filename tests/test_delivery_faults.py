@@ -48,10 +48,11 @@ def test_an_outbox_that_cannot_be_written_stops_the_run_and_the_next_run_sends_a
 FULL_DISK = """
 import datetime as dt, resource, signal, sqlite3, sys
 from pathlib import Path
-from digest.deliver import Outbox
-from digest.mail import Outgoing
+from digest.delivery.transports import Outbox
+from digest.models import Outgoing
 from digest.models import DeliveryPolicy
-from digest.sending import Dispatcher, Job
+from digest.delivery.dispatcher import Dispatcher
+from digest.models import Job
 from digest.store import SCHEMA, Ledger
 
 folder = Path(sys.argv[1])

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from digest.cli import main
-from digest.config import (
+from digest.cli.main import main
+from digest.config.profiles import PROFILE_KEYS
+from digest.config.settings import (
     DELIVERY_KEYS,
     FETCH_KEYS,
     SCHEDULE_KEYS,
@@ -16,7 +17,6 @@ from digest.config import (
     SUBSCRIPTION_KEYS,
     TOP_KEYS,
 )
-from digest.profiles import PROFILE_KEYS
 
 from .conftest import ROOT
 

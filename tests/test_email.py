@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.models import Match, Paper, Reason, Span
-from digest.render import paper_view
+from digest.render.renderer import paper_view
 
 from .conftest import Site
 

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.filters import wrap
+from digest.render.filters import wrap
 
 words = st.text(st.characters(blacklist_categories=("Zs", "Cc", "Zl", "Zp")), min_size=1, max_size=30)
 spaces = st.sampled_from([" ", "  ", "\t", "\u00a0"])

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.fuzz_profiles import SNIPPETS, fuzz_profiles
-from digest.config import load_settings
+from digest.config.profiles import load_profile
+from digest.config.settings import load_settings
 from digest.errors import ConfigError
-from digest.profiles import load_profile
 
 
 def test_seeded_mutations_of_our_own_yaml_raise_only_config_errors() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from digest import sources
-from digest.inline import same_document
 from digest.matching import PaperIndex, compile_profile, select_top
-from digest.memo import make_room
-from digest.models import Digest, Profile, SourceConfig
-from digest.render import Links, Renderer, default_templates_dir
+from digest.models import Digest, Links, Profile, SourceConfig
+from digest.render.inline import same_document
+from digest.render.memo import make_room
+from digest.render.renderer import Renderer, default_templates_dir
 from digest.sources.fetch import fetch
 
 from .conftest import ARXIV_SAMPLE, CORPUS, HF_SAMPLE

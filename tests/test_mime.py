@@ -8,7 +8,7 @@ import binascii
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from digest.mail import quoted_printable
+from digest.render.mime import quoted_printable
 
 # What makes quoted-printable interesting: '=', spaces and tabs before a line end, a lone '.',
 # long lines that need soft breaks, non-ASCII, and CR.

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from digest import profiles
+from digest.config import profiles
+from digest.config.profiles import load_profiles
 from digest.models import Profile
-from digest.profiles import load_profiles
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_a_damaged_or_old_cache_is_ignored(tmp_path: Path, parsed: list[str], co
 CACHE_ON_A_FULL_DISK = """\
 import resource, signal, sys
 from pathlib import Path
-from digest.profiles import load_profiles
+from digest.config.profiles import load_profiles
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
 profiles, errors = load_profiles(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -14,8 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from digest.config.profiles import load_profile, save_subscription
 from digest.errors import ConfigError
-from digest.profiles import load_profile, save_subscription
 
 # Every string here means something else to a YAML 1.1 reader when written unquoted.
 TRICKY = [

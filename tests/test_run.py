@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from digest import pipeline
-from digest.config import load_settings
+from digest.config.settings import load_settings
+from digest.pipeline import run as pipeline
 from digest.store import Ledger, connect
 
 from .conftest import ARXIV_SAMPLE, HF_SAMPLE, ROOT, FeedServer, Site

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from digest.config import load_settings
-from digest.lock import scheduler_lock
-from digest.schedule import Service
-from digest.slots import Slot
+from digest.config.settings import load_settings
+from digest.serve.scheduler import Service
+from digest.serve.slots import Slot
+from digest.store.lock import scheduler_lock
 
 from .conftest import ARXIV_SAMPLE, HF_SAMPLE, ROOT, Site
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from digest.profiles import load_profiles
+from digest.config.profiles import load_profiles
 from digest.tokens import sign
 
 from .conftest import Site

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from digest import pipeline
 from digest.errors import SourceError
-from digest.models import Digest, Listing, Paper, Profile, SourceConfig, SourceReport
-from digest.render import Links, Renderer
+from digest.models import Digest, Links, Listing, Paper, Profile, SourceConfig, SourceReport
+from digest.pipeline import run as pipeline
+from digest.render.renderer import Renderer
 from digest.sources import collect as collect_with
 from digest.sources.fetch import fetch
 from digest.sources.parse import parse_listing

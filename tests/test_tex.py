@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.tex import readable_tex
+from digest.render.tex import readable_tex
 
 
 @pytest.mark.parametrize(

@@ -20,10 +20,10 @@ import httpx
 import pytest
 import uvicorn
 
-from digest.config import load_settings
+from digest.config.settings import load_settings
+from digest.serve.web import create_app
+from digest.serve.web_server import server_config
 from digest.tokens import sign, site_secret
-from digest.web import create_app
-from digest.web_server import server_config
 
 from .conftest import Site
 

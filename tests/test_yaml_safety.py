@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from digest import yamlfile
-from digest.config import load_settings
+from digest.config import yamlfile
+from digest.config.profiles import load_profile, load_profiles
+from digest.config.settings import load_settings
 from digest.errors import ConfigError
-from digest.profiles import load_profile, load_profiles
 
 from .conftest import ALICE, Site
 

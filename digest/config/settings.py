@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError, Problem
+from ..models import SOURCE_KINDS, DeliveryPolicy, Settings, SmtpConfig, SourceConfig
 from . import yamlfile
 from .addresses import normalize_mailbox
-from .errors import ConfigError, Problem
-from .models import SOURCE_KINDS, DeliveryPolicy, Settings, SmtpConfig, SourceConfig
 from .yamlfile import Document, KeyPath
 
 DEFAULT_CONFIG = Path("config/digest.yaml")

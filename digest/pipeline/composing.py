@@ -16,13 +16,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .mail import Outgoing, build_message, mailbox_of
-from .matching import CompiledProfile, PaperIndex, select_top
-from .models import Digest, Listing, Settings
-from .render import Links, RenderedDigest, Renderer
-from .sending import Compose, Job, Uncomposed
-from .store import Ledger, PaperArchive
-from .tokens import MANAGE_LINK_LIFETIME, sign, site_secret
+from ..matching import CompiledProfile, PaperIndex, select_top
+from ..models import Compose, Digest, Job, Links, Listing, Outgoing, RenderedDigest, Settings, Uncomposed
+from ..render.mime import build_message, mailbox_of
+from ..render.renderer import Renderer
+from ..store import Ledger, PaperArchive
+from ..tokens import MANAGE_LINK_LIFETIME, sign, site_secret
 from .workers import can_fork, cores, fork_pool
 
 MIN_PARALLEL = 100  # fewer messages than this are not worth starting processes for

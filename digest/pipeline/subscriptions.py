@@ -11,15 +11,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .addresses import normalize_address
-from .deliver import open_transport
-from .errors import ConfigError, DeliveryError, DigestError
-from .mail import build_notice
-from .models import Settings
-from .pages import Pages
-from .profiles import save_subscription
-from .store import Subscriptions
-from .tokens import TokenGone, new_nonce, sign, site_secret, verify
+from ..config.addresses import normalize_address
+from ..config.profiles import save_subscription
+from ..delivery.transports import open_transport
+from ..errors import ConfigError, DeliveryError, DigestError
+from ..models import Settings
+from ..render.mime import build_notice
+from ..render.pages import Pages
+from ..store import Subscriptions
+from ..tokens import TokenGone, new_nonce, sign, site_secret, verify
 
 CONFIRM_DAYS = 7
 RESEND_AFTER = dt.timedelta(hours=1)  # one confirmation per address per hour, however often asked

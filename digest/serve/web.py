@@ -21,15 +21,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from . import subscriptions
+from ..config.profiles import profile_for
+from ..models import Settings
+from ..pipeline import subscriptions
+from ..pipeline.subscriptions import ProfileNotSaved, SubscriptionError
+from ..render.pages import Pages
+from ..store import PaperArchive, connect
+from ..tokens import TokenError, TokenGone
 from .confirmation_queue import ConfirmationQueue
-from .models import Settings
-from .pages import Pages
-from .profiles import profile_for
-from .schedule import Service
-from .store import PaperArchive, connect
-from .subscriptions import ProfileNotSaved, SubscriptionError
-from .tokens import TokenError, TokenGone
+from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
 
 T = TypeVar("T")

@@ -15,13 +15,14 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__, pipeline
-from .config import DEFAULT_CONFIG, load_settings, read_settings
-from .errors import ConfigError, DigestError
-from .models import SourceConfig, SourceReport, paper_to_dict
-from .profiles import load_profile, profile_paths
-from .store import BROKEN_HINT
-from .views import match_json, match_lines, paper_line, source_line, summary_line
+from .. import __version__
+from ..config.profiles import load_profile, profile_paths
+from ..config.settings import DEFAULT_CONFIG, load_settings, read_settings
+from ..errors import ConfigError, DigestError
+from ..models import SourceConfig, SourceReport, paper_to_dict
+from ..pipeline import run as pipeline
+from ..store import BROKEN_HINT
+from .output import match_json, match_lines, paper_line, source_line, summary_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -379,7 +380,3 @@ def _progress_bar(label: str) -> Iterator[pipeline.Progress | None]:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-
-
-# The subscriber and service commands live beside these; importing them adds them to `main`.
-from . import cli_service  # noqa: E402, F401

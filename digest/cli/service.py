@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from . import pipeline, subscriptions
-from .cli import config_option, main, reports_errors
-from .config import load_settings
-from .errors import DigestError
+from ..config.settings import load_settings
+from ..errors import DigestError
+from ..pipeline import run as pipeline
+from ..pipeline import subscriptions
+from .main import config_option, main, reports_errors
 
 
 @main.command()
@@ -102,9 +103,9 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_ti
     """
     import uvicorn
 
-    from .schedule import Service
-    from .web import create_app
-    from .web_server import server_config
+    from ..serve.scheduler import Service
+    from ..serve.web import create_app
+    from ..serve.web_server import server_config
 
     settings = load_settings(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .render import environments
+from .renderer import environments
 
 
 class Pages:

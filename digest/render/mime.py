@@ -7,13 +7,12 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
+from ..models import Links, Outgoing, RenderedDigest
 from .memo import VARIANTS, make_room
-from .render import Links, RenderedDigest
 
 # Long URLs in List-Unsubscribe must stay one token: folding at 78 would encode them as
 # RFC 2047 words, which mail clients then cannot follow. RFC 5322 allows lines up to 998.
@@ -34,15 +33,6 @@ def message_id(recipient: str, edition: dt.date, sender: str) -> str:
     """The same for every render of one (subscriber, edition), so a resend is recognisable."""
     digest = hashlib.sha256(f"{recipient.lower()}|{edition.isoformat()}".encode()).hexdigest()[:24]
     return f"<{edition:%Y%m%d}.{digest}@{sender_domain(sender)}>"
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message ready for a transport: its id, the envelope sender, and its bytes on the wire."""
-
-    message_id: str
-    sender: str
-    data: bytes  # CRLF line ends, as SMTP carries it and an .eml file keeps it
 
 
 def build_message(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,10 @@ import nh3
 import premailer
 from markupsafe import Markup, escape
 
+from ..models import Digest, Links, Match, RenderedDigest, Span
 from .filters import safe_url, short_authors, wrap
 from .inline import Ancestors, CannotInline, Inliner, same_document
 from .memo import make_room
-from .models import Digest, Match, Span
 from .tex import readable_tex
 from .text_blocks import PAPER_TEXT, CannotDefer, TextBlocks
 
@@ -35,31 +35,9 @@ HTML_BUDGET = 100 * 1024  # Gmail clips messages past about 102 KB
 _NOTE_TAGS = {"p", "a", "em", "strong", "code", "ul", "ol", "li", "br", "blockquote", "h3", "h4"}
 
 
-@dataclass(frozen=True)
-class Links:
-    """The per-recipient links a digest carries."""
-
-    unsubscribe: str
-    manage: str
-    unsubscribe_mailto: str
-    web: str  # this edition in a browser, with every matched paper
-
-
-@dataclass(frozen=True)
-class RenderedDigest:
-    subject: str
-    html: str
-    text: str
-    digest: Digest  # what was rendered: past the budget, fewer papers than were matched
-    # Pieces of html and of text, in order, that recur in other emails of the edition (paper
-    # blocks): their MIME encoding can be made once.
-    recurring_html: tuple[str, ...] = ()
-    recurring_text: tuple[str, ...] = ()
-
-
 def default_templates_dir() -> Path:
     """The templates shipped with digest: inside an installed wheel, or beside a source tree."""
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent
     installed = package / "templates"
     return installed if installed.is_dir() else package.parent / "templates"
 

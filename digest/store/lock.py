@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from .errors import EditionLocked
+from ..errors import EditionLocked
 
 _HELD: set[int] = set()  # descriptors of the locks this process holds
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .deliver import Transport
-from .errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
-from .mail import Outgoing
-from .models import DeliveryPolicy
-from .store import Ledger
+from ..errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
+from ..models import Compose, DeliveryPolicy, Job, Uncomposed
+from ..store import Ledger
+from .transports import Transport
 
 
 @dataclass
@@ -36,30 +35,6 @@ class Tally:
     transport_error: str | None = None
     transport_hint: str | None = None
     stopped: bool = False  # asked to stop before every recipient's turn came
-
-
-@dataclass(frozen=True)
-class Job:
-    address: str
-    message: Outgoing
-    paper_ids: tuple[str, ...]
-
-    @property
-    def message_id(self) -> str:
-        return self.message.message_id
-
-
-@dataclass(frozen=True)
-class Uncomposed:
-    """A recipient whose message could not be built (say, an operator's template that fails
-    for their profile): reported, and tried again by the next run, while the others go on."""
-
-    address: str
-    reason: str
-
-
-# (recipient number, address) pairs → their jobs in the same order, None where nothing matched.
-Compose = Callable[[list[tuple[int, str]]], Iterator[Job | Uncomposed | None]]
 
 
 class Clock:

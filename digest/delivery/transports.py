@@ -17,9 +17,8 @@ import ssl
 from pathlib import Path
 from typing import Protocol
 
-from .errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
-from .mail import Outgoing
-from .models import SmtpConfig
+from ..errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
+from ..models import Outgoing, SmtpConfig
 
 
 class Transport(Protocol):

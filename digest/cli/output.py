@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Match, Paper, Settings, SourceReport
-from .pipeline import RunReport
+from ..models import Match, Paper, Settings, SourceReport
+from ..pipeline.run import RunReport
 
 
 def summary_line(report: RunReport, settings: Settings) -> str:

@@ -17,14 +17,14 @@ from contextlib import closing
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .errors import DigestError
-from .lock import scheduler_lock
-from .models import Listing, Profile, Settings
-from .pipeline import RunOptions, RunReport, database_path, run_once
-from .profile_cache import CACHE_FILE
-from .profiles import load_profiles
+from ..config.profile_cache import CACHE_FILE
+from ..config.profiles import load_profiles
+from ..errors import DigestError
+from ..models import Listing, Profile, Settings
+from ..pipeline.run import RunOptions, RunReport, database_path, run_once
+from ..store import ScheduleLog, connect
+from ..store.lock import scheduler_lock
 from .slots import Slot, group_by_slot, slot_of
-from .store import ScheduleLog, connect
 
 log = logging.getLogger("digest.schedule")
 

@@ -16,20 +16,20 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from . import sources as sources_stage
+from .. import sources as sources_stage
+from ..config.profile_cache import CACHE_FILE
+from ..config.profiles import load_profile, load_profiles
+from ..delivery.dispatcher import Clock, Dispatcher, Tally
+from ..delivery.transports import open_transport, write_atomically
+from ..errors import ConfigError, SourceError
+from ..matching import CompiledProfile, PaperIndex, compile_profile, select
+from ..models import Digest, Listing, Match, Profile, Settings, SourceConfig, SourceReport
+from ..sources.bounded import ParseLimits
+from ..sources.fetch import FetchPolicy
+from ..sources.fetch import fetch as fetch_source
+from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect, departed
+from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
-from .deliver import open_transport, write_atomically
-from .errors import ConfigError, SourceError
-from .lock import edition_lock
-from .matching import CompiledProfile, PaperIndex, compile_profile, select
-from .models import Digest, Listing, Match, Profile, Settings, SourceConfig, SourceReport
-from .profile_cache import CACHE_FILE
-from .profiles import load_profile, load_profiles
-from .sending import Clock, Dispatcher, Tally
-from .sources.bounded import ParseLimits
-from .sources.fetch import FetchPolicy
-from .sources.fetch import fetch as fetch_source
-from .store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect, departed
 from .workers import in_background
 
 Progress = Callable[[int, int], None]

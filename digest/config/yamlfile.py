@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, Problem
+from ..errors import ConfigError, Problem
 
 # libyaml is several times faster when the system has it; the pure-Python loader is the fallback.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .models import Profile
+from .. import __version__
+from ..models import Profile
 
 log = logging.getLogger("digest.profiles")
 

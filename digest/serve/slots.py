@@ -13,8 +13,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .models import Profile
-from .profiles import WEEKDAYS
+from ..models import WEEKDAYS, Profile
 
 
 @dataclass(frozen=True)

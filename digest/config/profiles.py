@@ -12,10 +12,10 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from ..errors import ConfigError, Problem
+from ..models import WEEKDAYS, Profile
 from . import profile_files, yamlfile
 from .addresses import normalize_address
-from .errors import ConfigError, Problem
-from .models import Profile
 from .profile_cache import ProfileCache, stamp_of
 from .yamlfile import Document
 
@@ -24,7 +24,6 @@ PROFILE_KEYS = (
     "max_papers", "timezone", "send_at", "frequency", "weekday", "note",
 )  # fmt: skip
 FREQUENCIES = ("daily", "weekly")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
-from .lock import forget_inherited_locks
+from ..store.lock import forget_inherited_locks
 
 PARENT_CHECK = 0.5  # seconds between a worker's checks that its parent is alive
 P = ParamSpec("P")

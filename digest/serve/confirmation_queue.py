@@ -13,10 +13,10 @@ import threading
 from contextlib import closing
 from pathlib import Path
 
-from .errors import DigestError
-from .models import Settings
-from .store import Subscriptions, connect
-from .subscriptions import SignUp, send_confirmation
+from ..errors import DigestError
+from ..models import Settings
+from ..pipeline.subscriptions import SignUp, send_confirmation
+from ..store import Subscriptions, connect
 
 log = logging.getLogger(__name__)
 
