@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.models import Match, Paper, Reason, Span
-from digest.render.renderer import paper_view
+from digest.render.views import paper_view
 
 from .conftest import Site
 
@@ -143,5 +143,5 @@ def test_a_highlight_cut_by_the_abstract_limit_is_dropped_not_spread_onto_the_el
 
     view = paper_view(match, abstract_chars=600)
 
-    assert view["trimmed"] and view["abstract_text"].endswith("…")
-    assert "*" not in view["abstract_text"] and not any(hit for _, hit in view["abstract"])
+    assert view.trimmed and view.abstract_text.endswith("…")
+    assert "*" not in view.abstract_text and not any(hit for _, hit in view.abstract)

@@ -15,19 +15,19 @@ import nh3
 import premailer
 from markupsafe import Markup, escape
 
-from ..models import Digest, Links, Match, RenderedDigest, Span
+from ..models import Digest, Links, Match, RenderedDigest
 from .filters import safe_url, short_authors, wrap
 from .inline import Ancestors, CannotInline, Inliner, same_document
 from .memo import make_room
 from .tex import readable_tex
 from .text_blocks import PAPER_TEXT, CannotDefer, TextBlocks
+from .views import ABSTRACT_CHARS, PaperView, Pieces, paper_view
 
 log = logging.getLogger("digest.render")
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 PAPER_HTML = "paper.html.j2"
-ABSTRACT_CHARS = 600
 SHORT_ABSTRACT_CHARS = 220  # when the digest is over its size budget
 HTML_BUDGET = 100 * 1024  # Gmail clips messages past about 102 KB
 
@@ -68,7 +68,7 @@ class Renderer:
         self.text_blocks = TextBlocks(environments(templates_dir)[1]) if fast_inline else None
         self._blocks: dict[tuple[Any, ...], tuple[str, dict[str, str]]] = {}
         self._filled: dict[tuple[Any, ...], str] = {}
-        self._views: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._views: dict[tuple[Any, ...], PaperView] = {}
 
     def render(
         self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None
@@ -117,9 +117,9 @@ class Renderer:
 
     def _fast_html(self, inliner: Inliner, context: dict[str, Any]) -> tuple[str, list[str]]:
         """The email with each paper block made once per paper and filled in for this reader."""
-        order: list[dict[str, Any]] = []
+        order: list[PaperView] = []
 
-        def slot(item: dict[str, Any]) -> Markup:
+        def slot(item: PaperView) -> Markup:
             order.append(item)
             return Markup(f"<!--dgstslot{len(order) - 1}-->")
 
@@ -132,13 +132,17 @@ class Renderer:
         page = self.html_env.get_template(HTML_TEMPLATE).render({**context, "paper_html": slot})
         return inliner.inline(page, expand), blocks
 
-    def _block(self, inliner: Inliner, item: dict[str, Any], ancestors: Ancestors) -> str:
+    def _block(self, inliner: Inliner, item: PaperView, ancestors: Ancestors) -> str:
         """A paper block: rendered and inlined once per paper, with its highlights and reasons
         (all that differs between subscribers) put in for each."""
-        key = (item["paper"].id, bool(item["abstract"]), item["trimmed"], ancestors)
+        key = (item.paper.id, bool(item.abstract), item.trimmed, ancestors)
         if key not in self._blocks:
-            marked = {**item, "title": [(_MARK["title"], False)], "reasons": [_MARK["why"]]}
-            marked["abstract"] = [(_MARK["abstract"], False)] if item["abstract"] else []
+            marked = replace(
+                item,
+                title=((_MARK["title"], False),),
+                abstract=((_MARK["abstract"], False),) if item.abstract else (),
+                reasons=(_MARK["why"],),
+            )
             raw = self.html_env.get_template(PAPER_HTML).render(item=marked)
             block, where = inliner.inline_fragment(raw, ancestors)
             hit: dict[str, str] = {
@@ -148,14 +152,14 @@ class Renderer:
             }
             self._blocks[key] = (block, hit)
         # Readers matched by the same terms get the same block: fill it in once for all of them.
-        filled = (key, tuple(item["title"]), tuple(item["abstract"]), tuple(item["reasons"]))
+        filled = (key, tuple(item.title), tuple(item.abstract), tuple(item.reasons))
         if filled not in self._filled:
             make_room(self._filled)
             block, hit = self._blocks[key]
             values = {
-                "title": _highlighted(item["title"], hit.get("title", "")),
-                "abstract": _highlighted(item["abstract"], hit.get("abstract", "")),
-                "why": str(escape("; ".join(item["reasons"]))),
+                "title": _highlighted(item.title, hit.get("title", "")),
+                "abstract": _highlighted(item.abstract, hit.get("abstract", "")),
+                "why": str(escape("; ".join(item.reasons))),
             }  # in one pass: a stand-in written in a paper's own text stays as written
             self._filled[filled] = _MARKS.sub(lambda found: values[found[1]], block)
         return self._filled[filled]
@@ -165,7 +169,7 @@ class Renderer:
         context = {**context, "paper_html": lambda item: Markup(paper_html.render(item=item))}
         return self.html_env.get_template(HTML_TEMPLATE).render(context)
 
-    def _view(self, match: Match, abstract_chars: int) -> dict[str, Any]:
+    def _view(self, match: Match, abstract_chars: int) -> PaperView:
         """paper_view, once per paper, reasons and length: many subscribers share them."""
         key = (match.paper.id, match.reasons, abstract_chars)
         if key not in self._views:
@@ -173,7 +177,7 @@ class Renderer:
             self._views[key] = paper_view(match, abstract_chars)
         return self._views[key]
 
-    def _paper_text(self, item: dict[str, Any], number: int, recurring: list[str] | None = None) -> str:
+    def _paper_text(self, item: PaperView, number: int, recurring: list[str] | None = None) -> str:
         """A paper of the text part; the pieces of it other emails share are added to `recurring`."""
         if self.text_blocks is not None:
             try:
@@ -220,57 +224,6 @@ def subject_line(site_title: str, digest: Digest) -> str:
     return " ".join(subject.split())  # no line breaks can reach the header
 
 
-def paper_view(match: Match, abstract_chars: int = ABSTRACT_CHARS) -> dict[str, Any]:
-    """A match prepared for the templates: highlighted fields, trimmed abstract, reasons."""
-    paper = match.paper
-    abstract, trimmed = trim(paper.abstract, abstract_chars)
-    spans = {
-        field: [s for r in match.reasons if r.field == field for s in r.spans]
-        for field in ("title", "abstract")
-    }
-    title = segments(paper.title, spans["title"])
-    kept = len(abstract) - len("…") if trimmed else len(abstract)  # no highlight reaches the "…"
-    abstract_pieces = segments(abstract, [s for s in spans["abstract"] if s.end <= kept])
-    return {
-        "paper": paper,
-        "title": title,
-        "abstract": abstract_pieces,
-        "trimmed": trimmed,
-        "reasons": match.explanations(),
-        # The text part's highlights, *like this*, made here: a template macro per piece is slow.
-        "title_text": _starred(title),
-        "abstract_text": _starred(abstract_pieces),
-    }
-
-
-def _starred(pieces: list[tuple[str, bool]]) -> str:
-    return "".join(f"*{text}*" if hit else text for text, hit in pieces)
-
-
-def segments(text: str, spans: list[Span]) -> list[tuple[str, bool]]:
-    """`text` cut into (piece, highlighted) pairs with simple TeX made readable, so templates
-    can mark matched words safely."""
-    pieces, position = [], 0
-    for span in sorted(spans, key=lambda s: s.start):
-        if span.start < position:
-            continue  # overlapping matches: the first one wins
-        if span.start > position:
-            pieces.append((text[position : span.start], False))
-        pieces.append((text[span.start : span.end], True))
-        position = span.end
-    if position < len(text):
-        pieces.append((text[position:], False))
-    return [(readable_tex(piece), hit) for piece, hit in pieces]
-
-
-def trim(text: str, limit: int) -> tuple[str, bool]:
-    """At most `limit` characters, cut at a word boundary; and whether anything was cut."""
-    if len(text) <= limit:
-        return text, False
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…", True
-
-
 @functools.lru_cache(maxsize=1024)  # the same note or footer in thousands of digests
 def markdown_html(text: str | None) -> str:
     """Operator-written Markdown as HTML, restricted to text markup."""
@@ -302,6 +255,6 @@ _MARK = {name: f"dgstmark{name}x" for name in ("title", "abstract", "why")}
 _MARKS = re.compile("dgstmark(title|abstract|why)x")
 
 
-def _highlighted(pieces: list[tuple[str, bool]], hit_tag: str) -> str:
+def _highlighted(pieces: Pieces, hit_tag: str) -> str:
     """Text with its matched words in <span class="hit">, as the template's macro writes them."""
     return "".join(f"{hit_tag}{escape(text)}</span>" if hit else str(escape(text)) for text, hit in pieces)

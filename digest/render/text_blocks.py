@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import jinja2
 
 from .filters import wrap
 from .memo import make_room
+from .views import PaperView
 
 PAPER_TEXT = "paper.txt.j2"
 
@@ -29,13 +31,17 @@ class TextBlocks:
         self._blocks: dict[tuple[Any, ...], str] = {}
         self._filled: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
-    def block(self, item: dict[str, Any], number: int) -> tuple[str, ...]:
+    def block(self, item: PaperView, number: int) -> tuple[str, ...]:
         """The paper's block in the pieces that recur in other readers' blocks: joined by its
         number, the block."""
-        key = (item["paper"].id, bool(item["abstract"]), item["trimmed"])
+        key = (item.paper.id, bool(item.abstract), item.trimmed)
         if key not in self._blocks:
-            marked = {**item, "title_text": _TEXT_MARK["title"], "reasons": [_TEXT_MARK["why"]]}
-            marked["abstract_text"] = _TEXT_MARK["abstract"] if item["abstract_text"] else ""
+            marked = replace(
+                item,
+                title_text=_TEXT_MARK["title"],
+                abstract_text=_TEXT_MARK["abstract"] if item.abstract_text else "",
+                reasons=(_TEXT_MARK["why"],),
+            )
             try:
                 self._blocks[key] = self.env.get_template(PAPER_TEXT).render(
                     item=marked, number=_TEXT_MARK["number"]
@@ -46,13 +52,13 @@ class TextBlocks:
         # Readers matched by the same terms get the same block but for its number: it is filled in
         # once, around the number. (Unless the template wraps the number: its width changes the rest.)
         number_wrapped = _NUMBER_WRAPPED in block
-        filled: tuple[Any, ...] = (key, item["title_text"], item["abstract_text"], tuple(item["reasons"]))
+        filled: tuple[Any, ...] = (key, item.title_text, item.abstract_text, tuple(item.reasons))
         filled += (number,) if number_wrapped else ()
         if filled not in self._filled:
             make_room(self._filled)
             values: dict[str, str] = {
-                "title": item["title_text"], "abstract": item["abstract_text"],
-                "why": "; ".join(item["reasons"]), "number": str(number),
+                "title": item.title_text, "abstract": item.abstract_text,
+                "why": "; ".join(item.reasons), "number": str(number),
             }  # fmt: skip
 
             def fill(found: re.Match[str]) -> str:
