@@ -13,6 +13,7 @@ import pytest
 from click.testing import Result
 
 from digest.config.settings import load_settings
+from digest.render.renderer import default_templates_dir
 
 from .conftest import ALICE, Site
 
@@ -426,3 +427,52 @@ def test_every_documented_profile_key_is_accepted(site: Site, cli: Cli) -> None:
     result = cli("check", "--config", site.config)
 
     assert result.exit_code == 0, result.stderr
+
+
+# --- operator templates and the fast paths --------------------------------------------------
+
+
+def own_templates(site: Site, name: str, old: str, new: str) -> Path:
+    """An operator's templates folder holding one shipped template, edited."""
+    shipped = (default_templates_dir() / name).read_text(encoding="utf-8")
+    assert old in shipped
+    folder = site.root / "look"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(shipped.replace(old, new), encoding="utf-8")
+    edit_config(site, "profiles_dir: profiles", "profiles_dir: profiles\ntemplates: ../look")
+    return folder / name
+
+
+def test_check_says_nothing_of_templates_that_keep_the_fast_paths(site: Site, cli: Cli) -> None:
+    own_templates(site, "paper.txt.j2", "Why:", "Because:")
+
+    result = cli("check", "--config", site.config)
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "reason"),
+    [
+        ("paper.txt.j2", "{{ number }}.", "{{ number + 1 }}.", "text blocks rendered for each subscriber"),
+        (
+            "paper.html.j2",
+            "{{ marked(item.title) }}</a>",
+            "{{ marked(item.title) | upper }}</a>",
+            "premailer",
+        ),
+    ],
+)
+def test_check_warns_of_a_template_that_turns_a_fast_path_off(
+    site: Site, cli: Cli, name: str, old: str, new: str, reason: str
+) -> None:
+    template = own_templates(site, name, old, new)
+
+    result = cli("check", "--config", site.config)
+
+    assert result.exit_code == 0, result.output  # a slower edition, not a broken one
+    warning = next(line for line in result.stderr.splitlines() if line.startswith("Warning: "))
+    assert warning.startswith(f"Warning: {template}: fast path off: ")
+    assert reason in warning
+    assert "Templates section" in result.stderr

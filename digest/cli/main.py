@@ -21,6 +21,7 @@ from ..config.settings import DEFAULT_CONFIG, load_settings, read_settings
 from ..errors import ConfigError, DigestError
 from ..models import SourceConfig, SourceReport, paper_to_dict
 from ..pipeline import run as pipeline
+from ..render.fast_paths import slow_paths
 from ..store import BROKEN_HINT
 from .output import match_json, match_lines, paper_line, source_line, summary_line
 
@@ -306,6 +307,9 @@ def check(config_path: Path) -> None:
             problems.extend(error.problems)
     if problems:
         raise ConfigError(problems)
+    if settings.templates_dir is not None:
+        for template, reason in slow_paths(settings.title, settings.templates_dir):
+            print_warning(f"{template}: fast path off: {reason}", "see the README's Templates section")
     click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
 
 

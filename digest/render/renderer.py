@@ -69,6 +69,8 @@ class Renderer:
         self._blocks: dict[tuple[Any, ...], tuple[str, dict[str, str]]] = {}
         self._filled: dict[tuple[Any, ...], str] = {}
         self._views: dict[tuple[Any, ...], PaperView] = {}
+        # Fast paths the templates turned off, by template, with the reason: `digest check` reports them.
+        self.slow_paths: dict[str, str] = {}
 
     def render(
         self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None
@@ -103,14 +105,14 @@ class Renderer:
         try:
             html, blocks = self._fast_html(self.inliner, context)
         except CannotInline as reason:
-            log.warning("styles inlined by premailer for every email: %s", reason)
+            self._slow(PAPER_HTML, f"styles inlined by premailer for every email: {reason}")
             self.inliner = None
             return inline_styles(self._page(context)), []
         if not self.checked:  # the first email is made both ways: they must agree
             self.checked = True
             slow = inline_styles(self._page(context))
             if not same_document(html, slow):
-                log.warning("the fast inliner disagrees with premailer on these templates; using premailer")
+                self._slow(PAPER_HTML, "the fast inliner disagrees with premailer on this paper block")
                 self.inliner = None
                 return slow, []
         return html, blocks
@@ -164,6 +166,10 @@ class Renderer:
             self._filled[filled] = _MARKS.sub(lambda found: values[found[1]], block)
         return self._filled[filled]
 
+    def _slow(self, template: str, reason: str) -> None:
+        log.warning("%s: %s", template, reason)
+        self.slow_paths[template] = reason
+
     def _page(self, context: dict[str, Any]) -> str:
         paper_html = self.html_env.get_template(PAPER_HTML)
         context = {**context, "paper_html": lambda item: Markup(paper_html.render(item=item))}
@@ -186,7 +192,7 @@ class Renderer:
                     recurring += pieces
                 return str(number).join(pieces)
             except CannotDefer as reason:
-                log.warning("text blocks rendered for each subscriber: %s", reason)
+                self._slow(PAPER_TEXT, f"text blocks rendered for each subscriber: {reason}")
                 self.text_blocks = None
         return self.text_env.get_template(PAPER_TEXT).render(item=item, number=number)
 
