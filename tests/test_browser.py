@@ -89,7 +89,7 @@ def sources() -> list[Path]:
 def preview_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from click.testing import CliRunner
 
-    from digest.cli.main import main
+    from digest.cli import main
 
     from .conftest import ALICE, SITE_CONFIG
 

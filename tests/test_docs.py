@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from digest.cli.main import main
+from digest.cli import main
 from digest.config.profiles import PROFILE_KEYS
 from digest.config.settings import (
     DELIVERY_KEYS,

@@ -47,7 +47,7 @@ def server(feed_server: FeedServer) -> FeedServer:
     return feed_server
 
 
-class FakeClock:
+class FakeFetchClock:
     """Real time plus every sleep, which is recorded and skipped."""
 
     def __init__(self) -> None:
@@ -61,8 +61,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FakeFetchClock:
+    return FakeFetchClock()
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +85,7 @@ class MemoryCache:
         self.entries[url] = feed
 
 
-def failure(location: str, policy: FetchPolicy | None = None, clock: FakeClock | None = None) -> str:
+def failure(location: str, policy: FetchPolicy | None = None, clock: FakeFetchClock | None = None) -> str:
     """The one-line message of the SourceError that fetching raises."""
     with pytest.raises(SourceError) as caught:
         fetch(location, policy or FetchPolicy(), clock=clock)
@@ -226,51 +226,51 @@ def test_nothing_cached_sends_no_validators(server: FeedServer) -> None:
 # Retries
 
 
-def test_429_honours_retry_after_seconds(server: FeedServer, clock: FakeClock) -> None:
+def test_429_honours_retry_after_seconds(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply(429, b"", {"Retry-After": "7"}), Reply())
     assert fetch(url, clock=clock) == Fetched(FEED)
     assert clock.sleeps == [7]
 
 
-def test_503_backs_off_exponentially(server: FeedServer, clock: FakeClock) -> None:
+def test_503_backs_off_exponentially(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply(503), Reply(503), Reply(503), Reply())
     assert fetch(url, FetchPolicy(retries=3), clock=clock) == Fetched(FEED)
     assert clock.sleeps == [2, 4, 8]
 
 
-def test_502_and_504_are_retried(server: FeedServer, clock: FakeClock) -> None:
+def test_502_and_504_are_retried(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply(502), Reply(504), Reply())
     assert fetch(url, clock=clock) == Fetched(FEED)
     assert len(server.requests) == 3
 
 
-def test_503_forever_gives_up_saying_how_often_it_tried(server: FeedServer, clock: FakeClock) -> None:
+def test_503_forever_gives_up_saying_how_often_it_tried(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply(503))
     message = failure(url, FetchPolicy(retries=3), clock=clock)
     assert message == f"HTTP 503 Service Unavailable from {url} after 4 attempts"
     assert len(server.requests) == 4 and clock.sleeps == [2, 4, 8]
 
 
-def test_no_retries_means_one_attempt(server: FeedServer, clock: FakeClock) -> None:
+def test_no_retries_means_one_attempt(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply(503))
     assert failure(url, FetchPolicy(retries=0), clock=clock) == f"HTTP 503 Service Unavailable from {url}"
     assert len(server.requests) == 1 and clock.sleeps == []
 
 
-def test_retry_after_over_the_limit_fails_at_once(server: FeedServer, clock: FakeClock) -> None:
+def test_retry_after_over_the_limit_fails_at_once(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply(429, b"", {"Retry-After": "300"}))
     message = failure(url, FetchPolicy(max_retry_after=120), clock=clock)
     assert message.startswith(f"HTTP 429 Too Many Requests from {url}") and "300 s" in message
     assert len(server.requests) == 1 and clock.sleeps == []
 
 
-def test_retry_after_past_the_deadline_fails_at_once(server: FeedServer, clock: FakeClock) -> None:
+def test_retry_after_past_the_deadline_fails_at_once(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply(503, b"", {"Retry-After": "50"}))
     assert "deadline" in failure(url, FetchPolicy(deadline=30), clock=clock)
     assert len(server.requests) == 1 and clock.sleeps == []
 
 
-def test_backoff_stops_at_the_deadline(server: FeedServer, clock: FakeClock) -> None:
+def test_backoff_stops_at_the_deadline(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply(503))
     message = failure(url, FetchPolicy(deadline=5), clock=clock)
     assert message.endswith("retrying after 4 s would pass the 5 s deadline")
@@ -295,7 +295,7 @@ def test_retry_after_date_in_the_past_means_now() -> None:
 # Errors that no retry fixes
 
 
-def test_500_fails_at_once(server: FeedServer, clock: FakeClock) -> None:
+def test_500_fails_at_once(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply(500, b"oops"))
     assert failure(url, clock=clock) == f"HTTP 500 Internal Server Error from {url}"
     assert len(server.requests) == 1 and clock.sleeps == []
@@ -312,7 +312,7 @@ def test_404_hints_at_the_url(server: FeedServer) -> None:
     assert caught.value.hint == "check the URL"
 
 
-def test_connection_refused_is_retried_then_reported(clock: FakeClock) -> None:
+def test_connection_refused_is_retried_then_reported(clock: FakeFetchClock) -> None:
     port = free_port()
     message = failure(f"http://127.0.0.1:{port}/feed", clock=clock)
     assert message.startswith(f"cannot connect to 127.0.0.1:{port}: ")
@@ -323,7 +323,7 @@ def test_connection_refused_is_retried_then_reported(clock: FakeClock) -> None:
 
 
 @pytest.mark.parametrize("host", ["arxiv.org", "export.arxiv.org", "rss.arxiv.org", "ARXIV.org."])
-def test_arxiv_hosts_are_asked_once_per_interval(host: str, clock: FakeClock) -> None:
+def test_arxiv_hosts_are_asked_once_per_interval(host: str, clock: FakeFetchClock) -> None:
     policy = FetchPolicy(arxiv_interval=3.0)
     _polite_wait(host, clock, policy)
     assert clock.sleeps == []
@@ -331,13 +331,13 @@ def test_arxiv_hosts_are_asked_once_per_interval(host: str, clock: FakeClock) ->
     assert clock.sleeps == [pytest.approx(3.0, abs=0.1)]
 
 
-def test_arxiv_hosts_share_one_interval(clock: FakeClock) -> None:
+def test_arxiv_hosts_share_one_interval(clock: FakeFetchClock) -> None:
     _polite_wait("rss.arxiv.org", clock, FetchPolicy())
     _polite_wait("export.arxiv.org", clock, FetchPolicy())
     assert clock.sleeps == [pytest.approx(3.0, abs=0.1)]
 
 
-def test_a_later_request_waits_only_for_the_rest(clock: FakeClock) -> None:
+def test_a_later_request_waits_only_for_the_rest(clock: FakeFetchClock) -> None:
     _polite_wait("export.arxiv.org", clock, FetchPolicy())
     clock.sleep(2.0)  # time passing elsewhere
     _polite_wait("export.arxiv.org", clock, FetchPolicy())
@@ -345,13 +345,13 @@ def test_a_later_request_waits_only_for_the_rest(clock: FakeClock) -> None:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "notarxiv.org", "arxiv.org.example.net", "huggingface.co"])
-def test_other_hosts_are_not_throttled(host: str, clock: FakeClock) -> None:
+def test_other_hosts_are_not_throttled(host: str, clock: FakeFetchClock) -> None:
     for _ in range(3):
         _polite_wait(host, clock, FetchPolicy())
     assert clock.sleeps == []
 
 
-def test_loopback_fetches_are_not_throttled(server: FeedServer, clock: FakeClock) -> None:
+def test_loopback_fetches_are_not_throttled(server: FeedServer, clock: FakeFetchClock) -> None:
     url = server.script("/feed", Reply())
     fetch(url, clock=clock)
     fetch(url, clock=clock)
@@ -359,7 +359,7 @@ def test_loopback_fetches_are_not_throttled(server: FeedServer, clock: FakeClock
 
 
 def test_every_request_of_a_polite_host_waits_its_turn(
-    server: FeedServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    server: FeedServer, clock: FakeFetchClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fetch_module, "POLITE_DOMAINS", ("127.0.0.1",))
     server.script("/feed", Reply())

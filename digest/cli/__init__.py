@@ -1,6 +1,8 @@
 """The command line: the only code that prints."""
 
-from . import service as _service  # noqa: F401 - registers the subscriber and service commands
+# Importing the command modules registers their commands on the group.
+from . import edition as _edition  # noqa: F401
+from . import service as _service  # noqa: F401
 from .main import main
 
 __all__ = ["main"]

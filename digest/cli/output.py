@@ -1,11 +1,94 @@
-"""How papers, matches and run reports read on the command line: text lines and JSON objects."""
+"""How papers, matches and run reports read on the command line: text lines, JSON objects, errors."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import click
+
 from ..models import Match, Paper, Settings, SourceReport
-from ..pipeline.run import RunReport
+from ..pipeline.run import Progress, RunReport
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    if hint:
+        click.echo(f"  Hint: {hint}", err=True)
+
+
+def print_warning(message: str, hint: str | None = None) -> None:
+    click.secho(f"Warning: {message}", fg="yellow", err=True)
+    if hint:
+        click.echo(f"  Hint: {hint}", err=True)
+
+
+def report_sources(reports: Iterable[SourceReport]) -> None:
+    for report in reports:
+        if report.failed:
+            print_error(f"source {report.name}: {report.error}", "the other sources went on")
+            continue
+        click.echo(source_line(report), err=True)
+        for warning in report.warnings:
+            click.secho(f"  warning: {warning}", fg="yellow", err=True)
+
+
+def exit_if_every_source_failed(reports: Sequence[SourceReport], consequence: str = "") -> None:
+    if reports and all(r.failed for r in reports):
+        print_error("every source failed" + (f"; {consequence}" if consequence else ""), "check the network")
+        sys.exit(1)
+
+
+def report_run(report: RunReport) -> None:
+    """One line for everything that did not go to plan, with what to do about it."""
+    for error in report.profile_errors:
+        for problem in error.problems:
+            print_error(f"{problem} (profile skipped)", problem.hint)
+    report_sources(report.sources)
+    for duplicate in report.duplicates:
+        print_warning(f"{duplicate}: mailed once, by the first profile")
+    tally = report.tally
+    for failure in tally.failed:
+        print_error(f"not delivered: {failure}")
+    for address in tally.newly_suppressed:
+        print_warning(
+            f"{address} is now suppressed after repeated permanent failures", "digest suppressions --clear"
+        )
+    for deferred in tally.deferred:
+        print_warning(f"deferred to the next run: {deferred}")
+    for uncertain in tally.uncertain:
+        print_warning(
+            f"uncertain, not resent: {uncertain}", "check the relay's log; --resend-uncertain sends it"
+        )
+    if tally.transport_error:
+        print_error(
+            f"{tally.not_attempted} message(s) left for the next run: {tally.transport_error}",
+            tally.transport_hint,
+        )
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Progress | None]:
+    """A progress bar on a terminal; nothing at all when output is piped or logged."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar: Any = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def summary_line(report: RunReport, settings: Settings) -> str:

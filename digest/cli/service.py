@@ -1,4 +1,4 @@
-"""The commands for subscribers and the service: subscribe, confirm, unsubscribe, serve, suppressions."""
+"""The service commands: serve, subscribe, confirm, unsubscribe, suppressions and init-state."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..config.settings import load_settings
 from ..errors import DigestError
 from ..pipeline import run as pipeline
 from ..pipeline import subscriptions
-from .main import config_option, main, reports_errors
+from .main import config_option, main
 
 
 @main.command()
@@ -21,7 +21,6 @@ from .main import config_option, main, reports_errors
     "--keyword", "keywords", multiple=True, required=True, metavar="K", help="A keyword (repeatable)."
 )
 @click.option("--name", help="The subscriber's name, for the greeting.")
-@reports_errors
 def subscribe(email: str, config_path: Path, keywords: tuple[str, ...], name: str | None) -> None:
     """Sign EMAIL up: a confirmation link is mailed, and nothing more until it is used.
 
@@ -43,7 +42,6 @@ def subscribe(email: str, config_path: Path, keywords: tuple[str, ...], name: st
 @main.command()
 @click.argument("token")
 @config_option
-@reports_errors
 def confirm(token: str, config_path: Path) -> None:
     """Confirm a subscription with the TOKEN from its confirmation link, writing the profile.
 
@@ -60,7 +58,6 @@ def confirm(token: str, config_path: Path) -> None:
 @main.command()
 @click.argument("email")
 @config_option
-@reports_errors
 def unsubscribe(email: str, config_path: Path) -> None:
     """Stop every digest to EMAIL. It wins over profiles: editing one never mails EMAIL again.
 
@@ -84,7 +81,6 @@ def unsubscribe(email: str, config_path: Path) -> None:
     "--request-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
     metavar="SECONDS", help="Close a request whose headers, or whose body, take longer to arrive.",
 )  # fmt: skip
-@reports_errors
 def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_timeout: float) -> None:
     """Serve the web pages and send every edition at its time, in each subscriber's time zone.
 
@@ -120,7 +116,6 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_ti
 @main.command()
 @config_option
 @click.option("--clear", "clear", metavar="EMAIL", help="Allow mail to this address again.")
-@reports_errors
 def suppressions(config_path: Path, clear: str | None) -> None:
     """List the addresses no longer mailed after repeated permanent failures.
 
@@ -144,3 +139,29 @@ def suppressions(config_path: Path, clear: str | None) -> None:
     for address, reason, since in listed:
         click.echo(f"{address}  since {since}  {reason}")
     click.echo(f"{len(listed)} suppressed address(es)", err=True)
+
+
+@main.command("init-state")
+@config_option
+def init_state(config_path: Path) -> None:
+    """Create the state database where one was lost, keeping who unsubscribed.
+
+    Runs refuse to start when the database is missing or empty but the state
+    dir shows it existed (it would send every edition again). Restore it from a
+    backup if you can; otherwise this starts a new one, with every unsubscribe
+    read back from unsubscribes.jsonl beside it.
+
+    \b
+    Examples:
+      digest init-state
+      digest init-state --config /etc/digest/digest.yaml
+    """
+    settings = load_settings(config_path)
+    created, restored = pipeline.init_state(settings)
+    path = pipeline.database_path(settings)
+    if created:
+        click.echo(
+            f"Created {path}; {restored} unsubscribe(s) kept from {path.parent / 'unsubscribes.jsonl'}."
+        )
+    else:
+        click.echo(f"{path} already exists; nothing to do.")

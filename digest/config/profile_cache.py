@@ -34,10 +34,15 @@ class ProfileCache:
         self.file = file
         self._known = self._read()
         self._now: dict[str, tuple[Stamp, Profile]] = {}
+        self.hits = self.misses = 0  # files taken from the cache, files the caller had to parse
 
     def get(self, path: Path, stamp: Stamp | None) -> Profile | None:
         entry = self._known.get(str(path))
-        return entry[1] if stamp is not None and entry is not None and entry[0] == stamp else None
+        if stamp is not None and entry is not None and entry[0] == stamp:
+            self.hits += 1
+            return entry[1]
+        self.misses += 1
+        return None
 
     def put(self, path: Path, stamp: Stamp | None, profile: Profile) -> None:
         if stamp is not None:

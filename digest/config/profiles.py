@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,8 @@ PROFILE_KEYS = (
 FREQUENCIES = ("daily", "weekly")
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+
+log = logging.getLogger("digest.profiles")
 
 
 def profile_paths(profiles_dir: Path) -> list[Path]:
@@ -58,6 +61,8 @@ def load_profiles(profiles_dir: Path, cache: Path | None = None) -> tuple[list[P
             known.put(path, stamp, profile)
     if known:
         known.save()
+        counts = {"parsed": known.misses, "cached": known.hits}
+        log.debug("profiles in %s: %d parsed, %d unchanged", profiles_dir, *counts.values(), extra=counts)
     return profiles, errors
 
 
@@ -134,24 +139,25 @@ def _send_at(doc: Document, data: dict[str, Any]) -> str | None:
     return send_at
 
 
-def profile_for(profiles_dir: Path, address: str) -> Profile | None:
-    """The readable profile that mails `address` alone, if there is one."""
-    for path in profile_paths(profiles_dir):
-        try:
-            profile = load_profile(path)
-        except ConfigError:
-            continue
-        if profile.emails == (address,):
-            return profile
-    return None
+def profile_for(profiles_dir: Path, address: str, cache: Path | None = None) -> Profile | None:
+    """The readable profile that mails `address` alone, if there is one.
+
+    With a `cache` file (the one runs use), only the files changed since the last read are parsed."""
+    profiles, _ = load_profiles(profiles_dir, cache)
+    return next((profile for profile in profiles if profile.emails == (address,)), None)
 
 
 def save_subscription(
-    profiles_dir: Path, address: str, keywords: Sequence[str], name: str | None = None
+    profiles_dir: Path,
+    address: str,
+    keywords: Sequence[str],
+    name: str | None = None,
+    cache: Path | None = None,
 ) -> Path:
     """Write the keywords of `address`'s own profile, creating it if needed; comments are kept.
 
-    ConfigError when it cannot be written (a full disk) or would not read back as written."""
+    `cache` is the profile cache to find the profile through. ConfigError when the profile
+    cannot be written (a full disk) or would not read back as written."""
     keywords = [keyword.strip() for keyword in keywords]
     with contextlib.suppress(ValueError):  # an invalid address is refused when its text is read back
         address = normalize_address(address)  # as profiles hold it, so its file is found again
@@ -159,7 +165,7 @@ def save_subscription(
         profiles_dir.mkdir(parents=True, exist_ok=True)
         # One writer per address at a time: finding its file and creating one is then one step.
         with profile_files.locked(profiles_dir, "address-" + profile_files.lock_name(address)):
-            existing = profile_for(profiles_dir, address)
+            existing = profile_for(profiles_dir, address, cache)
             if existing:
                 return _update(existing.path, keywords, name)
             return _create(profiles_dir, address, keywords, name)

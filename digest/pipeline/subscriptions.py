@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config.addresses import normalize_address
+from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import save_subscription
 from ..delivery.transports import open_transport
 from ..errors import ConfigError, DeliveryError, DigestError
@@ -138,7 +139,8 @@ def save_profile(settings: Settings, address: str, keywords: Sequence[str], name
     """Write `address`'s keywords to its profile; ProfileNotSaved when the disk refuses."""
     try:
         with _profile_writes:
-            return save_subscription(settings.profiles_dir, address, keywords, name)
+            cache = settings.state_dir / CACHE_FILE  # the one runs keep: unchanged files are not parsed
+            return save_subscription(settings.profiles_dir, address, keywords, name, cache)
     except (OSError, ConfigError) as exc:  # the profile writer names its OSError in a ConfigError
         # Not the message: it names folders of the server.
         reason = exc.strerror if isinstance(exc, OSError) else "the profiles folder refused the file"

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import profile_for
 from ..models import Settings
 from ..pipeline import subscriptions
@@ -123,7 +124,8 @@ class Site:
             address = await self._address("manage", token)
         except TokenError as error:
             return self._token_error(error)
-        profile = await run_in_threadpool(profile_for, self.settings.profiles_dir, address)
+        cache = self.settings.state_dir / CACHE_FILE  # as runs do: unchanged files are not parsed again
+        profile = await run_in_threadpool(profile_for, self.settings.profiles_dir, address, cache)
         context: dict[str, Any] = {"address": address, "keywords": list(profile.keywords) if profile else []}
         if request.method == "GET":
             return self._manage_page(token, context)

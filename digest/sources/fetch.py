@@ -41,15 +41,15 @@ class FeedCache(Protocol):
     def remember(self, url: str, feed: CachedFeed) -> None: ...
 
 
-class Clock(Protocol):
-    """The time as fetch sees it; tests pass one that never really sleeps."""
+class FetchClock(Protocol):
+    """Fetching's time: how long it has taken, and waiting (backoff, politeness); tests skip the waits."""
 
     def monotonic(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
 
 
-class SystemClock:
+class SystemFetchClock:
     """The real time."""
 
     def monotonic(self) -> float:
@@ -90,11 +90,11 @@ def fetch(
     policy: FetchPolicy = FetchPolicy(),
     cache: FeedCache | None = None,
     *,
-    clock: Clock | None = None,
+    clock: FetchClock | None = None,
 ) -> Fetched:
     """The body at a URL or file path; SourceError says why it could not be had."""
     if is_url(location):
-        return _Transfer(location, policy, cache, clock or SystemClock()).run()
+        return _Transfer(location, policy, cache, clock or SystemFetchClock()).run()
     if "://" in location:
         raise SourceError(f"unsupported URL scheme in '{location}'", "use http(s):// or a file path")
     return Fetched(_read_file(Path(location), policy.max_bytes))
@@ -130,7 +130,7 @@ def _polite_domain(host: str) -> str | None:
     return next((d for d in POLITE_DOMAINS if host == d or host.endswith("." + d)), None)
 
 
-def _polite_wait(host: str, clock: Clock, policy: FetchPolicy) -> None:
+def _polite_wait(host: str, clock: FetchClock, policy: FetchPolicy) -> None:
     """Sleep until this process may ask the host again, and book that moment."""
     domain = _polite_domain(host)
     if domain is None:
@@ -155,7 +155,7 @@ class _Retry:
 class _Transfer:
     """One fetch of one URL: its attempts, the waits between them, and its deadline."""
 
-    def __init__(self, url: str, policy: FetchPolicy, cache: FeedCache | None, clock: Clock) -> None:
+    def __init__(self, url: str, policy: FetchPolicy, cache: FeedCache | None, clock: FetchClock) -> None:
         self.url, self.policy, self.cache, self.clock = url, policy, cache, clock
         self.cached = cache.cached(url) if cache is not None else None
         self.ends = clock.monotonic() + policy.deadline

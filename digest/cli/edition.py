@@ -1,0 +1,211 @@
+"""The edition commands: fetch, match, preview, run and check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import webbrowser
+from pathlib import Path
+
+import click
+
+from ..config.profiles import load_profile, profile_paths
+from ..config.settings import load_settings, read_settings
+from ..errors import ConfigError
+from ..models import SourceConfig, paper_to_dict
+from ..pipeline import run as pipeline
+from ..render.fast_paths import slow_paths
+from .main import common_options, config_option, date_option, main
+from .output import (
+    exit_if_every_source_failed,
+    match_json,
+    match_lines,
+    paper_line,
+    print_warning,
+    progress_bar,
+    report_run,
+    report_sources,
+    summary_line,
+)
+
+
+@main.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per line.")
+def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
+    """Fetch the listings and print their papers, merged across sources.
+
+    \b
+    Examples:
+      digest fetch
+      digest fetch --json --source https://rss.arxiv.org/rss/cs.CL | jq .title
+    """
+    listing = pipeline.fetch(load_settings(config_path), _sources(sources))
+    for paper in listing.papers:
+        click.echo(json.dumps(paper_to_dict(paper), ensure_ascii=False) if as_json else paper_line(paper))
+    report_sources(listing.reports)
+    exit_if_every_source_failed(listing.reports)
+
+
+@main.command()
+@click.argument("profile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per selected paper, best first.")
+@click.option(
+    "--since",
+    "since_days",
+    type=click.IntRange(min=1),
+    metavar="DAYS",
+    help="Backtest: match every paper archived in the last DAYS days instead of fetching.",
+)
+def match(
+    profile: Path, config_path: Path, sources: tuple[str, ...], as_json: bool, since_days: int | None
+) -> None:
+    """Show which papers PROFILE selects from the listings, and why.
+
+    With --since, match the papers archived over the last days instead: see
+    at once what an edit of the profile would have selected.
+
+    \b
+    Examples:
+      digest match config/profiles/example.yaml
+      digest match config/profiles/example.yaml --json --source samples/arxiv-cs.CL+cs.LG.xml
+      digest match config/profiles/example.yaml --since 7
+    """
+    if since_days and sources:
+        raise click.UsageError("--since reads the archive; it cannot be combined with --source")
+    since = dt.timedelta(days=since_days) if since_days else None
+    matches, listing = pipeline.match(load_settings(config_path), profile, _sources(sources), since)
+    for rank, found in enumerate(matches, 1):
+        click.echo(json.dumps(match_json(found), ensure_ascii=False) if as_json else match_lines(rank, found))
+    report_sources(listing.reports)
+    click.echo(f"{len(matches)} of {len(listing.papers)} papers selected", err=True)
+    exit_if_every_source_failed(listing.reports)
+
+
+@main.command()
+@click.argument("profile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@common_options
+@date_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("preview"),
+    show_default=True,
+    help="Folder for the preview files.",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the HTML preview in a browser.")
+def preview(
+    profile: Path,
+    config_path: Path,
+    sources: tuple[str, ...],
+    edition: dt.datetime | None,
+    out_dir: Path,
+    open_browser: bool,
+) -> None:
+    """Render PROFILE's digest to files without sending or recording anything.
+
+    Writes NAME.html, NAME.txt and NAME.eml to --out, exactly as `digest run` would send them.
+
+    \b
+    Examples:
+      digest preview config/profiles/example.yaml --out preview/
+      digest preview config/profiles/example.yaml --source samples/arxiv-cs.CL+cs.LG.xml --open
+    """
+    result = pipeline.preview(load_settings(config_path), profile, out_dir, _sources(sources), _date(edition))
+    report_sources(result.listing.reports)
+    digest = result.digest
+    click.echo(
+        f"{digest.matched} papers matched ({len(digest.matches)} shown) for {digest.recipient}",
+        err=True,
+    )
+    for path in result.files:
+        click.echo(str(path))
+    if open_browser:
+        webbrowser.open(result.files[0].resolve().as_uri())
+    exit_if_every_source_failed(result.listing.reports, "`digest run` would send nothing for this edition")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one edition now and exit (for cron and timers).")
+@common_options
+@date_option
+@click.option("--dry-run", is_flag=True, help="Match and render everything, send and record nothing.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any source, profile or message failed.")
+@click.option(
+    "--resend-uncertain", is_flag=True, help="Send again the messages a broken connection left uncertain."
+)
+def run(
+    once: bool,
+    config_path: Path,
+    sources: tuple[str, ...],
+    edition: dt.datetime | None,
+    dry_run: bool,
+    strict: bool,
+    resend_uncertain: bool,
+) -> None:
+    """Build one edition for every profile and deliver it (to the outbox by default).
+
+    Each address gets each edition once: a ledger in the state database records
+    every hand-over, so a rerun after a crash sends only what was not sent, and a
+    message whose connection broke mid-way is reported as uncertain, not resent.
+    Temporary SMTP refusals (4xx) are retried, then left for the next run.
+
+    \b
+    Examples:
+      digest run --once
+      digest run --once --dry-run --date 2026-11-16
+      digest run --once --source samples/arxiv-cs.CL+cs.LG.xml --source samples/hf-daily-papers.json
+    """
+    if not once:
+        raise click.UsageError("pass --once to run one edition now")
+    settings = load_settings(config_path)
+    with progress_bar("Delivering") as progress:
+        options = pipeline.RunOptions(_sources(sources), _date(edition), dry_run, resend_uncertain)
+        report = pipeline.run_once(settings, options, progress=progress)
+    report_run(report)
+    click.echo(summary_line(report, settings), err=True)
+    exit_if_every_source_failed(report.sources, "nothing was sent")
+    # A transport that never came up is a configuration problem that will fail every day, and
+    # a run stopped half-way (a full disk, a relay that does not answer) left people waiting:
+    # a cron job must notice either even without --strict.
+    stopped_early = report.tally.transport_error is not None and (
+        report.tally.sent == 0 or report.tally.not_attempted > 0
+    )
+    if stopped_early or (strict and report.troubled):
+        sys.exit(1)
+
+
+@main.command()
+@config_option
+def check(config_path: Path) -> None:
+    """Validate the configuration and every profile, reporting all problems at once.
+
+    \b
+    Examples:
+      digest check
+      digest check --config /etc/digest/digest.yaml
+    """
+    settings, problems = read_settings(config_path)
+    paths = profile_paths(settings.profiles_dir)
+    for path in paths:
+        try:
+            load_profile(path)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    if settings.templates_dir is not None:
+        for template, reason in slow_paths(settings.title, settings.templates_dir):
+            print_warning(f"{template}: fast path off: {reason}", "see the README's Templates section")
+    click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
+
+
+def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:
+    return [pipeline.source_from_argument(a) for a in arguments]
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
