@@ -212,22 +212,24 @@ class DeliveryPolicy:
     uncertain_limit: int = 3  # unknown outcomes in a row that stop a run: the relay is not answering
 
 
-@dataclass(frozen=True)
+# kw_only: every option has its default here (config/options.py reads them: the one copy),
+# and the fields keep their order.
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """digest.yaml, validated, with paths resolved against the config file."""
 
     path: Path
-    title: str
-    base_url: str
+    title: str = "Paper Digest"
+    base_url: str = "http://localhost:8080"
     sender: str
-    secret: str | None
-    timezone: str
-    sources: tuple[SourceConfig, ...]
-    transport: str
-    smtp: SmtpConfig | None
-    state_dir: Path
-    profiles_dir: Path
-    templates_dir: Path | None  # None: the templates shipped with digest
+    secret: str | None = None  # None: generated once into the state dir
+    timezone: str = "UTC"
+    sources: tuple[SourceConfig, ...] = ()
+    transport: str = "outbox"  # outbox | smtp
+    smtp: SmtpConfig | None = None
+    state_dir: Path = Path("var")  # relative paths are relative to the config file
+    profiles_dir: Path = Path("profiles")
+    templates_dir: Path | None = None  # None: the templates shipped with digest
     intro: str | None = None
     footer: str | None = None
     include_replacements: bool = False  # arXiv replace/replace-cross announcements

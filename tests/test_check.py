@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from digest.config.profiles import load_profile
 from digest.config.settings import load_settings
+from digest.models import Profile, Settings
 from digest.render.renderer import default_templates_dir
 
 from .conftest import ALICE, Site
@@ -476,3 +478,27 @@ def test_check_warns_of_a_template_that_turns_a_fast_path_off(
     assert warning.startswith(f"Warning: {template}: fast path off: ")
     assert reason in warning
     assert "Templates section" in result.stderr
+
+
+# --- defaults: one source ------------------------------------------------------------------
+
+
+def test_a_config_that_leaves_every_option_out_gets_the_models_defaults(tmp_path: Path) -> None:
+    config = tmp_path / "digest.yaml"
+    config.write_text("site:\n  sender: digest@example.org\n", encoding="utf-8")
+
+    settings = load_settings(config)
+
+    # Built with only what the file said: every other field is the dataclass's own default.
+    assert settings == Settings(
+        path=config,
+        sender="digest@example.org",
+        state_dir=tmp_path / "var",
+        profiles_dir=tmp_path / "profiles",
+    )
+
+
+def test_a_profile_that_leaves_max_papers_out_gets_the_models_default(site: Site) -> None:
+    profile = load_profile(site.profiles / "alice.yaml")
+
+    assert profile.max_papers == Profile(path=profile.path, emails=profile.emails).max_papers

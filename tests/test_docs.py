@@ -7,16 +7,8 @@ import re
 import pytest
 
 from digest.cli import main
+from digest.config.options import OPTIONS, Option
 from digest.config.profiles import PROFILE_KEYS
-from digest.config.settings import (
-    DELIVERY_KEYS,
-    FETCH_KEYS,
-    SCHEDULE_KEYS,
-    SITE_KEYS,
-    SMTP_KEYS,
-    SUBSCRIPTION_KEYS,
-    TOP_KEYS,
-)
 
 from .conftest import ROOT
 
@@ -50,17 +42,44 @@ def test_every_profile_key_is_documented(key: str) -> None:
     assert f"`{key}`" in README.split("## Profiles", 1)[1]
 
 
+def configuration_table() -> dict[str, str]:
+    """Each key the README's configuration table documents, with its default cell; `.port`
+    after `delivery.smtp.host` stands for `delivery.smtp.port`."""
+    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    table = section.split("| key | default | meaning |", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for row in table.splitlines()[2:]:
+        cells, parent = row.split("|"), ""
+        for key in re.findall(r"`([^`]+)`", cells[1]):
+            key = parent + key if key.startswith(".") else key
+            parent = key.rpartition(".")[0]
+            rows[key] = cells[2]
+    return rows
+
+
+def configuration_table_keys() -> list[str]:
+    return list(configuration_table())
+
+
+def as_written(value: object) -> str:
+    """A default as the README writes it: 60.0 → 60, False → false."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 @pytest.mark.parametrize(
-    "key",
-    [f"site.{k}" for k in SITE_KEYS]
-    + [f"delivery.{k}" for k in DELIVERY_KEYS if k != "smtp"]
-    + [f"delivery.smtp.{k}" for k in SMTP_KEYS]
-    + [f"fetch.{k}" for k in FETCH_KEYS]
-    + [f"subscriptions.{k}" for k in SUBSCRIPTION_KEYS]
-    + [f"schedule.{k}" for k in SCHEDULE_KEYS]
-    + [k for k in TOP_KEYS if k not in ("site", "sources", "delivery", "fetch", "subscriptions", "schedule")],
+    "option", [o for o in OPTIONS if o.default not in (None, ())], ids=lambda option: option.key
 )
-def test_every_config_key_is_documented(key: str) -> None:
-    table = README.split("## Configuration", 1)[1]
-    parent, _, leaf = key.rpartition(".")
-    assert f"`{key}`" in table or (parent and f"`.{leaf}`" in table and f"`{parent}." in table)
+def test_the_readme_gives_each_option_its_default(option: Option) -> None:
+    assert as_written(option.default) in configuration_table()[option.key]
+
+
+@pytest.mark.parametrize("key", [option.key for option in OPTIONS])
+def test_every_config_option_is_documented(key: str) -> None:
+    assert key in configuration_table_keys()
+
+
+@pytest.mark.parametrize("key", configuration_table_keys())
+def test_every_documented_config_key_is_an_option(key: str) -> None:
+    assert key in [option.key for option in OPTIONS]

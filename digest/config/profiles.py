@@ -17,6 +17,7 @@ from ..errors import ConfigError, Problem
 from ..models import WEEKDAYS, Profile
 from . import profile_files, yamlfile
 from .addresses import normalize_address
+from .options import model_default
 from .profile_cache import ProfileCache, stamp_of
 from .yamlfile import Document
 
@@ -27,6 +28,8 @@ PROFILE_KEYS = (
 FREQUENCIES = ("daily", "weekly")
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+# models.Profile holds the default, once: profiles built in code get the same one.
+_MAX_PAPERS: int = model_default(Profile, "max_papers")
 
 log = logging.getLogger("digest.profiles")
 
@@ -86,7 +89,7 @@ def _validated(doc: Document) -> Profile:
         all_of=doc.texts(data, "all_of", ()),
         authors=doc.texts(data, "authors", ()),
         categories=_categories(doc, data),
-        max_papers=doc.integer(data, "max_papers", (), 20, 1, 500),
+        max_papers=doc.integer(data, "max_papers", (), _MAX_PAPERS, 1, 500),
         timezone=doc.timezone(data, "timezone", ()),
         send_at=_send_at(doc, data),
         note=doc.text(data, "note", ()),

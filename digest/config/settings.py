@@ -11,23 +11,11 @@ from ..errors import ConfigError, Problem
 from ..models import SOURCE_KINDS, DeliveryPolicy, Settings, SmtpConfig, SourceConfig
 from . import yamlfile
 from .addresses import normalize_mailbox
+from .options import BY_KEY, keys_under
 from .yamlfile import Document, KeyPath
 
 DEFAULT_CONFIG = Path("config/digest.yaml")
 
-TOP_KEYS = (
-    "site", "sources", "fetch", "delivery", "subscriptions", "schedule",
-    "state_dir", "profiles_dir", "templates",
-)  # fmt: skip
-SCHEDULE_KEYS = ("send_at", "weekdays_only", "catch_up_days")
-SUBSCRIPTION_KEYS = ("max_per_hour",)
-FETCH_KEYS = ("include_replacements", "deadline")
-SITE_KEYS = ("title", "base_url", "sender", "secret", "timezone", "intro", "footer")
-SOURCE_KEYS = ("name", "url", "kind")
-DELIVERY_KEYS = (
-    "transport", "smtp", "retries", "retry_delay", "rate_limit", "suppress_after", "uncertain_limit",
-)  # fmt: skip
-SMTP_KEYS = ("host", "port", "security", "username", "password", "timeout", "ca_file")
 TRANSPORTS = ("outbox", "smtp")
 SECURITY = ("none", "starttls", "tls")
 
@@ -51,50 +39,72 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
     if not path.exists():
         raise _missing(path)
     doc = yamlfile.load(path)
-    top = doc.mapping(doc.data, ())
-    top = _interpolate(doc, top, ())
-    doc.check_keys(top, TOP_KEYS, ())
-    base = path.parent
-    site = doc.mapping(top.get("site"), ("site",))
-    doc.check_keys(site, SITE_KEYS, ("site",))
-    delivery = doc.mapping(top.get("delivery"), ("delivery",))
-    doc.check_keys(delivery, DELIVERY_KEYS, ("delivery",))
-    transport = doc.text(delivery, "transport", ("delivery",)) or "outbox"
-    if transport not in TRANSPORTS:
-        doc.problem(("delivery", "transport"), f"unknown transport '{transport}'", "use outbox or smtp")
+    top = _interpolate(doc, doc.mapping(doc.data, ()), ())
+    doc.check_keys(top, keys_under(()), ())
+    site, delivery = _section(doc, top, "site"), _section(doc, top, "delivery")
+    transport = _transport(doc, delivery)
     templates = doc.text(top, "templates", ())
-    fetch = doc.mapping(top.get("fetch"), ("fetch",))
-    doc.check_keys(fetch, FETCH_KEYS, ("fetch",))
-    schedule = doc.mapping(top.get("schedule"), ("schedule",))
-    doc.check_keys(schedule, SCHEDULE_KEYS, ("schedule",))
-    signups = doc.mapping(top.get("subscriptions"), ("subscriptions",))
-    doc.check_keys(signups, SUBSCRIPTION_KEYS, ("subscriptions",))
+    fetch = _section(doc, top, "fetch")
+    schedule, signups = _section(doc, top, "schedule"), _section(doc, top, "subscriptions")
+    base = path.parent
     settings = Settings(
         path=path,
-        title=doc.text(site, "title", ("site",)) or "Paper Digest",
+        title=_read(doc, site, "site.title"),
         base_url=_base_url(doc, site),
         sender=_sender(doc, site),
-        secret=doc.text(site, "secret", ("site",)),
-        timezone=doc.timezone(site, "timezone", ("site",)) or "UTC",
-        intro=doc.text(site, "intro", ("site",)),
-        footer=doc.text(site, "footer", ("site",)),
+        secret=_read(doc, site, "site.secret"),
+        timezone=_read(doc, site, "site.timezone"),
+        intro=_read(doc, site, "site.intro"),
+        footer=_read(doc, site, "site.footer"),
         sources=_sources(doc, top.get("sources"), base),
         transport=transport,
         smtp=_smtp(doc, delivery, base, required=transport == "smtp"),
         delivery=_delivery_policy(doc, delivery),
         send_at=_send_at(doc, schedule),
         weekdays_only=_weekdays_only(doc, schedule),
-        catch_up_days=doc.integer(schedule, "catch_up_days", ("schedule",), 2, 0, 30),
-        max_signups_per_hour=doc.integer(signups, "max_per_hour", ("subscriptions",), 100, 1, 100_000),
-        state_dir=_relative_to(base, doc.text(top, "state_dir", ()) or "var", doc, ("state_dir",)),
-        profiles_dir=_relative_to(
-            base, doc.text(top, "profiles_dir", ()) or "profiles", doc, ("profiles_dir",)
-        ),
+        catch_up_days=_read(doc, schedule, "schedule.catch_up_days"),
+        max_signups_per_hour=_read(doc, signups, "subscriptions.max_per_hour"),
+        state_dir=_path(doc, top, "state_dir", base),
+        profiles_dir=_path(doc, top, "profiles_dir", base),
         templates_dir=_relative_to(base, templates, doc, ("templates",)) if templates else None,
-        include_replacements=doc.flag(fetch, "include_replacements", ("fetch",)),
-        fetch_deadline=float(doc.integer(fetch, "deadline", ("fetch",), 60, 5, 3600)),
+        include_replacements=_read(doc, fetch, "fetch.include_replacements"),
+        fetch_deadline=float(_read(doc, fetch, "fetch.deadline")),
     )
     return settings, doc.problems
+
+
+def _section(doc: Document, top: dict[str, Any], name: str) -> dict[str, Any]:
+    """The mapping under a top-level key, its unknown keys reported."""
+    section = doc.mapping(top.get(name), (name,))
+    doc.check_keys(section, keys_under((name,)), (name,))
+    return section
+
+
+def _read(doc: Document, mapping: dict[str, Any], key: str) -> Any:
+    """The value of a plain option (see options.PLAIN_KINDS), or its default."""
+    option = BY_KEY[key]
+    name, parent, default = option.name, option.parent, option.default
+    if option.kind == "integer":
+        return doc.integer(mapping, name, parent, int(default), int(option.low), int(option.high))
+    if option.kind == "number":
+        return doc.number(mapping, name, parent, default, option.low, option.high)
+    if option.kind == "flag":
+        return doc.flag(mapping, name, parent, default)
+    if option.kind == "timezone":
+        return doc.timezone(mapping, name, parent) or default
+    return doc.text(mapping, name, parent) or default
+
+
+def _transport(doc: Document, delivery: dict[str, Any]) -> str:
+    transport = _read(doc, delivery, "delivery.transport")
+    if transport not in TRANSPORTS:
+        doc.problem(("delivery", "transport"), f"unknown transport '{transport}'", "use outbox or smtp")
+    return str(transport)
+
+
+def _path(doc: Document, top: dict[str, Any], key: str, base: Path) -> Path:
+    location = doc.text(top, key, ()) or str(BY_KEY[key].default)
+    return _relative_to(base, location, doc, (key,))
 
 
 def resolve_location(location: str, base: Path) -> str:
@@ -110,12 +120,13 @@ def resolve_location(location: str, base: Path) -> str:
 
 
 def _send_at(doc: Document, schedule: dict[str, Any]) -> str:
-    value = doc.text(schedule, "send_at", ("schedule",)) or "07:00"
+    default = str(BY_KEY["schedule.send_at"].default)
+    value = doc.text(schedule, "send_at", ("schedule",)) or default
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
         doc.problem(
             ("schedule", "send_at"), f"expected a time as HH:MM in quotes, got '{value}'", 'e.g. "07:00"'
         )
-        return "07:00"
+        return default
     return value
 
 
@@ -180,7 +191,7 @@ def _interpolate(doc: Document, value: Any, path: KeyPath) -> Any:
 
 
 def _base_url(doc: Document, site: dict[str, Any]) -> str:
-    url = doc.text(site, "base_url", ("site",)) or "http://localhost:8080"
+    url = doc.text(site, "base_url", ("site",)) or str(BY_KEY["site.base_url"].default)
     if not re.match(r"^https?://[^/\s]+", url):
         doc.problem(("site", "base_url"), f"expected an http(s) URL, got '{url}'")
     return url.rstrip("/")
@@ -205,10 +216,10 @@ def _sources(doc: Document, value: Any, base: Path) -> tuple[SourceConfig, ...]:
     for index, item in enumerate(value):
         path = ("sources", index)
         entry = doc.mapping(item, path)
-        doc.check_keys(entry, SOURCE_KEYS, path)
+        doc.check_keys(entry, keys_under(("sources[]",)), path)
         name = doc.text(entry, "name", path, required=True)
         url = doc.text(entry, "url", path, required=True)
-        kind = doc.text(entry, "kind", path) or "auto"
+        kind = doc.text(entry, "kind", path) or str(BY_KEY["sources[].kind"].default)
         if kind not in SOURCE_KINDS:
             doc.problem((*path, "kind"), f"unknown kind '{kind}'", "use one of " + ", ".join(SOURCE_KINDS))
         if name in names:
@@ -229,31 +240,33 @@ def _smtp(doc: Document, delivery: dict[str, Any], base: Path, required: bool) -
             doc.problem(path, "missing required key", "transport smtp needs host, port and security")
         return None
     smtp = doc.mapping(delivery["smtp"], path)
-    doc.check_keys(smtp, SMTP_KEYS, path)
-    security = doc.text(smtp, "security", path) or "starttls"
+    doc.check_keys(smtp, keys_under(("delivery", "smtp")), path)
+    security = _read(doc, smtp, "delivery.smtp.security")
     if security not in SECURITY:
         doc.problem((*path, "security"), f"unknown security '{security}'", "use none, starttls or tls")
     text = doc.text(smtp, "ca_file", path)
     ca_file = _relative_to(base, text, doc, (*path, "ca_file")) if text else None
     if ca_file and not _is_file(ca_file):
         doc.problem((*path, "ca_file"), f"no such file: {ca_file}")
+    port = BY_KEY["delivery.smtp.port"]
+    # Not a second default: the port TLS-from-the-start is given is a fact of that protocol.
+    default_port = 465 if security == "tls" else int(port.default)
     return SmtpConfig(
         host=doc.text(smtp, "host", path, required=True) or "",
-        port=doc.integer(smtp, "port", path, 465 if security == "tls" else 587, 1, 65535),
+        port=doc.integer(smtp, "port", path, default_port, int(port.low), int(port.high)),
         security=security,
-        username=doc.text(smtp, "username", path),
-        password=doc.text(smtp, "password", path),
-        timeout=doc.number(smtp, "timeout", path, 30, 1, 600),
+        username=_read(doc, smtp, "delivery.smtp.username"),
+        password=_read(doc, smtp, "delivery.smtp.password"),
+        timeout=_read(doc, smtp, "delivery.smtp.timeout"),
         ca_file=ca_file,
     )
 
 
 def _delivery_policy(doc: Document, delivery: dict[str, Any]) -> DeliveryPolicy:
-    path: KeyPath = ("delivery",)
     return DeliveryPolicy(
-        retries=doc.integer(delivery, "retries", path, 2, 0, 10),
-        retry_delay=doc.number(delivery, "retry_delay", path, 30, 0, 3600),
-        rate_limit=doc.number(delivery, "rate_limit", path, 0, 0, 10_000),
-        suppress_after=doc.integer(delivery, "suppress_after", path, 3, 1, 100),
-        uncertain_limit=doc.integer(delivery, "uncertain_limit", path, 3, 1, 1000),
+        retries=_read(doc, delivery, "delivery.retries"),
+        retry_delay=_read(doc, delivery, "delivery.retry_delay"),
+        rate_limit=_read(doc, delivery, "delivery.rate_limit"),
+        suppress_after=_read(doc, delivery, "delivery.suppress_after"),
+        uncertain_limit=_read(doc, delivery, "delivery.uncertain_limit"),
     )
