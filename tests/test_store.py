@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -14,10 +15,12 @@ import pytest
 from digest.config.settings import load_settings
 from digest.errors import StateError
 from digest.pipeline import run as pipeline
+from digest.serve.scheduler import Service
 from digest.store import connect
 from digest.store.schema import SCHEMA_VERSION, migrate
 
 from .conftest import Site
+from .test_web import serving
 
 NOW = dt.datetime(2026, 11, 16, 7, 30, tzinfo=dt.UTC)
 EDITION = dt.date(2026, 11, 16)
@@ -122,11 +125,13 @@ def test_a_database_at_the_current_version_is_not_written_when_opened(tmp_path: 
 # Every sqlite3.connect raises an audit event (a documented hook of the standard library): the
 # opens of the state database are counted there, with nothing in the code under test replaced.
 _opened: list[str] | None = None
+_openers: list[int] = []  # the thread of each open
 
 
 def _count_opens(event: str, args: tuple[object, ...]) -> None:
     if event == "sqlite3.connect" and _opened is not None:
         _opened.append(str(args[0]))
+        _openers.append(threading.get_ident())
 
 
 sys.addaudithook(_count_opens)
@@ -136,6 +141,7 @@ sys.addaudithook(_count_opens)
 def counting_opens() -> Iterator[list[str]]:
     global _opened
     _opened = []
+    _openers.clear()
     try:
         yield _opened
     finally:
@@ -152,3 +158,22 @@ def test_a_run_opens_the_state_database_once(site: Site) -> None:
 
     assert report.tally.sent == 1
     assert opened == [str(pipeline.database_path(settings))]
+
+
+def test_a_scheduled_edition_opens_the_state_database_once(site: Site) -> None:
+    settings = load_settings(site.config)
+    service = Service(settings)  # checks the database once, at start
+
+    with counting_opens() as opened:
+        reports = service.tick(NOW)
+
+    assert [r.tally.sent for r in reports] == [1]
+    assert opened == [str(pipeline.database_path(settings))]  # due, run and its record share it
+
+
+def test_a_web_worker_thread_opens_the_state_database_once(site: Site) -> None:
+    with serving(site) as web, counting_opens() as opened:
+        statuses = [web.client.get("/unsubscribe/forged.token").status_code for _ in range(6)]
+
+    assert statuses == [400] * 6  # each looked the token up in the database
+    assert opened and len(_openers) == len(set(_openers))  # no thread opened it twice
