@@ -27,18 +27,8 @@ from ..models import Digest, Listing, Match, Profile, Settings, SourceConfig, So
 from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
-from ..store import (
-    DATABASE_NAME,
-    HttpCache,
-    Ledger,
-    PaperArchive,
-    SourceHistory,
-    State,
-    Subscriptions,
-    connect,
-    departed,
-    state_unless_given,
-)
+from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect, departed
+from ..store.connection import DATABASE_NAME, State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
 from .workers import in_background
