@@ -53,11 +53,12 @@ from digest.models import Outgoing
 from digest.models import DeliveryPolicy
 from digest.delivery.dispatcher import Dispatcher
 from digest.models import Job
-from digest.store import SCHEMA, Ledger
+from digest.store import Ledger
+from digest.store.schema import migrate
 
 folder = Path(sys.argv[1])
 db = sqlite3.connect(":memory:", isolation_level=None)
-db.executescript(SCHEMA)
+migrate(db, 'memory')
 edition = dt.date(2026, 11, 16)
 addresses = ["small@example.org", "big@example.org", "later@example.org"]
 sizes = {"small@example.org": 100, "big@example.org": 50_000, "later@example.org": 100}

@@ -28,6 +28,7 @@ from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
 from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect, departed
+from ..store.connection import DATABASE_NAME, State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
 from .workers import in_background
@@ -77,17 +78,19 @@ def edition_for(settings: Settings, now: dt.datetime) -> dt.date:
     return now.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
 
 
-def fetch(settings: Settings, chosen: Sequence[SourceConfig] = ()) -> Listing:
+def fetch(settings: Settings, chosen: Sequence[SourceConfig] = (), state: State | None = None) -> Listing:
     """Every paper of the chosen sources (default: the configured ones); failures are reported.
 
     Listings are fetched with conditional GET against the cache in the state database, and
     every paper is archived there, which is how a report knows which papers are new.
+    `state` is the run's own, when a run fetches; otherwise one is opened for the fetch.
     """
     selected = tuple(chosen) or settings.sources
     if not selected:
         raise SourceError("no sources to fetch", "add sources: to the config, or pass --source")
     policy = FetchPolicy(deadline=settings.fetch_deadline)
-    with closing(connect(database_path(settings))) as db:
+    with state_unless_given(state, settings.state_dir, settings.secret) as opened:
+        db = opened.db
         cache = HttpCache(db)
         listing = sources_stage.collect(
             selected,
@@ -203,32 +206,50 @@ def run_once(
     now: dt.datetime | None = None,
     progress: Progress | None = None,
     clock: Clock | None = None,
+    state: State | None = None,
 ) -> RunReport:
-    """One edition for every profile: matched, rendered and delivered at most once per address."""
-    now = now or dt.datetime.now(dt.UTC)
+    """One edition for every profile: matched, rendered and delivered at most once per address.
+
+    `state`: the caller's (a scheduled edition's), left open; by default the run opens its own.
+    """
+    # One connection for the whole run.
+    with state_unless_given(state, settings.state_dir, settings.secret) as opened:
+        return _run_once(settings, options, opened, now or dt.datetime.now(dt.UTC), progress, clock)
+
+
+def _run_once(
+    settings: Settings,
+    options: RunOptions,
+    state: State,
+    now: dt.datetime,
+    progress: Progress | None,
+    clock: Clock | None,
+) -> RunReport:
     report = RunReport(options.edition or edition_for(settings, now), dry_run=options.dry_run)
     # Profiles are read on another core while the listings are fetched and parsed.
     with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
-        listing = options.listing or fetch(settings, options.sources)
+        listing = options.listing or fetch(settings, options.sources, state)
         profiles, report.profile_errors = loaded()
     profiles = [p for p in profiles if options.only is None or options.only(p)]
     report.sources, report.listing = listing.reports, listing
     if options.since is not None:
-        listing = _with_archived(settings, listing, options.since)
+        listing = _with_archived(state.db, listing, options.since)
     if len(listing.failed_sources) == len(listing.reports):
         return report  # every source failed: mailing empty digests would only be noise
     compiled = [compile_profile(p) for p in profiles]
     recipients, report.duplicates = _recipients(compiled)
     index = PaperIndex(listing.papers, compiled)
     composer = Composer(settings, now)
-    with edition_lock(settings.state_dir, report.edition), closing(connect(database_path(settings))) as db:
+    with edition_lock(settings.state_dir, report.edition):
+        db = state.db
         ledger, archive = Ledger(db), PaperArchive(db)
         # An unsubscribe wins over any profile file, and over a database that lost it.
         left = Subscriptions(db).unsubscribed() | departed(settings.state_dir)
         report.unsubscribed = sum(1 for _, address in recipients if address in left)
         recipients = [(profile, address) for profile, address in recipients if address not in left]
-        outbox = settings.state_dir / "outbox"
-        transport = open_transport(settings.transport, settings.smtp, outbox, report.edition.isoformat())
+        transport = open_transport(
+            settings.transport, settings.smtp, state.outbox, report.edition.isoformat()
+        )
 
         composition = Composition(recipients, index, listing, report.edition, composer)
         remembered = None if options.dry_run else archive  # a dry run records nothing
@@ -246,10 +267,9 @@ def run_once(
     return report
 
 
-def _with_archived(settings: Settings, listing: Listing, since: dt.datetime) -> Listing:
+def _with_archived(db: sqlite3.Connection, listing: Listing, since: dt.datetime) -> Listing:
     """The listing plus every paper archived since `since` that it lacks."""
-    with closing(connect(database_path(settings))) as db:
-        archived = PaperArchive(db).seen_since(since)
+    archived = PaperArchive(db).seen_since(since)
     fresh = {p.id for p in listing.papers}
     return replace(listing, papers=listing.papers + tuple(p for p in archived if p.id not in fresh))
 
@@ -269,7 +289,7 @@ def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledPro
 
 
 def database_path(settings: Settings) -> Path:
-    return settings.state_dir / "digest.sqlite3"
+    return settings.state_dir / DATABASE_NAME
 
 
 def init_state(settings: Settings) -> tuple[bool, int]:

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import AbstractContextManager
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,7 +22,7 @@ from ..config.profiles import load_profiles
 from ..errors import DigestError
 from ..models import Listing, Profile, Settings
 from ..pipeline.run import RunOptions, RunReport, database_path, run_once
-from ..store import ScheduleLog, connect
+from ..store import ScheduleLog, State, connect, state_unless_given
 from ..store.lock import scheduler_lock
 from .slots import Slot, group_by_slot, slot_of
 
@@ -82,18 +82,19 @@ class Service:
         """Run every edition that is due and has not run; oldest first."""
         now = now or self.clock()
         reports = []
-        for slot, edition, fire in self.due(now):
-            if self.stopping.is_set():
-                break
-            reports.append(self.send(slot, edition, fire, now))
+        with self._state() as state:  # one connection for the tick and every edition it sends
+            for slot, edition, fire in self.due(now, state):
+                if self.stopping.is_set():
+                    break
+                reports.append(self.send(slot, edition, fire, now, state))
         return reports
 
     def slots(self) -> list[Slot]:
         return list(self._groups())
 
-    def due(self, now: dt.datetime) -> list[tuple[Slot, dt.date, dt.datetime]]:
-        with closing(connect(database_path(self.settings))) as db:
-            runs = ScheduleLog(db)
+    def due(self, now: dt.datetime, state: State | None = None) -> list[tuple[Slot, dt.date, dt.datetime]]:
+        with self._state(state) as opened:
+            runs = ScheduleLog(opened.db)
             window = self._window(now, runs.first_start(now))
             due = [
                 (slot, edition, fire)
@@ -103,9 +104,11 @@ class Service:
             ]
         return sorted(due, key=lambda item: item[2])
 
-    def send(self, slot: Slot, edition: dt.date, fire: dt.datetime, now: dt.datetime) -> RunReport:
+    def send(
+        self, slot: Slot, edition: dt.date, fire: dt.datetime, now: dt.datetime, state: State | None = None
+    ) -> RunReport:
         """One slot's edition, with the listing shared by the slots of the same edition."""
-        with self.running:
+        with self.running, self._state(state) as opened:
             log.info("edition %s for %s: starting", edition, slot.key)
             options = RunOptions(
                 edition=edition,
@@ -115,9 +118,9 @@ class Service:
                 should_stop=self.stopping.is_set,
             )
             try:
-                report = run_once(self.settings, options, now=now)
+                report = run_once(self.settings, options, now=now, state=opened)
             except DigestError as error:
-                self._record(slot, edition, False, str(error), now)
+                self._record(opened, slot, edition, False, str(error), now)
                 log.error("edition %s for %s: %s", edition, slot.key, error)
                 return RunReport(edition)
             fresh = options.listing is None and report.listing  # a failed one is fetched again
@@ -127,9 +130,9 @@ class Service:
             if report.tally.stopped:
                 # Asked to stop (SIGTERM), not failed: the rest go at the next start, not after
                 # the wait that keeps a failing edition from being tried every minute.
-                self._forget(slot, edition)
+                self._forget(opened, slot, edition)
             else:
-                self._record(slot, edition, done, detail, now)
+                self._record(opened, slot, edition, done, detail, now)
             log.info("edition %s for %s: %s", edition, slot.key, detail)
             return report
 
@@ -163,13 +166,16 @@ class Service:
         fetched = self._listings.get(edition)
         return fetched[1] if fetched and now - fetched[0] < LISTING_FRESH else None
 
-    def _record(self, slot: Slot, edition: dt.date, done: bool, detail: str, now: dt.datetime) -> None:
-        with closing(connect(database_path(self.settings))) as db:
-            ScheduleLog(db).record(slot.key, edition, done, detail, now)
+    def _state(self, given: State | None = None) -> AbstractContextManager[State]:
+        return state_unless_given(given, self.settings.state_dir, self.settings.secret)
 
-    def _forget(self, slot: Slot, edition: dt.date) -> None:
-        with closing(connect(database_path(self.settings))) as db:
-            ScheduleLog(db).forget(slot.key, edition)
+    def _record(
+        self, state: State, slot: Slot, edition: dt.date, done: bool, detail: str, now: dt.datetime
+    ) -> None:
+        ScheduleLog(state.db).record(slot.key, edition, done, detail, now)
+
+    def _forget(self, state: State, slot: Slot, edition: dt.date) -> None:
+        ScheduleLog(state.db).forget(slot.key, edition)
 
 
 def _wanted(last: tuple[str, dt.datetime] | None, now: dt.datetime) -> bool:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
@@ -27,7 +28,7 @@ from ..models import Settings
 from ..pipeline import subscriptions
 from ..pipeline.subscriptions import ProfileNotSaved, SubscriptionError
 from ..render.pages import Pages
-from ..store import PaperArchive, connect
+from ..store import PaperArchive, State
 from ..tokens import TokenError, TokenGone
 from .confirmation_queue import ConfirmationQueue
 from .scheduler import Service
@@ -68,6 +69,7 @@ class Site:
         self.pages = Pages(settings.title, settings.base_url, settings.templates_dir)
         self.path = settings.state_dir / "digest.sqlite3"
         self.secret = subscriptions.secret(settings)  # read once, not on every request
+        self.states = threading.local()  # one State, so one connection, per worker thread
         self.mailer = ConfirmationQueue(settings, self.path)
 
     async def subscribe(self, request: Request) -> Response:
@@ -180,11 +182,14 @@ class Site:
         return await self._work(lambda db: subscriptions.link_address(self.secret, db, purpose, token))
 
     async def _work(self, function: Callable[[sqlite3.Connection], T]) -> T:
-        """Run blocking work (SQLite, SMTP) in a thread, with its own database connection."""
+        """Run blocking work (SQLite, SMTP) in a worker thread, on that thread's connection,
+        opened by its first request (a connection cannot move between threads)."""
 
         def work() -> T:
-            with closing(connect(self.path)) as db:
-                return function(db)
+            state: State | None = getattr(self.states, "state", None)
+            if state is None:
+                state = self.states.state = State(self.settings.state_dir, self.settings.secret)
+            return function(state.db)
 
         return await run_in_threadpool(work)
 

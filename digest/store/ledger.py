@@ -8,7 +8,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from . import now_text as _now
+from .connection import now_text as _now
 
 
 class Ledger:

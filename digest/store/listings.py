@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 
 from ..models import CachedFeed, Paper, paper_from_dict, paper_to_dict
-from . import now_text as _now
+from .connection import now_text as _now
 
 
 class HttpCache:

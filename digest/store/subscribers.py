@@ -7,18 +7,7 @@ import json
 import sqlite3
 from typing import Literal
 
-from . import now_text as _now
-
-# Added beside the main schema, which another part of the code migrates; IF NOT EXISTS makes it
-# a no-op (and no write) on every later call.
-LINK_ROTATIONS = """CREATE TABLE IF NOT EXISTS link_rotations (
-    address  TEXT PRIMARY KEY,
-    since    INTEGER NOT NULL
-)"""
-
-
-def ensure_schema(db: sqlite3.Connection) -> None:
-    db.execute(LINK_ROTATIONS)
+from .connection import now_text as _now
 
 
 class Subscriptions:
@@ -26,7 +15,6 @@ class Subscriptions:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        ensure_schema(db)
 
     def add_pending(self, nonce: str, address: str, keywords: list[str], name: str | None) -> None:
         self.db.execute(

@@ -1,0 +1,170 @@
+"""The state database's tables, and the numbered steps that bring any older file up to them.
+
+`PRAGMA user_version` says which steps a database has had; a database opened at the current
+version is not written at all (a read-only one can still be read). Each step runs once, in
+order, inside one transaction with the others, so a crash mid-way leaves the old version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from ..errors import StateError
+
+# Version 1 (before the schema had a number, so such files say 0): three delivery states.
+DELIVERIES_V1 = """CREATE TABLE IF NOT EXISTS deliveries (
+    address     TEXT NOT NULL,
+    edition     TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+    message_id  TEXT NOT NULL,
+    papers      TEXT NOT NULL DEFAULT '[]',
+    error       TEXT,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (address, edition)
+)"""
+
+SENT_PAPERS = """CREATE TABLE IF NOT EXISTS sent_papers (
+    address   TEXT NOT NULL,
+    paper_id  TEXT NOT NULL,
+    edition   TEXT NOT NULL,
+    PRIMARY KEY (address, paper_id)
+)"""
+
+# Version 2: six delivery states, and when each row was created.
+DELIVERIES = """CREATE TABLE deliveries (
+    address     TEXT NOT NULL,
+    edition     TEXT NOT NULL,
+    state       TEXT NOT NULL
+                CHECK (state IN ('pending', 'sending', 'sent', 'deferred', 'failed', 'uncertain')),
+    message_id  TEXT NOT NULL,
+    papers      TEXT NOT NULL DEFAULT '[]',
+    error       TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (address, edition)
+)"""
+
+# Version 3: the tables that arrived while the number stayed at 2 (so a file at 2 may lack
+# some of them: hence IF NOT EXISTS), and the sign-in link rotations.
+LATER_TABLES = """
+CREATE TABLE IF NOT EXISTS http_cache (
+    url            TEXT PRIMARY KEY,
+    body           BLOB NOT NULL,
+    etag           TEXT,
+    last_modified  TEXT,
+    fetched_at     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS suppressions (
+    address  TEXT PRIMARY KEY,
+    reason   TEXT NOT NULL,
+    since    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending_subscriptions (
+    nonce       TEXT PRIMARY KEY,
+    address     TEXT NOT NULL,
+    keywords    TEXT NOT NULL,
+    name        TEXT,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS confirmations_sent (
+    address  TEXT NOT NULL,
+    sent_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS unsubscribes (
+    address  TEXT PRIMARY KEY,
+    via      TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS edition_papers (
+    address    TEXT NOT NULL,
+    edition    TEXT NOT NULL,
+    paper_ids  TEXT NOT NULL,
+    PRIMARY KEY (address, edition)
+);
+CREATE TABLE IF NOT EXISTS source_fetches (
+    location  TEXT PRIMARY KEY,
+    ids_hash  TEXT NOT NULL,
+    day       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schedule_runs (
+    slot     TEXT NOT NULL,
+    edition  TEXT NOT NULL,
+    state    TEXT NOT NULL CHECK (state IN ('done', 'tried')),
+    at       TEXT NOT NULL,
+    detail   TEXT,
+    PRIMARY KEY (slot, edition)
+);
+CREATE TABLE IF NOT EXISTS papers (
+    id          TEXT PRIMARY KEY,
+    data        TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS link_rotations (
+    address  TEXT PRIMARY KEY,
+    since    INTEGER NOT NULL
+)
+"""
+
+
+def _first_tables(db: sqlite3.Connection) -> None:
+    _run(db, DELIVERIES_V1 + ";" + SENT_PAPERS)
+
+
+def _six_delivery_states(db: sqlite3.Connection) -> None:
+    """Copy version 1's rows into the wider table; each row was created when last updated."""
+    db.execute("ALTER TABLE deliveries RENAME TO deliveries_v1")
+    db.execute(DELIVERIES)
+    db.execute(
+        """INSERT INTO deliveries
+             (address, edition, state, message_id, papers, error, created_at, updated_at)
+           SELECT address, edition, state, message_id, papers, error, updated_at, updated_at
+           FROM deliveries_v1"""
+    )
+    db.execute("DROP TABLE deliveries_v1")
+
+
+def _later_tables(db: sqlite3.Connection) -> None:
+    _run(db, LATER_TABLES)
+
+
+# Step n takes a database from version n - 1 to version n. Append; never edit a step.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _first_tables,
+    _six_delivery_states,
+    _later_tables,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection, label: object) -> None:
+    """Bring `db` (an autocommit connection) to SCHEMA_VERSION; no write when it is there."""
+    if version(db) == SCHEMA_VERSION:
+        return
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        found = version(db)  # again, now that no other process can be migrating it
+        if found > SCHEMA_VERSION:
+            raise StateError(
+                f"state database {label} is at schema version {found}, newer than this digest's "
+                f"{SCHEMA_VERSION}",
+                "run the digest version that last used it, or restore a backup",
+            )
+        for step in MIGRATIONS[found:]:
+            step(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _run(db: sqlite3.Connection, statements: str) -> None:
+    for statement in statements.split(";"):
+        if statement.strip():
+            db.execute(statement)
