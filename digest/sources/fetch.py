@@ -17,6 +17,7 @@ import httpx
 from .. import __version__
 from ..errors import SourceError
 from ..models import CachedFeed
+from .threads import on_calling_thread
 
 USER_AGENT = f"digest/{__version__} (self-hosted paper newsletter)"
 MAX_REDIRECTS = 5
@@ -157,7 +158,8 @@ class _Transfer:
 
     def __init__(self, url: str, policy: FetchPolicy, cache: FeedCache | None, clock: Clock) -> None:
         self.url, self.policy, self.cache, self.clock = url, policy, cache, clock
-        self.cached = cache.cached(url) if cache is not None else None
+        # The cache may be a SQLite connection, usable only on the thread that opened it.
+        self.cached = on_calling_thread(cache.cached, url) if cache is not None else None
         self.ends = clock.monotonic() + policy.deadline
 
     def run(self) -> Fetched:
@@ -223,7 +225,7 @@ class _Transfer:
         body = self._read_body(response)
         if self.cache is not None:
             etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
-            self.cache.remember(self.url, CachedFeed(body, etag, modified))
+            on_calling_thread(self.cache.remember, self.url, CachedFeed(body, etag, modified))
         return Fetched(body)
 
     def _read_body(self, response: httpx.Response) -> bytes:
