@@ -8,7 +8,7 @@ import json
 import sqlite3
 import sys
 import webbrowser
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -348,10 +348,11 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
 
-def _report_sources(reports: Iterable[SourceReport]) -> None:
+def _report_sources(reports: Sequence[SourceReport]) -> None:
+    went_on = "the other sources went on" if len(reports) > 1 else None
     for report in reports:
         if report.failed:
-            print_error(f"source {report.name}: {report.error}", "the other sources went on")
+            print_error(f"source {report.name}: {report.error}", went_on)
             continue
         click.echo(source_line(report), err=True)
         for warning in report.warnings:

@@ -97,7 +97,8 @@ def fetch(
     if is_url(location):
         return _Transfer(location, policy, cache, clock or SystemClock()).run()
     if "://" in location:
-        raise SourceError(f"unsupported URL scheme in '{location}'", "use http(s):// or a file path")
+        scheme = location.partition("://")[0]
+        raise SourceError(f"unsupported URL scheme '{scheme}' in {location}", "use http(s):// or a file path")
     return Fetched(_read_file(Path(location), policy.max_bytes))
 
 
@@ -106,6 +107,10 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         with path.open("rb") as handle:
             body = handle.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise SourceError(f"no such file: {path}") from exc
+    except IsADirectoryError as exc:
+        raise SourceError(f"{path} is a folder, not a feed file") from exc
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         raise SourceError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
     if len(body) > max_bytes:
