@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,10 +25,11 @@ def print_warning(message: str, hint: str | None = None) -> None:
         click.echo(f"  Hint: {hint}", err=True)
 
 
-def report_sources(reports: Iterable[SourceReport]) -> None:
+def report_sources(reports: Sequence[SourceReport]) -> None:
+    went_on = "the other sources went on" if len(reports) > 1 else None
     for report in reports:
         if report.failed:
-            print_error(f"source {report.name}: {report.error}", "the other sources went on")
+            print_error(f"source {report.name}: {report.error}", went_on)
             continue
         click.echo(source_line(report), err=True)
         for warning in report.warnings:

@@ -11,6 +11,7 @@ from ..models import Listing, Paper, SourceConfig, SourceReport
 from .bounded import DEFAULT_LIMITS, ParseLimits, parse_bounded
 from .fetch import Fetched
 from .items import describe
+from .threads import run_side_by_side
 
 log = logging.getLogger("digest.sources")
 
@@ -18,6 +19,8 @@ log = logging.getLogger("digest.sources")
 REPLACEMENTS = frozenset({"replace", "replace-cross"})
 
 Fetcher = Callable[[str], Fetched]
+# Sources fetched at once: enough that slow hosts overlap, few enough to stay a polite client.
+FETCH_WORKERS = 8
 
 
 def collect(
@@ -25,17 +28,30 @@ def collect(
     fetcher: Fetcher,
     include_replacements: bool = False,
     limits: ParseLimits = DEFAULT_LIMITS,
+    *,
+    on_report: Callable[[SourceReport], None] | None = None,
+    workers: int = FETCH_WORKERS,
 ) -> Listing:
-    """Every source's papers, merged; a failing source is reported and the others go on."""
+    """Every source's papers, merged; a failing source is reported and the others go on.
+
+    Sources are fetched side by side (arXiv hosts still one request per interval, see fetch);
+    on_report sees each source's report as it finishes, while the listing keeps the configured
+    order of sources, so that merging gives the same papers whichever finished first.
+    """
+    jobs = [_reader(source, fetcher, include_replacements, limits) for source in sources]
+    read = run_side_by_side(jobs, workers, on_report and (lambda outcome: on_report(outcome[0])))
     merged: dict[str, Paper] = {}
-    reports = []
-    for source in sources:
-        report, papers = read_source(source, fetcher, include_replacements, limits)
-        reports.append(report)
+    for _, papers in read:
         for paper in papers:
             known = merged.get(paper.id)
             merged[paper.id] = merge(known, paper) if known else paper
-    return Listing(tuple(merged.values()), tuple(reports))
+    return Listing(tuple(merged.values()), tuple(report for report, _ in read))
+
+
+def _reader(
+    source: SourceConfig, fetcher: Fetcher, include_replacements: bool, limits: ParseLimits
+) -> Callable[[], tuple[SourceReport, list[Paper]]]:
+    return lambda: read_source(source, fetcher, include_replacements, limits)
 
 
 def read_source(

@@ -98,14 +98,14 @@ def old_listing_fields(entry: Any, title: str) -> dict[str, Any]:
 
 
 def api_fields(entry: Any) -> dict[str, Any]:
-    """A query API entry: one <author> each, the primary category first, a PDF link of its own."""
+    """A query API entry: one <author> each, the primary category first.
+
+    Its own PDF link names a version (v1); it is left out so that every source links the
+    versionless PDF, the latest revision, as the abstract link does.
+    """
     primary = (entry.get("arxiv_primary_category") or {}).get("term")
     tags = [t["term"] for t in entry.get("tags", ()) if t.get("term")]
-    pdf = next((link["href"] for link in entry.get("links", ()) if link.get("title") == "pdf"), None)
-    fields = {
+    return {
         "authors": clean_names(a.get("name", "") for a in entry.get("authors", ())),
         "categories": tuple(dict.fromkeys([primary, *tags] if primary else tags)),
     }
-    if pdf:
-        fields["pdf_url"] = pdf.replace("http://", "https://", 1)
-    return fields

@@ -17,6 +17,7 @@ import httpx
 from .. import __version__
 from ..errors import SourceError
 from ..models import CachedFeed
+from .threads import on_calling_thread
 
 USER_AGENT = f"digest/{__version__} (self-hosted paper newsletter)"
 MAX_REDIRECTS = 5
@@ -96,7 +97,8 @@ def fetch(
     if is_url(location):
         return _Transfer(location, policy, cache, clock or SystemFetchClock()).run()
     if "://" in location:
-        raise SourceError(f"unsupported URL scheme in '{location}'", "use http(s):// or a file path")
+        scheme = location.partition("://")[0]
+        raise SourceError(f"unsupported URL scheme '{scheme}' in {location}", "use http(s):// or a file path")
     return Fetched(_read_file(Path(location), policy.max_bytes))
 
 
@@ -105,6 +107,10 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         with path.open("rb") as handle:
             body = handle.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise SourceError(f"no such file: {path}") from exc
+    except IsADirectoryError as exc:
+        raise SourceError(f"{path} is a folder, not a feed file") from exc
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         raise SourceError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
     if len(body) > max_bytes:
@@ -157,7 +163,8 @@ class _Transfer:
 
     def __init__(self, url: str, policy: FetchPolicy, cache: FeedCache | None, clock: FetchClock) -> None:
         self.url, self.policy, self.cache, self.clock = url, policy, cache, clock
-        self.cached = cache.cached(url) if cache is not None else None
+        # The cache may be a SQLite connection, usable only on the thread that opened it.
+        self.cached = on_calling_thread(cache.cached, url) if cache is not None else None
         self.ends = clock.monotonic() + policy.deadline
 
     def run(self) -> Fetched:
@@ -223,7 +230,7 @@ class _Transfer:
         body = self._read_body(response)
         if self.cache is not None:
             etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
-            self.cache.remember(self.url, CachedFeed(body, etag, modified))
+            on_calling_thread(self.cache.remember, self.url, CachedFeed(body, etag, modified))
         return Fetched(body)
 
     def _read_body(self, response: httpx.Response) -> bytes:

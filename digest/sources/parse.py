@@ -16,6 +16,7 @@ from ..errors import SourceError
 from ..models import Paper
 from . import arxiv, biorxiv, hf, scholar
 from .items import Parsed, describe, papers_of
+from .sniff import EXPECTED, not_a_listing
 from .text import clean_names, html_to_text, split_authors, squash, unwrap_redirect, web_url
 
 _HF_MIRROR = re.compile(
@@ -29,6 +30,9 @@ __all__ = ["Parsed", "detect", "parse_listing"]
 def parse_listing(body: bytes, source: str, kind: str = "auto") -> Parsed:
     """The papers of a listing in any supported format; SourceError when it holds no listing."""
     kind = detect(body) if kind == "auto" else kind
+    what = not_a_listing(body) if kind != "scholar-alert" else None  # an alert is an HTML page
+    if what:
+        raise SourceError(f"not a feed: {what} ({EXPECTED})")
     if kind in ("huggingface", "biorxiv"):
         return _parse_json(body, source, kind)
     if kind == "scholar-alert":

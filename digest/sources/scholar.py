@@ -12,6 +12,9 @@ from . import arxiv
 from .items import Parsed, describe, papers_of
 from .text import clean_names, squash, unwrap_redirect, web_url
 
+# Names and venue are parted by " - ", whose first space is often a no-break space.
+_BYLINE_PARTS = re.compile(r"\s-\s")
+
 
 def is_scholar_alert(body: bytes) -> bool:
     return b"gse_alrt_title" in body[:200_000]
@@ -44,7 +47,7 @@ class _Hit:
     snippet: str = ""
 
     def paper(self, source: str) -> Paper:
-        names, _, venue = self.byline.partition(" - ")
+        names, venue = _byline_parts(self.byline)
         url = web_url(unwrap_redirect(self.href))
         arxiv_id = arxiv.id_from_url(url) or _arxiv_in(venue)
         return Paper(
@@ -56,6 +59,12 @@ class _Hit:
             pdf_url=arxiv.pdf_url(arxiv_id) if arxiv_id else None,
             sources=(source,),
         )
+
+
+def _byline_parts(byline: str) -> tuple[str, str]:
+    """'Z Chen, M Monperrus - arXiv preprint arXiv:1912.02015, 2019' → the names, the venue."""
+    names, *venue = _BYLINE_PARTS.split(byline, maxsplit=1)
+    return names, venue[0] if venue else ""
 
 
 def _arxiv_in(venue: str) -> str | None:
