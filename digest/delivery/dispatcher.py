@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
-from ..models import Compose, DeliveryPolicy, Job, Uncomposed
-from ..store import Ledger
+from ..models import Compose, DeliveryLedger, DeliveryPolicy, DeliveryState, Job, SendOutcome, Uncomposed
 from .transports import Transport
 
 
@@ -37,7 +36,7 @@ class Tally:
     stopped: bool = False  # asked to stop before every recipient's turn came
 
 
-class Clock:
+class Pacer:
     """Time for pacing and backoff; tests pass one that does not really wait."""
 
     def monotonic(self) -> float:
@@ -51,14 +50,14 @@ class Dispatcher:
     """Hands an edition's messages to a transport and records every outcome in the ledger."""
 
     def __init__(
-        self, ledger: Ledger, transport: Transport, policy: DeliveryPolicy, edition: dt.date,
-        *, dry_run: bool = False, resend_uncertain: bool = False, clock: Clock | None = None,
+        self, ledger: DeliveryLedger, transport: Transport, policy: DeliveryPolicy, edition: dt.date,
+        *, dry_run: bool = False, resend_uncertain: bool = False, pacer: Pacer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:  # fmt: skip
         self.ledger, self.transport, self.policy = ledger, transport, policy
         self.edition = edition
         self.dry_run, self.resend_uncertain = dry_run, resend_uncertain
-        self.clock = clock or Clock()
+        self.pacer = pacer or Pacer()
         self.should_stop = should_stop
         self.tally = Tally()
         self._last_send = float("-inf")
@@ -105,7 +104,7 @@ class Dispatcher:
         self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in deferred]
         return self.tally
 
-    def _passed_over(self, address: str, state: str | None, settled: bool) -> bool:
+    def _passed_over(self, address: str, state: DeliveryState | None, settled: bool) -> bool:
         """Count a recipient the ledger says to pass over (sent, failed, uncertain, suppressed)."""
         if state == "sent" or state == "failed":
             self.tally.skipped += 1
@@ -123,7 +122,7 @@ class Dispatcher:
         for attempt in range(self.policy.retries):
             if not jobs or self.tally.transport_error:
                 break
-            self.clock.sleep(self.policy.retry_delay * 2**attempt)
+            self.pacer.sleep(self.policy.retry_delay * 2**attempt)
             jobs = self._retry_round(jobs)
         return jobs
 
@@ -143,7 +142,7 @@ class Dispatcher:
         self.tally.transport_error, self.tally.transport_hint = str(error), error.hint
         self.tally.not_attempted += waiting
 
-    def _send(self, job: Job) -> str:
+    def _send(self, job: Job) -> SendOutcome:
         """Hand one message over; its outcome is in the ledger before this returns."""
         if self.dry_run:
             self.tally.sent += 1
@@ -199,7 +198,7 @@ class Dispatcher:
         """At most `rate_limit` messages a second: relays throttle or block senders who go faster."""
         if self.policy.rate_limit <= 0:
             return
-        wait = self._last_send + 1 / self.policy.rate_limit - self.clock.monotonic()
+        wait = self._last_send + 1 / self.policy.rate_limit - self.pacer.monotonic()
         if wait > 0:
-            self.clock.sleep(wait)
-        self._last_send = self.clock.monotonic()
+            self.pacer.sleep(wait)
+        self._last_send = self.pacer.monotonic()

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from .. import sources as sources_stage
 from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profile, load_profiles
-from ..delivery.dispatcher import Clock, Dispatcher, Tally
+from ..delivery.dispatcher import Dispatcher, Pacer, Tally
 from ..delivery.transports import open_transport, write_atomically
 from ..errors import ConfigError, SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile, select
@@ -202,7 +202,7 @@ def run_once(
     options: RunOptions = RunOptions(),
     now: dt.datetime | None = None,
     progress: Progress | None = None,
-    clock: Clock | None = None,
+    pacer: Pacer | None = None,
 ) -> RunReport:
     """One edition for every profile: matched, rendered and delivered at most once per address."""
     now = now or dt.datetime.now(dt.UTC)
@@ -236,7 +236,7 @@ def run_once(
 
         dispatcher = Dispatcher(
             ledger, transport, settings.delivery, report.edition,
-            dry_run=options.dry_run, resend_uncertain=options.resend_uncertain, clock=clock,
+            dry_run=options.dry_run, resend_uncertain=options.resend_uncertain, pacer=pacer,
             should_stop=options.should_stop,
         )  # fmt: skip
         try:
