@@ -119,7 +119,9 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
       digest fetch
       digest fetch --json --source https://rss.arxiv.org/rss/cs.CL | jq .title
     """
-    listing = pipeline.fetch(load_settings(config_path), _sources(sources))
+    settings = load_settings(config_path)
+    today = pipeline.edition_for(settings, dt.datetime.now(dt.UTC))
+    listing = pipeline.fetch(settings, _sources(sources), edition=today)
     for paper in listing.papers:
         click.echo(json.dumps(paper_to_dict(paper), ensure_ascii=False) if as_json else paper_line(paper))
     _report_sources(listing.reports)

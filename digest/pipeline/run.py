@@ -27,6 +27,7 @@ from ..models import Digest, Listing, Match, Profile, Settings, SourceConfig, So
 from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
+from ..sources.stale import mark_stale, papers_of
 from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect, departed
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
@@ -77,11 +78,12 @@ def edition_for(settings: Settings, now: dt.datetime) -> dt.date:
     return now.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
 
 
-def fetch(settings: Settings, chosen: Sequence[SourceConfig] = ()) -> Listing:
+def fetch(settings: Settings, chosen: Sequence[SourceConfig] = (), *, edition: dt.date) -> Listing:
     """Every paper of the chosen sources (default: the configured ones); failures are reported.
 
     Listings are fetched with conditional GET against the cache in the state database, and
-    every paper is archived there, which is how a report knows which papers are new.
+    every paper is archived there, which is how a report knows which papers are new. Whether
+    a listing is stale is decided for the edition's date, not the wall clock's.
     """
     selected = tuple(chosen) or settings.sources
     if not selected:
@@ -95,22 +97,19 @@ def fetch(settings: Settings, chosen: Sequence[SourceConfig] = ()) -> Listing:
             settings.include_replacements,
             ParseLimits(seconds=settings.fetch_deadline),  # the source's deadline bounds its parse too
         )
-        listing = _mark_stale(listing, SourceHistory(db), edition_for(settings, dt.datetime.now(dt.UTC)))
+        listing = mark_stale(listing, _repeated_days(listing, SourceHistory(db), edition), edition)
         return _count_new(listing, PaperArchive(db).remember(listing.papers))
 
 
-def _mark_stale(listing: Listing, history: SourceHistory, today: dt.date) -> Listing:
-    """Flag an arXiv listing that repeats an earlier day's on a weekday: arXiv has not updated it."""
-    reports = []
+def _repeated_days(listing: Listing, history: SourceHistory, edition: dt.date) -> dict[str, dt.date]:
+    """Each source's earlier day whose listing this one repeats; the history remembers today's."""
+    repeated = {}
     for report in listing.reports:
-        papers = [p for p in listing.papers if report.name in p.sources]
-        is_arxiv_listing = any(p.announce_type for p in papers)
-        repeated = history.repeats(report.location, (p.id for p in papers), today) if papers else None
-        if is_arxiv_listing and repeated and today.weekday() < 5:
-            warning = f"repeats the listing of {repeated}: arXiv has not updated this feed yet"
-            report = replace(report, stale=True, warnings=(*report.warnings, warning))
-        reports.append(report)
-    return replace(listing, reports=tuple(reports))
+        ids = [p.id for p in papers_of(listing, report)]
+        earlier = history.repeats(report.location, ids, edition) if ids else None
+        if earlier:
+            repeated[report.location] = earlier
+    return repeated
 
 
 def _count_new(listing: Listing, new_ids: frozenset[str]) -> Listing:
@@ -129,11 +128,12 @@ def match(
 ) -> tuple[list[Match], Listing]:
     """The papers one profile selects, best first: from today's listings, or, with `since`,
     from every paper archived in that time (a backtest of a profile edit)."""
+    now = now or dt.datetime.now(dt.UTC)
     compiled = compile_profile(load_profile(profile_path))
     if since is not None:
-        listing = archived(settings, (now or dt.datetime.now(dt.UTC)) - since)
+        listing = archived(settings, now - since)
     else:
-        listing = fetch(settings, chosen)
+        listing = fetch(settings, chosen, edition=edition_for(settings, now))
     return select(compiled, PaperIndex(listing.papers, [compiled])), listing
 
 
@@ -166,7 +166,7 @@ def preview(
     now = now or dt.datetime.now(dt.UTC)
     edition = edition or edition_for(settings, now)
     profile = load_profile(profile_path)
-    listing = fetch(settings, chosen)
+    listing = fetch(settings, chosen, edition=edition)
     recipient = profile.emails[0]
     already_sent = _sent_papers(settings, recipient)
     compiled = compile_profile(profile)
@@ -209,7 +209,7 @@ def run_once(
     report = RunReport(options.edition or edition_for(settings, now), dry_run=options.dry_run)
     # Profiles are read on another core while the listings are fetched and parsed.
     with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
-        listing = options.listing or fetch(settings, options.sources)
+        listing = options.listing or fetch(settings, options.sources, edition=report.edition)
         profiles, report.profile_errors = loaded()
     profiles = [p for p in profiles if options.only is None or options.only(p)]
     report.sources, report.listing = listing.reports, listing
