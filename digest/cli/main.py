@@ -21,8 +21,10 @@ from ..config.settings import DEFAULT_CONFIG, load_settings, read_settings
 from ..errors import ConfigError, DigestError
 from ..models import SourceConfig, SourceReport, paper_to_dict
 from ..pipeline import run as pipeline
+from ..pipeline import state
 from ..render.fast_paths import slow_paths
 from ..store import BROKEN_HINT
+from .arguments import source_from_argument
 from .output import match_json, match_lines, paper_line, source_line, summary_line
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -332,8 +334,8 @@ def init_state(config_path: Path) -> None:
       digest init-state --config /etc/digest/digest.yaml
     """
     settings = load_settings(config_path)
-    created, restored = pipeline.init_state(settings)
-    path = pipeline.database_path(settings)
+    created, restored = state.init_state(settings)
+    path = state.database_path(settings)
     if created:
         click.echo(
             f"Created {path}; {restored} unsubscribe(s) kept from {path.parent / 'unsubscribes.jsonl'}."
@@ -343,7 +345,7 @@ def init_state(config_path: Path) -> None:
 
 
 def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:
-    return [pipeline.source_from_argument(a) for a in arguments]
+    return [source_from_argument(a) for a in arguments]
 
 
 def _date(value: dt.datetime | None) -> dt.date | None:

@@ -7,14 +7,11 @@ nothing half-way: it is reported, and the rest of the edition goes on.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import zoneinfo
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
-from urllib.parse import urlsplit
 
 from .. import sources as sources_stage
 from ..config.profile_cache import CACHE_FILE
@@ -31,10 +28,10 @@ from ..sources.stale import mark_stale, papers_of
 from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect, departed
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
+from .state import database_path, sent_papers, with_state
 from .workers import in_background
 
 Progress = Callable[[int, int], None]
-T = TypeVar("T")
 
 
 @dataclass
@@ -62,15 +59,6 @@ class RunReport:
             self.failed_sources or self.profile_errors or tally.failed or tally.deferred
             or tally.uncertain or tally.not_attempted or tally.transport_error
         )  # fmt: skip
-
-
-def source_from_argument(argument: str) -> SourceConfig:
-    """A --source value (URL or path, relative to the working directory) as a source."""
-    if "://" in argument:
-        parts = urlsplit(argument)
-        return SourceConfig(f"{parts.netloc}{parts.path}".rstrip("/"), argument)
-    path = Path(argument).expanduser()
-    return SourceConfig(path.name, str(path.resolve()))
 
 
 def edition_for(settings: Settings, now: dt.datetime) -> dt.date:
@@ -168,7 +156,7 @@ def preview(
     profile = load_profile(profile_path)
     listing = fetch(settings, chosen, edition=edition)
     recipient = profile.emails[0]
-    already_sent = _sent_papers(settings, recipient)
+    already_sent = sent_papers(settings, recipient)
     compiled = compile_profile(profile)
     index = PaperIndex(listing.papers, [compiled])
     digest = make_digest(compiled, recipient, edition, index, listing, already_sent)
@@ -266,35 +254,3 @@ def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledPro
             else:
                 seen[address] = profile
     return [(profile, address) for address, profile in seen.items()], duplicates
-
-
-def database_path(settings: Settings) -> Path:
-    return settings.state_dir / "digest.sqlite3"
-
-
-def init_state(settings: Settings) -> tuple[bool, int]:
-    """Create the state database even where one existed before; (created, unsubscribes restored)."""
-    path = database_path(settings)
-    if path.exists() and path.stat().st_size > 0:
-        with closing(connect(path)):
-            return False, 0
-    with closing(connect(path, create=True)) as db:
-        return True, len(Subscriptions(db).unsubscribed())
-
-
-def with_state(settings: Settings, work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run `work` with a connection to the state database, closed afterwards."""
-    with closing(connect(database_path(settings))) as db:
-        return work(db)
-
-
-def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
-    return with_state(settings, lambda db: Ledger(db).suppressions())
-
-
-def clear_suppression(settings: Settings, address: str) -> bool:
-    return with_state(settings, lambda db: Ledger(db).unsuppress(address.strip()))
-
-
-def _sent_papers(settings: Settings, address: str) -> frozenset[str]:
-    return with_state(settings, lambda db: Ledger(db).sent_paper_ids(address))
