@@ -7,6 +7,7 @@ nothing half-way: it is reported, and the rest of the edition goes on.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import zoneinfo
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -192,46 +193,60 @@ def run_once(
     progress: Progress | None = None,
     pacer: Pacer | None = None,
 ) -> RunReport:
-    """One edition for every profile: matched, rendered and delivered at most once per address."""
+    """One edition for every profile: matched, rendered and delivered at most once per address.
+
+    Read (listings, profiles), then match, then render, deliver and record: nothing is written
+    to the ledger or the outbox before every input has been read.
+    """
     now = now or dt.datetime.now(dt.UTC)
     report = RunReport(options.edition or edition_for(settings, now), dry_run=options.dry_run)
-    # Profiles are read on another core while the listings are fetched and parsed.
-    with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
-        listing = options.listing or fetch(settings, options.sources, edition=report.edition)
-        profiles, report.profile_errors = loaded()
-    profiles = [p for p in profiles if options.only is None or options.only(p)]
-    report.sources, report.listing = listing.reports, listing
-    if options.since is not None:
-        listing = _with_archived(settings, listing, options.since)
+    listing, profiles = _read(settings, options, report)
     if len(listing.failed_sources) == len(listing.reports):
         return report  # every source failed: mailing empty digests would only be noise
     compiled = [compile_profile(p) for p in profiles]
     recipients, report.duplicates = _recipients(compiled)
     index = PaperIndex(listing.papers, compiled)
-    composer = Composer(settings, now)
+    composition = Composition(recipients, index, listing, report.edition, Composer(settings, now))
     with edition_lock(settings.state_dir, report.edition), closing(connect(database_path(settings))) as db:
-        ledger, archive = Ledger(db), PaperArchive(db)
-        # An unsubscribe wins over any profile file, and over a database that lost it.
-        left = Subscriptions(db).unsubscribed() | departed(settings.state_dir)
-        report.unsubscribed = sum(1 for _, address in recipients if address in left)
-        recipients = [(profile, address) for profile, address in recipients if address not in left]
-        outbox = settings.state_dir / "outbox"
-        transport = open_transport(settings.transport, settings.smtp, outbox, report.edition.isoformat())
-
-        composition = Composition(recipients, index, listing, report.edition, composer)
-        remembered = None if options.dry_run else archive  # a dry run records nothing
-        compose = composer_for(composition, ledger, remembered, parallel=not options.dry_run)
-
-        dispatcher = Dispatcher(
-            ledger, transport, settings.delivery, report.edition,
-            dry_run=options.dry_run, resend_uncertain=options.resend_uncertain, pacer=pacer,
-            should_stop=options.should_stop,
-        )  # fmt: skip
-        try:
-            report.tally = dispatcher.run([address for _, address in recipients], compose, progress)
-        finally:
-            transport.close()
+        report.tally = _deliver(settings, db, composition, options, report, pacer, progress)
     return report
+
+
+def _read(settings: Settings, options: RunOptions, report: RunReport) -> tuple[Listing, list[Profile]]:
+    """The edition's listing and the profiles it is for; what went wrong goes in the report."""
+    # Profiles are read on another core while the listings are fetched and parsed.
+    with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
+        listing = options.listing or fetch(settings, options.sources, edition=report.edition)
+        profiles, report.profile_errors = loaded()
+    report.sources, report.listing = listing.reports, listing
+    if options.since is not None:
+        listing = _with_archived(settings, listing, options.since)
+    return listing, [p for p in profiles if options.only is None or options.only(p)]
+
+
+def _deliver(
+    settings: Settings, db: sqlite3.Connection, composition: Composition, options: RunOptions,
+    report: RunReport, pacer: Pacer | None, progress: Progress | None,
+) -> Tally:  # fmt: skip
+    """Render, hand over and record every recipient's message, but for those who left."""
+    ledger, archive = Ledger(db), PaperArchive(db)
+    # An unsubscribe wins over any profile file, and over a database that lost it.
+    left = Subscriptions(db).unsubscribed() | departed(settings.state_dir)
+    report.unsubscribed = sum(1 for _, address in composition.recipients if address in left)
+    composition.recipients = [(p, address) for p, address in composition.recipients if address not in left]
+    outbox = settings.state_dir / "outbox"
+    transport = open_transport(settings.transport, settings.smtp, outbox, report.edition.isoformat())
+    remembered = None if options.dry_run else archive  # a dry run records nothing
+    compose = composer_for(composition, ledger, remembered, parallel=not options.dry_run)
+    dispatcher = Dispatcher(
+        ledger, transport, settings.delivery, report.edition,
+        dry_run=options.dry_run, resend_uncertain=options.resend_uncertain, pacer=pacer,
+        should_stop=options.should_stop,
+    )  # fmt: skip
+    try:
+        return dispatcher.run([address for _, address in composition.recipients], compose, progress)
+    finally:
+        transport.close()
 
 
 def _with_archived(settings: Settings, listing: Listing, since: dt.datetime) -> Listing:
