@@ -68,41 +68,53 @@ class Dispatcher:
         self, recipients: Sequence[str], compose: Compose, progress: Callable[[int, int], None] | None
     ) -> Tally:
         """Deliver to every recipient once; retry temporary failures; report everything."""
-        settled = set(self.ledger.settle_interrupted(self.edition))
-        states = self.ledger.states(self.edition)
-        todo = [
-            (number, address)
-            for number, address in enumerate(recipients)
-            if not self._passed_over(address, states.get(address), address in settled)
-        ]
+        todo = self._todo(recipients)
         retry: list[Job] = []
         jobs = compose(todo)  # composed ahead, in order; possibly in other processes
         for done, job in enumerate(jobs, 1):
-            if self.should_stop():
-                # A clean stop (SIGTERM): the message in flight was finished and recorded above;
-                # the rest wait for the next run, which knows exactly what was sent.
-                self.tally.not_attempted += len(todo) - done + 1
-                self.tally.stopped = True
+            if self._must_stop(waiting=len(todo) - done + 1):
                 break
-            if self.tally.transport_error:  # nothing can leave: the rest wait for the next run
-                self.tally.not_attempted += len(todo) - done + 1
-                break
-            if job is None:
-                self.tally.empty += 1
-            elif isinstance(job, Uncomposed):
-                # No ledger row: nothing was handed over, and it is not the address's fault.
-                self.tally.failed.append(f"{job.address}: could not compose the message: {job.reason}")
-            else:
-                try:
-                    if self._send(job) == "deferred":
-                        retry.append(job)
-                except TransportDown as down:
-                    self._down(down, 1)  # this one never left
+            self._hand_over(job, retry)
             if progress:
                 progress(done, len(todo))
         deferred = retry if self.tally.stopped else self._retry(retry)
         self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in deferred]
         return self.tally
+
+    def _todo(self, recipients: Sequence[str]) -> list[tuple[int, str]]:
+        """(number, address) of every recipient the ledger does not say to pass over."""
+        settled = set(self.ledger.settle_interrupted(self.edition))
+        states = self.ledger.states(self.edition)
+        return [
+            (number, address)
+            for number, address in enumerate(recipients)
+            if not self._passed_over(address, states.get(address), address in settled)
+        ]
+
+    def _must_stop(self, waiting: int) -> bool:
+        """Stop before the next message when asked to or when nothing can leave; count who waits."""
+        if self.should_stop():
+            # A clean stop (SIGTERM): the message in flight was finished and recorded;
+            # the rest wait for the next run, which knows exactly what was sent.
+            self.tally.stopped = True
+        elif not self.tally.transport_error:  # when the transport is down, the rest wait too
+            return False
+        self.tally.not_attempted += waiting
+        return True
+
+    def _hand_over(self, job: Job | Uncomposed | None, retry: list[Job]) -> None:
+        """One recipient's turn; a temporary failure joins `retry`."""
+        if job is None:
+            self.tally.empty += 1
+        elif isinstance(job, Uncomposed):
+            # No ledger row: nothing was handed over, and it is not the address's fault.
+            self.tally.failed.append(f"{job.address}: could not compose the message: {job.reason}")
+        else:
+            try:
+                if self._send(job) == "deferred":
+                    retry.append(job)
+            except TransportDown as down:
+                self._down(down, 1)  # this one never left
 
     def _passed_over(self, address: str, state: DeliveryState | None, settled: bool) -> bool:
         """Count a recipient the ledger says to pass over (sent, failed, uncertain, suppressed)."""
