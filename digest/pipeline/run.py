@@ -162,14 +162,14 @@ def preview(
     index = PaperIndex(listing.papers, [compiled])
     digest = make_digest(compiled, recipient, edition, index, listing, already_sent)
     rendered, message = Composer(settings, now).compose(digest)
-    files = (
-        out_dir / f"{profile.slug}.html",
-        out_dir / f"{profile.slug}.txt",
-        out_dir / f"{profile.slug}.eml",
-    )
-    for path, data in zip(files, (rendered.html.encode(), rendered.text.encode(), message.data), strict=True):
+    written = {
+        out_dir / f"{profile.slug}.html": rendered.html.encode(),
+        out_dir / f"{profile.slug}.txt": rendered.text.encode(),
+        out_dir / f"{profile.slug}.eml": message.data,
+    }
+    for path, data in written.items():
         write_atomically(path, data)
-    return Preview(rendered.digest, files, listing)
+    return Preview(rendered.digest, tuple(written), listing)
 
 
 @dataclass(frozen=True)
