@@ -114,7 +114,7 @@ def stages_of(config: Path, sample: int) -> dict[str, float]:
     profiles, _ = timed(stages, "profiles", lambda: load_profiles(settings.profiles_dir))
     cache = settings.state_dir / CACHE_FILE  # written by the run: every profile unchanged since
     timed(stages, "profiles, cached", lambda: load_profiles(settings.profiles_dir, cache))
-    listing = timed(stages, "fetch and parse", lambda: pipeline.fetch(settings))
+    listing = timed(stages, "fetch and parse", lambda: pipeline.fetch(settings, edition=EDITION))
     compiled = [compile_profile(p) for p in profiles]
     index = timed(stages, "matching: index", lambda: PaperIndex(listing.papers, compiled))
     picked = timed(stages, "matching: select", lambda: [
@@ -157,7 +157,7 @@ def naive(config: Path, sample: int) -> float:
     """Per digest: Jinja render of the whole email, premailer.transform, EmailMessage."""
     settings = load_settings(config)
     profiles, _ = load_profiles(settings.profiles_dir)
-    listing = pipeline.fetch(settings)
+    listing = pipeline.fetch(settings, edition=EDITION)
     compiled = [compile_profile(p) for p in profiles[:sample]]
     index = PaperIndex(listing.papers, compiled)
     renderer = render.Renderer(settings.title, fast_inline=False)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -297,3 +297,38 @@ Compose = Callable[[list[tuple[int, str]]], Iterator[Job | Uncomposed | None]]
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+# A ledger row's state: pending → sending → sent, or deferred (tried again), failed (refused for
+# good) or uncertain (the connection broke after the hand-over: it may have arrived).
+DeliveryState = Literal["pending", "sending", "sent", "deferred", "failed", "uncertain"]
+# What one hand-over came to.
+SendOutcome = Literal["sent", "deferred", "uncertain", "failed"]
+
+
+class DeliveryLedger(Protocol):
+    """What delivery needs of the ledger; the store's Ledger is one. Declared here so that
+    delivery and the store, two stages, share a type instead of importing each other."""
+
+    def states(self, edition: dt.date) -> dict[str, DeliveryState]: ...
+
+    def settle_interrupted(self, edition: dt.date) -> list[str]: ...
+
+    def mark(
+        self,
+        address: str,
+        edition: dt.date,
+        state: DeliveryState,
+        message_id: str = "",
+        error: str | None = None,
+    ) -> None: ...
+
+    def mark_sent(
+        self, address: str, edition: dt.date, message_id: str, paper_ids: Iterable[str]
+    ) -> None: ...
+
+    def consecutive_failures(self, address: str) -> int: ...
+
+    def is_suppressed(self, address: str) -> bool: ...
+
+    def suppress(self, address: str, reason: str) -> None: ...

@@ -25,7 +25,7 @@ import yaml
 from click.testing import Result
 
 from digest.config.settings import load_settings
-from digest.delivery.dispatcher import Clock, Dispatcher
+from digest.delivery.dispatcher import Dispatcher, Pacer
 from digest.delivery.transports import Outbox
 from digest.models import DeliveryPolicy, Job, Outgoing
 from digest.pipeline import run as pipeline
@@ -452,10 +452,10 @@ def test_a_second_run_of_an_edition_being_sent_stops(site: Site, cli: Cli, relay
     assert after.exit_code == 0 and [r.recipient for r in relay.received] == [ALICE]
 
 
-# Pacing and backoff, with a clock that does not really wait.
+# Pacing and backoff, with a pacer that does not really wait.
 
 
-class FakeClock(Clock):
+class FakePacer(Pacer):
     """Time that passes only when told to: sleeps are recorded, not waited."""
 
     def __init__(self) -> None:
@@ -480,21 +480,21 @@ def plain_message(address: str) -> Outgoing:
 
 @pytest.mark.parametrize(("rate_limit", "sleeps"), [(2, [0.3, 0.3, 0.3]), (4, [0.05, 0.05, 0.05]), (0, [])])
 def test_rate_limit_spaces_the_messages(tmp_path: Path, rate_limit: float, sleeps: list[float]) -> None:
-    clock = FakeClock()
+    pacer = FakePacer()
     policy = DeliveryPolicy(retries=0, retry_delay=0, rate_limit=rate_limit)
     addresses = [f"user{n}@example.org" for n in range(4)]
 
     def compose(todo: list[tuple[int, str]]) -> Iterator[Job]:
         for _, address in todo:
-            clock.now += 0.2  # rendering takes time, and that time counts toward the spacing
+            pacer.now += 0.2  # rendering takes time, and that time counts toward the spacing
             yield Job(address, plain_message(address), ())
 
     with closing(connect(tmp_path / "state.sqlite3")) as db:
         outbox = Outbox(tmp_path / "outbox", EDITION.isoformat())
-        tally = Dispatcher(Ledger(db), outbox, policy, EDITION, clock=clock).run(addresses, compose, None)
+        tally = Dispatcher(Ledger(db), outbox, policy, EDITION, pacer=pacer).run(addresses, compose, None)
         recorded = Ledger(db).states(EDITION)
 
-    assert clock.sleeps == pytest.approx(sleeps)
+    assert pacer.sleeps == pytest.approx(sleeps)
     assert tally.sent == 4 and set(recorded.values()) == {"sent"}
     assert len(list((tmp_path / "outbox" / EDITION.isoformat()).iterdir())) == 4
 
@@ -502,11 +502,11 @@ def test_rate_limit_spaces_the_messages(tmp_path: Path, rate_limit: float, sleep
 def test_retries_back_off_doubling_each_time(site: Site, relay: Relay) -> None:
     use_smtp(site, relay.port, retries=3, retry_delay=30)
     relay.script(ALICE, *[at_rcpt("451 4.3.0 try again later")] * 3)
-    clock = FakeClock()
+    pacer = FakePacer()
 
-    report = pipeline.run_once(load_settings(site.config), pipeline.RunOptions(edition=EDITION), clock=clock)
+    report = pipeline.run_once(load_settings(site.config), pipeline.RunOptions(edition=EDITION), pacer=pacer)
 
-    assert clock.sleeps == [30, 60, 120]
+    assert pacer.sleeps == [30, 60, 120]
     assert report.tally.sent == 1 and len(relay.to(ALICE)) == 1
 
 

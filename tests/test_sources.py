@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from digest.config.settings import load_settings
 from digest.errors import SourceError
 from digest.models import Digest, Links, Listing, Paper, Profile, SourceConfig, SourceReport
 from digest.pipeline import run as pipeline
@@ -15,10 +16,11 @@ from digest.render.renderer import Renderer
 from digest.sources import collect as collect_with
 from digest.sources.fetch import fetch
 from digest.sources.parse import parse_listing
+from digest.sources.stale import mark_stale
 from digest.sources.text import decode_tex_accents, html_to_text, split_authors
 from digest.store import SourceHistory, connect
 
-from .conftest import ARXIV_SAMPLE, HF_SAMPLE
+from .conftest import ARXIV_SAMPLE, HF_SAMPLE, Site
 
 
 def papers_by_id(path: Path) -> dict[str, Paper]:
@@ -125,20 +127,49 @@ def test_html_becomes_text_without_scripts() -> None:
     assert text == "Hello world & more 0 < 1"
 
 
-def test_an_arxiv_listing_repeated_on_a_weekday_is_flagged_stale(tmp_path: Path) -> None:
+def test_an_arxiv_listing_repeated_on_a_weekday_is_flagged_stale() -> None:
     listing = collect([SourceConfig("arxiv", str(ARXIV_SAMPLE))])
+    [location] = [r.location for r in listing.reports]
     monday, tuesday, saturday = dt.date(2026, 11, 16), dt.date(2026, 11, 17), dt.date(2026, 11, 21)
+
+    fresh = mark_stale(listing, {}, tuesday)
+    repeated = mark_stale(listing, {location: monday}, tuesday)
+    weekend = mark_stale(listing, {location: monday}, saturday)
+
+    assert [r.stale for r in (fresh.reports[0], weekend.reports[0])] == [False, False]
+    [report] = repeated.reports
+    assert report.stale and "repeats the listing of 2026-11-16" in report.warnings[0]
+    assert repeated.troubled_sources == (report,)
+
+
+def test_a_listing_not_from_arxiv_is_never_stale() -> None:
+    listing = collect([SourceConfig("hf", str(HF_SAMPLE))])
+    [location] = [r.location for r in listing.reports]
+
+    marked = mark_stale(listing, {location: dt.date(2026, 11, 16)}, dt.date(2026, 11, 17))
+
+    assert not marked.reports[0].stale
+
+
+def test_the_source_history_remembers_one_listing_a_day(tmp_path: Path) -> None:
+    monday, tuesday = dt.date(2026, 11, 16), dt.date(2026, 11, 17)
     with closing(connect(tmp_path / "state.sqlite3")) as db:
         history = SourceHistory(db)
-        first = pipeline._mark_stale(listing, history, monday)
-        same_day = pipeline._mark_stale(listing, history, monday)
-        next_day = pipeline._mark_stale(listing, history, tuesday)
-        weekend = pipeline._mark_stale(listing, history, saturday)
+        first = history.repeats("feed", ["a", "b"], monday)
+        same_day = history.repeats("feed", ["a", "b"], monday)
+        next_day = history.repeats("feed", ["b", "a"], tuesday)
 
-    assert [r.stale for r in (first.reports[0], same_day.reports[0], weekend.reports[0])] == [False] * 3
-    [report] = next_day.reports
-    assert report.stale and "repeats the listing of 2026-11-16" in report.warnings[0]
-    assert next_day.troubled_sources == (report,)
+    assert (first, same_day, next_day) == (None, None, monday)
+
+
+def test_the_stale_check_uses_the_edition_date_so_date_works_for_it(site: Site) -> None:
+    settings = load_settings(site.config)
+    monday = pipeline.run_once(settings, pipeline.RunOptions(edition=dt.date(2026, 11, 16), dry_run=True))
+    tuesday = pipeline.run_once(settings, pipeline.RunOptions(edition=dt.date(2026, 11, 17), dry_run=True))
+
+    assert not any(r.stale for r in monday.sources)
+    [arxiv] = [r for r in tuesday.sources if r.name == "arxiv"]
+    assert arxiv.stale and "repeats the listing of 2026-11-16" in arxiv.warnings[0]
 
 
 def test_digest_tells_readers_about_a_stale_or_failed_source() -> None:

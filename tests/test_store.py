@@ -15,6 +15,7 @@ import pytest
 from digest.config.settings import load_settings
 from digest.errors import StateError
 from digest.pipeline import run as pipeline
+from digest.pipeline.state import database_path
 from digest.serve.scheduler import Service
 from digest.store import connect
 from digest.store.schema import SCHEMA_VERSION, migrate
@@ -150,14 +151,14 @@ def counting_opens() -> Iterator[list[str]]:
 
 def test_a_run_opens_the_state_database_once(site: Site) -> None:
     settings = load_settings(site.config)
-    connect(pipeline.database_path(settings)).close()  # made, as by `digest init-state`
+    connect(database_path(settings)).close()  # made, as by `digest init-state`
     since = NOW - dt.timedelta(days=7)  # --since merges the archive in too
 
     with counting_opens() as opened:
         report = pipeline.run_once(settings, pipeline.RunOptions(edition=EDITION, since=since), now=NOW)
 
     assert report.tally.sent == 1
-    assert opened == [str(pipeline.database_path(settings))]
+    assert opened == [str(database_path(settings))]
 
 
 def test_a_scheduled_edition_opens_the_state_database_once(site: Site) -> None:
@@ -168,7 +169,7 @@ def test_a_scheduled_edition_opens_the_state_database_once(site: Site) -> None:
         reports = service.tick(NOW)
 
     assert [r.tally.sent for r in reports] == [1]
-    assert opened == [str(pipeline.database_path(settings))]  # due, run and its record share it
+    assert opened == [str(database_path(settings))]  # due, run and its record share it
 
 
 def test_a_web_worker_thread_opens_the_state_database_once(site: Site) -> None:

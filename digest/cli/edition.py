@@ -16,6 +16,7 @@ from ..errors import ConfigError
 from ..models import SourceConfig, paper_to_dict
 from ..pipeline import run as pipeline
 from ..render.fast_paths import slow_paths
+from .arguments import source_from_argument
 from .main import common_options, config_option, date_option, main
 from .output import (
     exit_if_every_source_failed,
@@ -41,7 +42,9 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
       digest fetch
       digest fetch --json --source https://rss.arxiv.org/rss/cs.CL | jq .title
     """
-    listing = pipeline.fetch(load_settings(config_path), _sources(sources))
+    settings = load_settings(config_path)
+    today = pipeline.edition_for(settings, dt.datetime.now(dt.UTC))
+    listing = pipeline.fetch(settings, _sources(sources), edition=today)
     for paper in listing.papers:
         click.echo(json.dumps(paper_to_dict(paper), ensure_ascii=False) if as_json else paper_line(paper))
     report_sources(listing.reports)
@@ -204,7 +207,7 @@ def check(config_path: Path) -> None:
 
 
 def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:
-    return [pipeline.source_from_argument(a) for a in arguments]
+    return [source_from_argument(a) for a in arguments]
 
 
 def _date(value: dt.datetime | None) -> dt.date | None:

@@ -9,8 +9,7 @@ import click
 
 from ..config.settings import load_settings
 from ..errors import DigestError
-from ..pipeline import run as pipeline
-from ..pipeline import subscriptions
+from ..pipeline import state, subscriptions
 from .main import config_option, main
 
 
@@ -29,7 +28,7 @@ def subscribe(email: str, config_path: Path, keywords: tuple[str, ...], name: st
       digest subscribe alice@example.org --keyword pretraining --keyword "data selection"
     """
     settings = load_settings(config_path)
-    sent = pipeline.with_state(
+    sent = state.with_state(
         settings, lambda db: subscriptions.request_subscription(settings, db, email, keywords, name)
     )
     if sent:
@@ -51,7 +50,7 @@ def confirm(token: str, config_path: Path) -> None:
     """
     settings = load_settings(config_path)
     token = token.rstrip("/").rpartition("/")[2]  # the whole link works as well as its token
-    path = pipeline.with_state(settings, lambda db: subscriptions.confirm_subscription(settings, db, token))
+    path = state.with_state(settings, lambda db: subscriptions.confirm_subscription(settings, db, token))
     click.echo(f"Subscribed: profile written to {path}")
 
 
@@ -66,7 +65,7 @@ def unsubscribe(email: str, config_path: Path) -> None:
       digest unsubscribe alice@example.org
     """
     settings = load_settings(config_path)
-    newly = pipeline.with_state(settings, lambda db: subscriptions.unsubscribe(db, email, "command line"))
+    newly = state.with_state(settings, lambda db: subscriptions.unsubscribe(db, email, "command line"))
     click.echo(f"{email} is unsubscribed" + ("" if newly else " (it already was)"))
 
 
@@ -129,13 +128,13 @@ def suppressions(config_path: Path, clear: str | None) -> None:
     """
     settings = load_settings(config_path)
     if clear:
-        if not pipeline.clear_suppression(settings, clear):
+        if not state.clear_suppression(settings, clear):
             raise DigestError(
                 f"{clear} is not suppressed", "digest suppressions lists the addresses that are"
             )
         click.echo(f"{clear} will be mailed again")
         return
-    listed = pipeline.list_suppressions(settings)
+    listed = state.list_suppressions(settings)
     for address, reason, since in listed:
         click.echo(f"{address}  since {since}  {reason}")
     click.echo(f"{len(listed)} suppressed address(es)", err=True)
@@ -157,8 +156,8 @@ def init_state(config_path: Path) -> None:
       digest init-state --config /etc/digest/digest.yaml
     """
     settings = load_settings(config_path)
-    created, restored = pipeline.init_state(settings)
-    path = pipeline.database_path(settings)
+    created, restored = state.init_state(settings)
+    path = state.database_path(settings)
     if created:
         click.echo(
             f"Created {path}; {restored} unsubscribe(s) kept from {path.parent / 'unsubscribes.jsonl'}."

@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
-from ..models import Compose, DeliveryPolicy, Job, Uncomposed
-from ..store import Ledger
+from ..models import Compose, DeliveryLedger, DeliveryPolicy, DeliveryState, Job, SendOutcome, Uncomposed
 from .transports import Transport
 
 
@@ -37,7 +36,7 @@ class Tally:
     stopped: bool = False  # asked to stop before every recipient's turn came
 
 
-class Clock:
+class Pacer:
     """Time for pacing and backoff; tests pass one that does not really wait."""
 
     def monotonic(self) -> float:
@@ -51,14 +50,14 @@ class Dispatcher:
     """Hands an edition's messages to a transport and records every outcome in the ledger."""
 
     def __init__(
-        self, ledger: Ledger, transport: Transport, policy: DeliveryPolicy, edition: dt.date,
-        *, dry_run: bool = False, resend_uncertain: bool = False, clock: Clock | None = None,
+        self, ledger: DeliveryLedger, transport: Transport, policy: DeliveryPolicy, edition: dt.date,
+        *, dry_run: bool = False, resend_uncertain: bool = False, pacer: Pacer | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:  # fmt: skip
         self.ledger, self.transport, self.policy = ledger, transport, policy
         self.edition = edition
         self.dry_run, self.resend_uncertain = dry_run, resend_uncertain
-        self.clock = clock or Clock()
+        self.pacer = pacer or Pacer()
         self.should_stop = should_stop
         self.tally = Tally()
         self._last_send = float("-inf")
@@ -69,43 +68,55 @@ class Dispatcher:
         self, recipients: Sequence[str], compose: Compose, progress: Callable[[int, int], None] | None
     ) -> Tally:
         """Deliver to every recipient once; retry temporary failures; report everything."""
-        settled = set(self.ledger.settle_interrupted(self.edition))
-        states = self.ledger.states(self.edition)
-        todo = [
-            (number, address)
-            for number, address in enumerate(recipients)
-            if not self._passed_over(address, states.get(address), address in settled)
-        ]
+        todo = self._todo(recipients)
         retry: list[Job] = []
         jobs = compose(todo)  # composed ahead, in order; possibly in other processes
         for done, job in enumerate(jobs, 1):
-            if self.should_stop():
-                # A clean stop (SIGTERM): the message in flight was finished and recorded above;
-                # the rest wait for the next run, which knows exactly what was sent.
-                self.tally.not_attempted += len(todo) - done + 1
-                self.tally.stopped = True
+            if self._must_stop(waiting=len(todo) - done + 1):
                 break
-            if self.tally.transport_error:  # nothing can leave: the rest wait for the next run
-                self.tally.not_attempted += len(todo) - done + 1
-                break
-            if job is None:
-                self.tally.empty += 1
-            elif isinstance(job, Uncomposed):
-                # No ledger row: nothing was handed over, and it is not the address's fault.
-                self.tally.failed.append(f"{job.address}: could not compose the message: {job.reason}")
-            else:
-                try:
-                    if self._send(job) == "deferred":
-                        retry.append(job)
-                except TransportDown as down:
-                    self._down(down, 1)  # this one never left
+            self._hand_over(job, retry)
             if progress:
                 progress(done, len(todo))
         deferred = retry if self.tally.stopped else self._retry(retry)
         self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in deferred]
         return self.tally
 
-    def _passed_over(self, address: str, state: str | None, settled: bool) -> bool:
+    def _todo(self, recipients: Sequence[str]) -> list[tuple[int, str]]:
+        """(number, address) of every recipient the ledger does not say to pass over."""
+        settled = set(self.ledger.settle_interrupted(self.edition))
+        states = self.ledger.states(self.edition)
+        return [
+            (number, address)
+            for number, address in enumerate(recipients)
+            if not self._passed_over(address, states.get(address), address in settled)
+        ]
+
+    def _must_stop(self, waiting: int) -> bool:
+        """Stop before the next message when asked to or when nothing can leave; count who waits."""
+        if self.should_stop():
+            # A clean stop (SIGTERM): the message in flight was finished and recorded;
+            # the rest wait for the next run, which knows exactly what was sent.
+            self.tally.stopped = True
+        elif not self.tally.transport_error:  # when the transport is down, the rest wait too
+            return False
+        self.tally.not_attempted += waiting
+        return True
+
+    def _hand_over(self, job: Job | Uncomposed | None, retry: list[Job]) -> None:
+        """One recipient's turn; a temporary failure joins `retry`."""
+        if job is None:
+            self.tally.empty += 1
+        elif isinstance(job, Uncomposed):
+            # No ledger row: nothing was handed over, and it is not the address's fault.
+            self.tally.failed.append(f"{job.address}: could not compose the message: {job.reason}")
+        else:
+            try:
+                if self._send(job) == "deferred":
+                    retry.append(job)
+            except TransportDown as down:
+                self._down(down, 1)  # this one never left
+
+    def _passed_over(self, address: str, state: DeliveryState | None, settled: bool) -> bool:
         """Count a recipient the ledger says to pass over (sent, failed, uncertain, suppressed)."""
         if state == "sent" or state == "failed":
             self.tally.skipped += 1
@@ -123,7 +134,7 @@ class Dispatcher:
         for attempt in range(self.policy.retries):
             if not jobs or self.tally.transport_error:
                 break
-            self.clock.sleep(self.policy.retry_delay * 2**attempt)
+            self.pacer.sleep(self.policy.retry_delay * 2**attempt)
             jobs = self._retry_round(jobs)
         return jobs
 
@@ -143,7 +154,7 @@ class Dispatcher:
         self.tally.transport_error, self.tally.transport_hint = str(error), error.hint
         self.tally.not_attempted += waiting
 
-    def _send(self, job: Job) -> str:
+    def _send(self, job: Job) -> SendOutcome:
         """Hand one message over; its outcome is in the ledger before this returns."""
         if self.dry_run:
             self.tally.sent += 1
@@ -199,7 +210,7 @@ class Dispatcher:
         """At most `rate_limit` messages a second: relays throttle or block senders who go faster."""
         if self.policy.rate_limit <= 0:
             return
-        wait = self._last_send + 1 / self.policy.rate_limit - self.clock.monotonic()
+        wait = self._last_send + 1 / self.policy.rate_limit - self.pacer.monotonic()
         if wait > 0:
-            self.clock.sleep(wait)
-        self._last_send = self.clock.monotonic()
+            self.pacer.sleep(wait)
+        self._last_send = self.pacer.monotonic()

@@ -10,16 +10,13 @@ import datetime as dt
 import sqlite3
 import zoneinfo
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
-from urllib.parse import urlsplit
 
 from .. import sources as sources_stage
 from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profile, load_profiles
-from ..delivery.dispatcher import Clock, Dispatcher, Tally
+from ..delivery.dispatcher import Dispatcher, Pacer, Tally
 from ..delivery.transports import open_transport, write_atomically
 from ..errors import ConfigError, SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile, select
@@ -27,14 +24,15 @@ from ..models import Digest, Listing, Match, Profile, Settings, SourceConfig, So
 from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
-from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, connect, departed
-from ..store.connection import DATABASE_NAME, State, state_unless_given
+from ..sources.stale import mark_stale, papers_of
+from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, departed
+from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
+from .state import database_path, sent_papers, with_state
 from .workers import in_background
 
 Progress = Callable[[int, int], None]
-T = TypeVar("T")
 
 
 @dataclass
@@ -64,26 +62,20 @@ class RunReport:
         )  # fmt: skip
 
 
-def source_from_argument(argument: str) -> SourceConfig:
-    """A --source value (URL or path, relative to the working directory) as a source."""
-    if "://" in argument:
-        parts = urlsplit(argument)
-        return SourceConfig(f"{parts.netloc}{parts.path}".rstrip("/"), argument)
-    path = Path(argument).expanduser()
-    return SourceConfig(path.name, str(path.resolve()))
-
-
 def edition_for(settings: Settings, now: dt.datetime) -> dt.date:
     """Today in the site's time zone: the default edition."""
     return now.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
 
 
-def fetch(settings: Settings, chosen: Sequence[SourceConfig] = (), state: State | None = None) -> Listing:
+def fetch(
+    settings: Settings, chosen: Sequence[SourceConfig] = (), *, edition: dt.date, state: State | None = None
+) -> Listing:
     """Every paper of the chosen sources (default: the configured ones); failures are reported.
 
     Listings are fetched with conditional GET against the cache in the state database, and
-    every paper is archived there, which is how a report knows which papers are new.
-    `state` is the run's own, when a run fetches; otherwise one is opened for the fetch.
+    every paper is archived there, which is how a report knows which papers are new. Whether
+    a listing is stale is decided for the edition's date, not the wall clock's. `state` is the
+    run's own, when a run fetches; otherwise one is opened for the fetch.
     """
     selected = tuple(chosen) or settings.sources
     if not selected:
@@ -98,22 +90,19 @@ def fetch(settings: Settings, chosen: Sequence[SourceConfig] = (), state: State 
             settings.include_replacements,
             ParseLimits(seconds=settings.fetch_deadline),  # the source's deadline bounds its parse too
         )
-        listing = _mark_stale(listing, SourceHistory(db), edition_for(settings, dt.datetime.now(dt.UTC)))
+        listing = mark_stale(listing, _repeated_days(listing, SourceHistory(db), edition), edition)
         return _count_new(listing, PaperArchive(db).remember(listing.papers))
 
 
-def _mark_stale(listing: Listing, history: SourceHistory, today: dt.date) -> Listing:
-    """Flag an arXiv listing that repeats an earlier day's on a weekday: arXiv has not updated it."""
-    reports = []
+def _repeated_days(listing: Listing, history: SourceHistory, edition: dt.date) -> dict[str, dt.date]:
+    """Each source's earlier day whose listing this one repeats; the history remembers today's."""
+    repeated = {}
     for report in listing.reports:
-        papers = [p for p in listing.papers if report.name in p.sources]
-        is_arxiv_listing = any(p.announce_type for p in papers)
-        repeated = history.repeats(report.location, (p.id for p in papers), today) if papers else None
-        if is_arxiv_listing and repeated and today.weekday() < 5:
-            warning = f"repeats the listing of {repeated}: arXiv has not updated this feed yet"
-            report = replace(report, stale=True, warnings=(*report.warnings, warning))
-        reports.append(report)
-    return replace(listing, reports=tuple(reports))
+        ids = [p.id for p in papers_of(listing, report)]
+        earlier = history.repeats(report.location, ids, edition) if ids else None
+        if earlier:
+            repeated[report.location] = earlier
+    return repeated
 
 
 def _count_new(listing: Listing, new_ids: frozenset[str]) -> Listing:
@@ -132,11 +121,12 @@ def match(
 ) -> tuple[list[Match], Listing]:
     """The papers one profile selects, best first: from today's listings, or, with `since`,
     from every paper archived in that time (a backtest of a profile edit)."""
+    now = now or dt.datetime.now(dt.UTC)
     compiled = compile_profile(load_profile(profile_path))
     if since is not None:
-        listing = archived(settings, (now or dt.datetime.now(dt.UTC)) - since)
+        listing = archived(settings, now - since)
     else:
-        listing = fetch(settings, chosen)
+        listing = fetch(settings, chosen, edition=edition_for(settings, now))
     return select(compiled, PaperIndex(listing.papers, [compiled])), listing
 
 
@@ -169,21 +159,21 @@ def preview(
     now = now or dt.datetime.now(dt.UTC)
     edition = edition or edition_for(settings, now)
     profile = load_profile(profile_path)
-    listing = fetch(settings, chosen)
+    listing = fetch(settings, chosen, edition=edition)
     recipient = profile.emails[0]
-    already_sent = _sent_papers(settings, recipient)
+    already_sent = sent_papers(settings, recipient)
     compiled = compile_profile(profile)
     index = PaperIndex(listing.papers, [compiled])
     digest = make_digest(compiled, recipient, edition, index, listing, already_sent)
     rendered, message = Composer(settings, now).compose(digest)
-    files = (
-        out_dir / f"{profile.slug}.html",
-        out_dir / f"{profile.slug}.txt",
-        out_dir / f"{profile.slug}.eml",
-    )
-    for path, data in zip(files, (rendered.html.encode(), rendered.text.encode(), message.data), strict=True):
+    written = {
+        out_dir / f"{profile.slug}.html": rendered.html.encode(),
+        out_dir / f"{profile.slug}.txt": rendered.text.encode(),
+        out_dir / f"{profile.slug}.eml": message.data,
+    }
+    for path, data in written.items():
         write_atomically(path, data)
-    return Preview(rendered.digest, files, listing)
+    return Preview(rendered.digest, tuple(written), listing)
 
 
 @dataclass(frozen=True)
@@ -205,66 +195,73 @@ def run_once(
     options: RunOptions = RunOptions(),
     now: dt.datetime | None = None,
     progress: Progress | None = None,
-    clock: Clock | None = None,
+    pacer: Pacer | None = None,
     state: State | None = None,
 ) -> RunReport:
     """One edition for every profile: matched, rendered and delivered at most once per address.
 
-    `state`: the caller's (a scheduled edition's), left open; by default the run opens its own.
+    Read (listings, profiles), then match, then render, deliver and record: nothing is written
+    to the ledger or the outbox before every input has been read. `state`: the caller's (a
+    scheduled edition's), left open; by default the run opens its own, one connection in all.
     """
-    # One connection for the whole run.
     with state_unless_given(state, settings.state_dir, settings.secret) as opened:
-        return _run_once(settings, options, opened, now or dt.datetime.now(dt.UTC), progress, clock)
+        return _run_once(settings, options, opened, now or dt.datetime.now(dt.UTC), progress, pacer)
 
 
 def _run_once(
-    settings: Settings,
-    options: RunOptions,
-    state: State,
-    now: dt.datetime,
-    progress: Progress | None,
-    clock: Clock | None,
-) -> RunReport:
+    settings: Settings, options: RunOptions, state: State, now: dt.datetime,
+    progress: Progress | None, pacer: Pacer | None,
+) -> RunReport:  # fmt: skip
     report = RunReport(options.edition or edition_for(settings, now), dry_run=options.dry_run)
-    # Profiles are read on another core while the listings are fetched and parsed.
-    with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
-        listing = options.listing or fetch(settings, options.sources, state)
-        profiles, report.profile_errors = loaded()
-    profiles = [p for p in profiles if options.only is None or options.only(p)]
-    report.sources, report.listing = listing.reports, listing
-    if options.since is not None:
-        listing = _with_archived(state.db, listing, options.since)
+    listing, profiles = _read(settings, options, report, state)
     if len(listing.failed_sources) == len(listing.reports):
         return report  # every source failed: mailing empty digests would only be noise
     compiled = [compile_profile(p) for p in profiles]
     recipients, report.duplicates = _recipients(compiled)
     index = PaperIndex(listing.papers, compiled)
-    composer = Composer(settings, now)
+    composition = Composition(recipients, index, listing, report.edition, Composer(settings, now))
     with edition_lock(settings.state_dir, report.edition):
-        db = state.db
-        ledger, archive = Ledger(db), PaperArchive(db)
-        # An unsubscribe wins over any profile file, and over a database that lost it.
-        left = Subscriptions(db).unsubscribed() | departed(settings.state_dir)
-        report.unsubscribed = sum(1 for _, address in recipients if address in left)
-        recipients = [(profile, address) for profile, address in recipients if address not in left]
-        transport = open_transport(
-            settings.transport, settings.smtp, state.outbox, report.edition.isoformat()
-        )
-
-        composition = Composition(recipients, index, listing, report.edition, composer)
-        remembered = None if options.dry_run else archive  # a dry run records nothing
-        compose = composer_for(composition, ledger, remembered, parallel=not options.dry_run)
-
-        dispatcher = Dispatcher(
-            ledger, transport, settings.delivery, report.edition,
-            dry_run=options.dry_run, resend_uncertain=options.resend_uncertain, clock=clock,
-            should_stop=options.should_stop,
-        )  # fmt: skip
-        try:
-            report.tally = dispatcher.run([address for _, address in recipients], compose, progress)
-        finally:
-            transport.close()
+        report.tally = _deliver(settings, state, composition, options, report, pacer, progress)
     return report
+
+
+def _read(
+    settings: Settings, options: RunOptions, report: RunReport, state: State
+) -> tuple[Listing, list[Profile]]:
+    """The edition's listing and the profiles it is for; what went wrong goes in the report."""
+    # Profiles are read on another core while the listings are fetched and parsed.
+    with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
+        listing = options.listing or fetch(settings, options.sources, edition=report.edition, state=state)
+        profiles, report.profile_errors = loaded()
+    report.sources, report.listing = listing.reports, listing
+    if options.since is not None:
+        listing = _with_archived(state.db, listing, options.since)
+    return listing, [p for p in profiles if options.only is None or options.only(p)]
+
+
+def _deliver(
+    settings: Settings, state: State, composition: Composition, options: RunOptions,
+    report: RunReport, pacer: Pacer | None, progress: Progress | None,
+) -> Tally:  # fmt: skip
+    """Render, hand over and record every recipient's message, but for those who left."""
+    db = state.db
+    ledger, archive = Ledger(db), PaperArchive(db)
+    # An unsubscribe wins over any profile file, and over a database that lost it.
+    left = Subscriptions(db).unsubscribed() | departed(settings.state_dir)
+    report.unsubscribed = sum(1 for _, address in composition.recipients if address in left)
+    composition.recipients = [(p, address) for p, address in composition.recipients if address not in left]
+    transport = open_transport(settings.transport, settings.smtp, state.outbox, report.edition.isoformat())
+    remembered = None if options.dry_run else archive  # a dry run records nothing
+    compose = composer_for(composition, ledger, remembered, parallel=not options.dry_run)
+    dispatcher = Dispatcher(
+        ledger, transport, settings.delivery, report.edition,
+        dry_run=options.dry_run, resend_uncertain=options.resend_uncertain, pacer=pacer,
+        should_stop=options.should_stop,
+    )  # fmt: skip
+    try:
+        return dispatcher.run([address for _, address in composition.recipients], compose, progress)
+    finally:
+        transport.close()
 
 
 def _with_archived(db: sqlite3.Connection, listing: Listing, since: dt.datetime) -> Listing:
@@ -286,35 +283,3 @@ def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledPro
             else:
                 seen[address] = profile
     return [(profile, address) for address, profile in seen.items()], duplicates
-
-
-def database_path(settings: Settings) -> Path:
-    return settings.state_dir / DATABASE_NAME
-
-
-def init_state(settings: Settings) -> tuple[bool, int]:
-    """Create the state database even where one existed before; (created, unsubscribes restored)."""
-    path = database_path(settings)
-    if path.exists() and path.stat().st_size > 0:
-        with closing(connect(path)):
-            return False, 0
-    with closing(connect(path, create=True)) as db:
-        return True, len(Subscriptions(db).unsubscribed())
-
-
-def with_state(settings: Settings, work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run `work` with a connection to the state database, closed afterwards."""
-    with closing(connect(database_path(settings))) as db:
-        return work(db)
-
-
-def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
-    return with_state(settings, lambda db: Ledger(db).suppressions())
-
-
-def clear_suppression(settings: Settings, address: str) -> bool:
-    return with_state(settings, lambda db: Ledger(db).unsuppress(address.strip()))
-
-
-def _sent_papers(settings: Settings, address: str) -> frozenset[str]:
-    return with_state(settings, lambda db: Ledger(db).sent_paper_ids(address))

@@ -21,7 +21,8 @@ from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
 from ..errors import DigestError
 from ..models import Listing, Profile, Settings
-from ..pipeline.run import RunOptions, RunReport, database_path, run_once
+from ..pipeline.run import RunOptions, RunReport, run_once
+from ..pipeline.state import database_path
 from ..store import ScheduleLog, State, connect, state_unless_given
 from ..store.lock import scheduler_lock
 from .slots import Slot, group_by_slot, slot_of

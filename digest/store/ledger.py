@@ -8,6 +8,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from ..models import DeliveryState
 from .connection import now_text as _now
 
 
@@ -22,7 +23,7 @@ class Ledger:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
-    def states(self, edition: dt.date) -> dict[str, str]:
+    def states(self, edition: dt.date) -> dict[str, DeliveryState]:
         rows = self.db.execute(
             "SELECT address, state FROM deliveries WHERE edition = ?", (edition.isoformat(),)
         )
@@ -49,7 +50,12 @@ class Ledger:
         return [row[0] for row in rows]
 
     def mark(
-        self, address: str, edition: dt.date, state: str, message_id: str = "", error: str | None = None
+        self,
+        address: str,
+        edition: dt.date,
+        state: DeliveryState,
+        message_id: str = "",
+        error: str | None = None,
     ) -> None:
         self.db.execute(
             """INSERT INTO deliveries (address, edition, state, message_id, error, created_at, updated_at)

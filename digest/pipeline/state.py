@@ -1,0 +1,48 @@
+"""The state database from outside a run: its path, its creation, and the commands' short reads."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+from typing import TypeVar
+
+from ..models import Settings
+from ..store import Ledger, Subscriptions, connect
+from ..store.connection import DATABASE_NAME
+
+T = TypeVar("T")
+
+
+def database_path(settings: Settings) -> Path:
+    return settings.state_dir / DATABASE_NAME
+
+
+def init_state(settings: Settings) -> tuple[bool, int]:
+    """Create the state database even where one existed before; (created, unsubscribes restored)."""
+    path = database_path(settings)
+    if path.exists() and path.stat().st_size > 0:
+        with closing(connect(path)):
+            return False, 0
+    with closing(connect(path, create=True)) as db:
+        return True, len(Subscriptions(db).unsubscribed())
+
+
+def with_state(settings: Settings, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` with a connection to the state database, closed afterwards."""
+    with closing(connect(database_path(settings))) as db:
+        return work(db)
+
+
+def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
+    return with_state(settings, lambda db: Ledger(db).suppressions())
+
+
+def clear_suppression(settings: Settings, address: str) -> bool:
+    return with_state(settings, lambda db: Ledger(db).unsuppress(address.strip()))
+
+
+def sent_papers(settings: Settings, address: str) -> frozenset[str]:
+    """The papers an address was sent before, so a preview leaves them out as a run would."""
+    return with_state(settings, lambda db: Ledger(db).sent_paper_ids(address))
