@@ -1,0 +1,67 @@
+"""The data that flows through the pipeline: frozen dataclasses, standard library only.
+
+Every type that crosses from one module to another is here, so the stages share types
+instead of importing each other.
+"""
+
+from .delivery import (
+    Compose,
+    DeliveryLedger,
+    DeliveryState,
+    Job,
+    Links,
+    Outgoing,
+    RenderedDigest,
+    SendOutcome,
+    Uncomposed,
+)
+from .papers import (
+    SOURCE_KINDS,
+    CachedFeed,
+    Digest,
+    Listing,
+    Match,
+    Paper,
+    Profile,
+    Reason,
+    SourceConfig,
+    SourceReport,
+    Span,
+    paper_from_dict,
+    paper_to_dict,
+)
+from .settings import (
+    WEEKDAYS,
+    DeliveryPolicy,
+    Settings,
+    SmtpConfig,
+)
+
+__all__ = [
+    "SOURCE_KINDS",
+    "WEEKDAYS",
+    "CachedFeed",
+    "Compose",
+    "DeliveryLedger",
+    "DeliveryPolicy",
+    "DeliveryState",
+    "Digest",
+    "Job",
+    "Links",
+    "Listing",
+    "Match",
+    "Outgoing",
+    "Paper",
+    "Profile",
+    "Reason",
+    "RenderedDigest",
+    "SendOutcome",
+    "Settings",
+    "SmtpConfig",
+    "SourceConfig",
+    "SourceReport",
+    "Span",
+    "Uncomposed",
+    "paper_from_dict",
+    "paper_to_dict",
+]

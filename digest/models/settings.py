@@ -1,0 +1,62 @@
+"""The site's settings, as read from digest.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .papers import SourceConfig
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    security: str = "starttls"  # none | starttls | tls
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+    ca_file: Path | None = None  # trust this CA (a private relay) instead of the system's
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard to try: retries within a run, the send rate, and when to stop trying an address."""
+
+    retries: int = 2  # more attempts within a run for a temporary failure
+    retry_delay: float = 30.0  # seconds before the first retry; doubled for each one after
+    rate_limit: float = 0.0  # messages per second at most; 0 = as fast as the server takes them
+    suppress_after: int = 3  # consecutive editions with a permanent failure before an address is suppressed
+    uncertain_limit: int = 3  # unknown outcomes in a row that stop a run: the relay is not answering
+
+
+# kw_only: every option has its default here (config/options.py reads them: the one copy),
+# and the fields keep their order.
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """digest.yaml, validated, with paths resolved against the config file."""
+
+    path: Path
+    title: str = "Paper Digest"
+    base_url: str = "http://localhost:8080"
+    sender: str
+    secret: str | None = None  # None: generated once into the state dir
+    timezone: str = "UTC"
+    sources: tuple[SourceConfig, ...] = ()
+    transport: str = "outbox"  # outbox | smtp
+    smtp: SmtpConfig | None = None
+    state_dir: Path = Path("var")  # relative paths are relative to the config file
+    profiles_dir: Path = Path("profiles")
+    templates_dir: Path | None = None  # None: the templates shipped with digest
+    intro: str | None = None
+    footer: str | None = None
+    include_replacements: bool = False  # arXiv replace/replace-cross announcements
+    fetch_deadline: float = 60.0  # seconds for one source, retries included
+    delivery: DeliveryPolicy = field(default_factory=lambda: DeliveryPolicy())
+    send_at: str = "07:00"  # local time of the site's default edition
+    weekdays_only: bool | None = None  # None: only when every source is an arXiv listing
+    catch_up_days: int = 2  # after downtime, editions missed in this many days are still sent
+    max_signups_per_hour: int = 100  # confirmation emails for the whole site: the form cannot flood strangers
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
