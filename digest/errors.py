@@ -8,12 +8,12 @@
     │   ├── PermanentFailure    5xx: this address will not take it
     │   ├── UncertainDelivery   the connection broke after the message was sent
     │   └── TransportDown       no message can be: the SMTP server is unreachable
-    ├── TokenError              (tokens.py) a link that is forged, damaged or for something else
+    ├── TokenError              a link that is forged, damaged or for something else
     │   └── TokenGone           expired, used up, or replaced by newer links
-    ├── SubscriptionError       (subscriptions.py) a sign-up that cannot go ahead
+    ├── SubscriptionError       a sign-up that cannot go ahead
     │   ├── TooManySignUps      the site's hourly limit of confirmations is reached
     │   ├── ProfileNotSaved     the profile could not be written; the link still works
-    │   └── FormError           (web.py) a form field that is not text (a file upload)
+    │   └── FormError           a form field that is not text (a file upload)
     ├── EditionLocked           another run is sending this edition
     └── StateError              the state database is missing, broken or cannot be written
 
@@ -91,3 +91,31 @@ class EditionLocked(DigestError):
 
 class StateError(DigestError):
     """The state database cannot be used as it is: missing where it existed, corrupt, read-only."""
+
+
+class TokenError(DigestError):
+    """A token that is forged, damaged, expired, or meant for something else."""
+
+
+class TokenGone(TokenError):
+    """A genuine token that worked once: it has expired, or its one use is spent."""
+
+
+class SubscriptionError(DigestError):
+    """A sign-up that cannot go ahead: a bad address or keywords, or too many requests."""
+
+
+class TooManySignUps(SubscriptionError):
+    """More confirmations in the last hour than the site allows (`subscriptions.max_per_hour`)."""
+
+
+class ProfileNotSaved(SubscriptionError):
+    """A profile that could not be written (disk full, folder not writable); nothing was used up."""
+
+
+class FormError(SubscriptionError):
+    """A form that is not plain text fields (a file upload, say): refused, never read as text."""
+
+    def __init__(self, message: str, fields: dict[str, str]) -> None:
+        super().__init__(message)
+        self.fields = fields

@@ -18,17 +18,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DigestError
+from .errors import TokenError, TokenGone
 
 MANAGE_LINK_LIFETIME = dt.timedelta(days=90)  # a forwarded digest stops giving its reader the keywords
-
-
-class TokenError(DigestError):
-    """A token that is forged, damaged, expired, or meant for something else."""
-
-
-class TokenGone(TokenError):
-    """A genuine token that worked once: it has expired, or its one use is spent."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from digest.tokens import TokenGone, sign, verify
+from digest.errors import TokenGone
+from digest.tokens import sign, verify
 
 from .conftest import Site
 from .smtp_relay import Relay

@@ -25,7 +25,7 @@ from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
 from ..sources.stale import mark_stale, papers_of
-from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscriptions, departed
+from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscribers, departed
 from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
@@ -247,7 +247,7 @@ def _deliver(
     db = state.db
     ledger, archive = Ledger(db), PaperArchive(db)
     # An unsubscribe wins over any profile file, and over a database that lost it.
-    left = Subscriptions(db).unsubscribed() | departed(settings.state_dir)
+    left = Subscribers(db).unsubscribed() | departed(settings.state_dir)
     report.unsubscribed = sum(1 for _, address in composition.recipients if address in left)
     composition.recipients = [(p, address) for p, address in composition.recipients if address not in left]
     transport = open_transport(settings.transport, settings.smtp, state.outbox, report.edition.isoformat())

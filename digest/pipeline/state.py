@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..models import Settings
-from ..store import Ledger, Subscriptions, connect
+from ..store import Ledger, Subscribers, connect
 from ..store.connection import DATABASE_NAME
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ def init_state(settings: Settings) -> tuple[bool, int]:
         with closing(connect(path)):
             return False, 0
     with closing(connect(path, create=True)) as db:
-        return True, len(Subscriptions(db).unsubscribed())
+        return True, len(Subscribers(db).unsubscribed())
 
 
 def with_state(settings: Settings, work: Callable[[sqlite3.Connection], T]) -> T:

@@ -15,12 +15,19 @@ from ..config.addresses import normalize_address
 from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import save_subscription
 from ..delivery.transports import open_transport
-from ..errors import ConfigError, DeliveryError, DigestError
+from ..errors import (
+    ConfigError,
+    DeliveryError,
+    ProfileNotSaved,
+    SubscriptionError,
+    TokenGone,
+    TooManySignUps,
+)
 from ..models import Settings
 from ..render.mime import build_notice
 from ..render.pages import Pages
-from ..store import Subscriptions
-from ..tokens import TokenGone, new_nonce, sign, site_secret, verify
+from ..store import Subscribers
+from ..tokens import new_nonce, sign, site_secret, verify
 
 CONFIRM_DAYS = 7
 RESEND_AFTER = dt.timedelta(hours=1)  # one confirmation per address per hour, however often asked
@@ -30,18 +37,6 @@ MAILED_KEYWORDS, MAILED_KEYWORD_LENGTH, MAILED_NAME_LENGTH = 10, 40, 40
 
 # One profile write at a time from this process (confirmations and manage saves race otherwise).
 _profile_writes = threading.Lock()
-
-
-class SubscriptionError(DigestError):
-    """A sign-up that cannot go ahead: a bad address or keywords, or too many requests."""
-
-
-class TooManySignUps(SubscriptionError):
-    """More confirmations in the last hour than the site allows (`subscriptions.max_per_hour`)."""
-
-
-class ProfileNotSaved(SubscriptionError):
-    """A profile that could not be written (disk full, folder not writable); nothing was used up."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +84,7 @@ def reserve_signup(
     address, keywords = checked_address(address), clean_keywords(keywords)
     name = " ".join(name.split())[:100] if name else None
     nonce = new_nonce()
-    slot = Subscriptions(db).reserve(
+    slot = Subscribers(db).reserve(
         nonce, address, keywords, name, now, RESEND_AFTER, settings.max_signups_per_hour
     )
     if slot == "full":
@@ -108,7 +103,7 @@ def request_subscription(
     try:
         send_confirmation(settings, signup)
     except SubscriptionError:
-        Subscriptions(db).release(signup.slot, signup.nonce)  # so asking again can work
+        Subscribers(db).release(signup.slot, signup.nonce)  # so asking again can work
         raise
     return True
 
@@ -119,7 +114,7 @@ def pending_confirmation(
     """The nonce, address, keywords and name of a confirmation link that still works."""
     claims = verify(secret(settings), "confirm", token, now)
     nonce = claims.nonce or ""
-    pending = Subscriptions(db).pending(nonce)
+    pending = Subscribers(db).pending(nonce)
     if pending is None or pending[0] != claims.address:
         raise TokenGone("this link has already been used", "if you are not subscribed yet, sign up again")
     return (nonce, *pending)
@@ -131,7 +126,7 @@ def confirm_subscription(
     """Turn a confirmation link into a profile file; the link is used up only once the file is written."""
     nonce, address, keywords, name = pending_confirmation(settings, db, token, now)
     path = save_profile(settings, address, keywords, name)
-    Subscriptions(db).complete(nonce, address)
+    Subscribers(db).complete(nonce, address)
     return path
 
 
@@ -152,7 +147,7 @@ def save_profile(settings: Settings, address: str, keywords: Sequence[str], name
 
 def unsubscribe(db: sqlite3.Connection, address: str, via: str) -> bool:
     """Stop every digest to `address`; False when it had already left."""
-    return Subscriptions(db).unsubscribe(checked_address(address), via)
+    return Subscribers(db).unsubscribe(checked_address(address), via)
 
 
 def secret(settings: Settings) -> str:
@@ -164,14 +159,14 @@ def link_address(
 ) -> str:
     """The address a manage, view or unsubscribe link stands for, unless it was rotated away."""
     claims = verify(site_key, purpose, token, now)
-    if claims.issued < Subscriptions(db).links_valid_from(claims.address):
+    if claims.issued < Subscribers(db).links_valid_from(claims.address):
         raise TokenGone("this link was replaced by a newer one", "use the links in your latest digest")
     return claims.address
 
 
 def rotate_links(db: sqlite3.Connection, address: str, now: dt.datetime | None = None) -> None:
     """Retire every link issued to `address` so far; the next digest carries new ones."""
-    Subscriptions(db).rotate_links(address, now or dt.datetime.now(dt.UTC))
+    Subscribers(db).rotate_links(address, now or dt.datetime.now(dt.UTC))
 
 
 def unsubscribe_token(settings: Settings, address: str, now: dt.datetime | None = None) -> str:

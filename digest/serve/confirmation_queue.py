@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import DigestError
 from ..models import Settings
 from ..pipeline.subscriptions import SignUp, send_confirmation
-from ..store import Subscriptions, connect
+from ..store import Subscribers, connect
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,6 @@ class ConfirmationQueue:
         """Free the slot of an email that did not go, so the person can ask again at once."""
         try:
             with closing(connect(self.database)) as db:
-                Subscriptions(db).release(signup.slot, signup.nonce)
+                Subscribers(db).release(signup.slot, signup.nonce)
         except Exception:
             log.exception("the sign-up of %s could not be released", signup.address)

@@ -24,12 +24,11 @@ from starlette.routing import Route
 
 from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import profile_for
+from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, TokenGone, TooManySignUps
 from ..models import Settings
 from ..pipeline import subscriptions
-from ..pipeline.subscriptions import ProfileNotSaved, SubscriptionError
 from ..render.pages import Pages
 from ..store import PaperArchive, State
-from ..tokens import TokenError, TokenGone
 from .confirmation_queue import ConfirmationQueue
 from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
@@ -52,7 +51,7 @@ def create_app(
         Route("/confirm/{token}", site.confirm, methods=["GET", "POST"]),
         Route("/unsubscribe/{token}", site.unsubscribe, methods=["GET", "POST"]),
         Route("/manage/{token}", site.manage, methods=["GET", "POST"]),
-        Route("/digest/{edition}/{token}", site.view, methods=["GET"]),
+        Route("/digest/{edition}/{token}", site.edition_page, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
     ]
     app = Starlette(routes=routes, middleware=[guard], lifespan=site.lifespan)
@@ -87,7 +86,7 @@ class Site:
                 )
             )
         except SubscriptionError as error:
-            status = 429 if isinstance(error, subscriptions.TooManySignUps) else 400
+            status = 429 if isinstance(error, TooManySignUps) else 400
             return self._page("subscribe", status=status, error=_sentence(error), **fields)
         if signup is not None:  # sent from the queue: the answer is the same, and as quick, either way
             self.mailer.submit(signup)
@@ -147,7 +146,7 @@ class Site:
         message = "Every link sent to you so far, this one included, no longer works."
         return self._notice("Your links are replaced", message, "Your next digest brings new ones.")
 
-    async def view(self, request: Request) -> Response:
+    async def edition_page(self, request: Request) -> Response:
         edition, token = request.path_params["edition"], request.path_params["token"]
         try:
             address = await self._address(f"view:{edition}", token)
@@ -215,14 +214,6 @@ class Site:
 
     def _page(self, template: str, status: int = 200, **context: Any) -> Response:
         return HTMLResponse(self.pages.page(template, **context), status_code=status)
-
-
-class FormError(SubscriptionError):
-    """A form that is not plain text fields (a file upload, say): refused, never read as text."""
-
-    def __init__(self, message: str, fields: dict[str, str]) -> None:
-        super().__init__(message)
-        self.fields = fields
 
 
 async def _text_fields(request: Request, names: tuple[str, ...]) -> dict[str, str]:

@@ -12,9 +12,9 @@ from .connection import BROKEN_HINT, DATABASE_NAME, State, connect, now_text, st
 from .departures import departed
 from .ledger import Ledger, ScheduleLog
 from .listings import HttpCache, PaperArchive, SourceHistory
-from .subscribers import Subscriptions
+from .subscribers import Subscribers
 
 __all__ = [
     "BROKEN_HINT", "DATABASE_NAME", "HttpCache", "Ledger", "PaperArchive", "ScheduleLog",
-    "SourceHistory", "State", "Subscriptions", "connect", "departed", "now_text", "state_unless_given",
+    "SourceHistory", "State", "Subscribers", "connect", "departed", "now_text", "state_unless_given",
 ]  # fmt: skip

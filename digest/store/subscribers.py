@@ -10,7 +10,7 @@ from typing import Literal
 from .connection import now_text as _now
 
 
-class Subscriptions:
+class Subscribers:
     """Pending sign-ups, the confirmations sent (for rate limits), and who left."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
