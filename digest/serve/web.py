@@ -169,9 +169,17 @@ class Site:
                 await run_in_threadpool(self.service.stop)
 
     async def healthz(self, request: Request) -> Response:
+        """ok, or degraded with the reasons when the last edition had trouble. Either way 200:
+        the process serves and sends, so a container must not be restarted for a failed feed."""
         scheduler = self.service.state if self.service is not None else "off"
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        return JSONResponse({"status": "ok", "scheduler": scheduler, "time": now})
+        body: dict[str, Any] = {"status": "ok", "scheduler": scheduler, "time": now}
+        health = self.service.health if self.service is not None else None
+        if health is not None:
+            body["edition"] = ", ".join(e.isoformat() for e in health.editions)
+            if health.reasons:
+                body |= {"status": "degraded", "reasons": list(health.reasons)}
+        return JSONResponse(body)
 
     def error_page(self, status: int, sentence: str) -> str:
         hint = "Try again in a while; if it keeps happening, tell the site's operator."
