@@ -101,16 +101,17 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_ti
 
     from ..serve.scheduler import Service
     from ..serve.web import create_app
-    from ..serve.web_server import server_config
+    from ..serve.web_server import listening_socket, server_config
 
     settings = load_settings(config_path)
+    listening = listening_socket(host, port)  # a busy port stops it here, before anything is sent
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say what ran
     service = None if no_schedule else Service(settings)
     where = f"http://{host}:{port} (links in emails use {settings.base_url})"
     click.echo(f"Serving {settings.title} on {where}", err=True)
     app = create_app(settings, service, request_seconds=request_timeout)
-    uvicorn.Server(server_config(app, host, port, request_timeout)).run()
+    uvicorn.Server(server_config(app, host, port, request_timeout)).run(sockets=[listening])
 
 
 @main.command()

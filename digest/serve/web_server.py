@@ -8,12 +8,25 @@ good, and a few hundred such clients the whole server. Bodies are bounded in `we
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
+import socket
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from ..errors import DigestError
+
 REQUEST_SECONDS = 10.0  # headers, then the body: each must be in within this
+LISTEN_HINTS = {
+    errno.EADDRINUSE: "another process listens there (a digest serve already running?): stop it, "
+    "or choose another --port",
+    errno.EACCES: "ports below 1024 need privileges: choose a --port above 1024 and let a reverse proxy "
+    "listen on 80/443",
+    errno.EADDRNOTAVAIL: "this machine has no such address: use --host 127.0.0.1, or 0.0.0.0 for every "
+    "interface",
+}
 
 
 class HeadersDeadline(H11Protocol):
@@ -63,3 +76,19 @@ def server_config(
         app, host=host, port=port, http=protocol, timeout_keep_alive=5, proxy_headers=True,
         log_level=log_level,
     )  # fmt: skip
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything else starts, so a busy port is one clear error
+    rather than a scheduler that sends an edition and a server that then cannot listen."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    bound = socket.socket(family, socket.SOCK_STREAM)
+    bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a restart need not wait
+    try:
+        bound.bind((host, port))
+    except OSError as error:
+        bound.close()
+        where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+        why = os.strerror(error.errno).lower() if error.errno else str(error)
+        raise DigestError(f"cannot listen on {where}: {why}", LISTEN_HINTS.get(error.errno or 0)) from error
+    return bound
