@@ -105,10 +105,10 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_ti
     from ..serve.web_server import listening_socket, log_config, server_config
 
     settings = load_settings(config_path)
-    listening = listening_socket(host, port)  # a busy port stops it here, before anything is sent
     logging_setup = log_config()  # once, for every line; uvicorn is handed the same
     logging.config.dictConfig(logging_setup)
-    service = None if no_schedule else Service(settings)
+    service = None if no_schedule else Service(settings)  # checks the state; starts with the server
+    listening = listening_socket(host, port)  # a busy port stops it here, before anything is sent
     where = f"http://{host}:{port} (links in emails use {settings.base_url})"
     logging.getLogger("digest.serve").info("serving %s on %s", settings.title, where)
     app = create_app(settings, service, request_seconds=request_timeout)
