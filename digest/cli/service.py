@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 from pathlib import Path
 
 import click
@@ -100,16 +101,18 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_ti
 
     from ..serve.scheduler import Service
     from ..serve.web import create_app
-    from ..serve.web_server import server_config
+    from ..serve.web_server import listening_socket, log_config, server_config
 
     settings = load_settings(config_path)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say what ran
-    service = None if no_schedule else Service(settings)
+    logging_setup = log_config()  # once, for every line; uvicorn is handed the same
+    logging.config.dictConfig(logging_setup)
+    service = None if no_schedule else Service(settings)  # checks the state; starts with the server
+    listening = listening_socket(host, port)  # a busy port stops it here, before anything is sent
     where = f"http://{host}:{port} (links in emails use {settings.base_url})"
-    click.echo(f"Serving {settings.title} on {where}", err=True)
+    logging.getLogger("digest.serve").info("serving %s on %s", settings.title, where)
     app = create_app(settings, service, request_seconds=request_timeout)
-    uvicorn.Server(server_config(app, host, port, request_timeout)).run()
+    config = server_config(app, host, port, request_timeout, log_config=logging_setup)
+    uvicorn.Server(config).run(sockets=[listening])
 
 
 @main.command()

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -36,6 +37,22 @@ LISTING_FRESH = dt.timedelta(hours=1)  # slots of one edition share a listing fe
 Clock = Callable[[], dt.datetime]
 
 
+@dataclass(frozen=True)
+class EditionHealth:
+    """What /healthz tells of the editions of the last tick: which, and what went wrong in them."""
+
+    at: dt.datetime  # the tick that sent them
+    editions: tuple[dt.date, ...]
+    reasons: tuple[str, ...] = ()  # empty: all went well
+
+    def joined(self, other: EditionHealth) -> EditionHealth:
+        """Both, when they come from the same tick; otherwise the newer alone."""
+        if other.at != self.at:
+            return other
+        editions = tuple(dict.fromkeys(self.editions + other.editions))
+        return EditionHealth(self.at, editions, tuple(dict.fromkeys(self.reasons + other.reasons)))
+
+
 class Service:
     """Sends every scheduled edition once: at its time, or late after downtime, never twice."""
 
@@ -51,6 +68,8 @@ class Service:
         self.scheduler: BackgroundScheduler | None = None
         self.state = "off"
         self._listings: dict[dt.date, tuple[dt.datetime, Listing]] = {}
+        self.health: EditionHealth | None = None  # read by /healthz
+        self._told: set[tuple[dt.date, str]] = set()  # broken profiles logged, once per edition
 
     def start(self) -> None:
         """Tick every minute from now on, unless another process already schedules this site."""
@@ -123,7 +142,10 @@ class Service:
             except DigestError as error:
                 self._record(opened, slot, edition, False, str(error), now)
                 log.error("edition %s for %s: %s", edition, slot.key, error)
+                self._join_health(EditionHealth(now, (edition,), (f"edition {edition} failed: {error}",)))
                 return RunReport(edition)
+            self._tell_trouble(report, slot)
+            self.record_health(report, now)
             fresh = options.listing is None and report.listing  # a failed one is fetched again
             if fresh and not fresh.failed_sources:
                 self._share(edition, fresh, now)
@@ -136,6 +158,25 @@ class Service:
                 self._record(opened, slot, edition, done, detail, now)
             log.info("edition %s for %s: %s", edition, slot.key, detail)
             return report
+
+    def record_health(self, report: RunReport, now: dt.datetime) -> None:
+        """Keep what went wrong in an edition for /healthz (joined with the rest of its tick)."""
+        self._join_health(EditionHealth(now, (report.edition,), trouble_of(report)))
+
+    def _join_health(self, health: EditionHealth) -> None:
+        self.health = health if self.health is None else self.health.joined(health)
+
+    def _tell_trouble(self, report: RunReport, slot: Slot) -> None:
+        """One log line per failed source, and per broken profile (once an edition: every slot
+        of the edition reads the same broken file)."""
+        for source in report.failed_sources:
+            log.warning("edition %s for %s: source %s failed: %s", report.edition, slot.key,
+                        source.name, source.error)  # fmt: skip
+        self._told = {told for told in self._told if told[0] >= report.edition}
+        for problem in (p for error in report.profile_errors for p in error.problems):
+            if (report.edition, str(problem)) not in self._told:
+                self._told.add((report.edition, str(problem)))
+                log.error("edition %s: broken profile, not mailed: %s", report.edition, problem)
 
     def _window(self, now: dt.datetime, first_start: dt.datetime) -> dt.datetime:
         """Editions due after this are sent: the catch-up days, but nothing from before the
@@ -185,6 +226,17 @@ def _wanted(last: tuple[str, dt.datetime] | None, now: dt.datetime) -> bool:
         return True
     state, at = last
     return state != "done" and now - at >= RETRY_AFTER
+
+
+def trouble_of(report: RunReport) -> tuple[str, ...]:
+    """The reasons an edition is worth an operator's look: failed sources, broken profiles,
+    deliveries that may or may not have arrived."""
+    reasons = [f"source {s.name} failed: {s.error}" for s in report.failed_sources]
+    reasons += [f"broken profile: {p}" for error in report.profile_errors for p in error.problems]
+    if uncertain := len(report.tally.uncertain):
+        plural = "delivery" if uncertain == 1 else "deliveries"
+        reasons.append(f"{uncertain} {plural} uncertain (may have arrived; not resent)")
+    return tuple(reasons)
 
 
 def _outcome(report: RunReport) -> tuple[bool, str]:

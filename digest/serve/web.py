@@ -8,6 +8,9 @@ scanners follow links: only a POST subscribes, confirms, unsubscribes or saves.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import logging
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -29,10 +32,12 @@ from ..models import Settings
 from ..pipeline import subscriptions
 from ..render.pages import Pages
 from ..store import PaperArchive, State
+from ..tokens import verify
 from .confirmation_queue import ConfirmationQueue
 from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
 
+log = logging.getLogger("digest.web")
 T = TypeVar("T")
 FORM_FIELDS = 20  # the largest form has three; a flood of fields is refused unread
 
@@ -90,6 +95,7 @@ class Site:
             return self._page("subscribe", status=status, error=_sentence(error), **fields)
         if signup is not None:  # sent from the queue: the answer is the same, and as quick, either way
             self.mailer.submit(signup)
+        self._event("subscribe", fields["email"], "link queued" if signup else "link sent within the hour")
         message = f"We sent a link to {fields['email'].strip()}. Open it to start your subscription."
         valid = f"The link works for {subscriptions.CONFIRM_DAYS} days. No email? Look in spam."
         return self._notice("Check your inbox", message, valid)
@@ -106,6 +112,7 @@ class Site:
             return self._token_error(error)
         except ProfileNotSaved as error:
             return self._notice("Not saved yet", _sentence(error), error.hint, status=503)
+        self._event("confirm", self._claimed("confirm", token), "subscribed")
         return self._notice("You are subscribed", "Your first digest arrives with the next edition.")
 
     async def unsubscribe(self, request: Request) -> Response:
@@ -117,6 +124,7 @@ class Site:
             return self._action("Unsubscribe", f"Stop all digests to {address}?", "Unsubscribe")
         # RFC 8058 one-click: a POST with List-Unsubscribe=One-Click; no cookie, login or redirect.
         await self._work(lambda db: subscriptions.unsubscribe(db, address, "link"))
+        self._event("unsubscribe", address, "unsubscribed by link")
         return self._notice("You are unsubscribed", f"No more digests will be sent to {address}.")
 
     async def manage(self, request: Request) -> Response:
@@ -139,10 +147,12 @@ class Site:
         except SubscriptionError as error:
             status = 503 if isinstance(error, ProfileNotSaved) else 400
             return self._manage_page(token, context, status=status, error=_sentence(error))
+        self._event("manage", address, f"saved {len(keywords)} keyword(s)")
         return self._manage_page(token, {**context, "keywords": keywords, "saved": True})
 
     async def _rotate(self, address: str) -> Response:
         await self._work(lambda db: subscriptions.rotate_links(db, address))
+        self._event("manage", address, "links replaced")
         message = "Every link sent to you so far, this one included, no longer works."
         return self._notice("Your links are replaced", message, "Your next digest brings new ones.")
 
@@ -168,9 +178,33 @@ class Site:
                 await run_in_threadpool(self.service.stop)
 
     async def healthz(self, request: Request) -> Response:
+        """ok, or degraded with the reasons when the last edition had trouble. Either way 200:
+        the process serves and sends, so a container must not be restarted for a failed feed."""
         scheduler = self.service.state if self.service is not None else "off"
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        return JSONResponse({"status": "ok", "scheduler": scheduler, "time": now})
+        body: dict[str, Any] = {"status": "ok", "scheduler": scheduler, "time": now}
+        health = self.service.health if self.service is not None else None
+        if health is not None:
+            body["edition"] = ", ".join(e.isoformat() for e in health.editions)
+            if health.reasons:
+                body |= {"status": "degraded", "reasons": list(health.reasons)}
+        return JSONResponse(body)
+
+    def _event(self, action: str, address: str, outcome: str) -> None:
+        """One log line for what a subscriber did. The address is not in it, only its domain
+        (a provider's trouble shows) and a tag keyed with the site secret: the lines of one
+        person can be followed, but a log that leaks cannot be read back into addresses, as
+        an unkeyed hash could by hashing a list of guesses."""
+        address = address.strip().lower()
+        tag = hmac.new(self.secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:10]
+        log.info("%s: %s for %s (%s)", action, outcome, tag, address.rpartition("@")[2])
+
+    def _claimed(self, purpose: str, token: str) -> str:
+        """The address a token was signed for ("" once it no longer verifies)."""
+        try:
+            return verify(self.secret, purpose, token).address
+        except TokenError:
+            return ""
 
     def error_page(self, status: int, sentence: str) -> str:
         hint = "Try again in a while; if it keeps happening, tell the site's operator."
