@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +33,6 @@ RESEND_AFTER = dt.timedelta(hours=1)  # one confirmation per address per hour, h
 MAX_KEYWORDS = 50
 # The confirmation goes to an address someone else may have typed: it quotes little of their text.
 MAILED_KEYWORDS, MAILED_KEYWORD_LENGTH, MAILED_NAME_LENGTH = 10, 40, 40
-
-# One profile write at a time from this process (confirmations and manage saves race otherwise).
-_profile_writes = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -133,9 +129,9 @@ def confirm_subscription(
 def save_profile(settings: Settings, address: str, keywords: Sequence[str], name: str | None = None) -> Path:
     """Write `address`'s keywords to its profile; ProfileNotSaved when the disk refuses."""
     try:
-        with _profile_writes:
-            cache = settings.state_dir / CACHE_FILE  # the one runs keep: unchanged files are not parsed
-            return save_subscription(settings.profiles_dir, address, keywords, name, cache)
+        # The writer locks the address and the file, against other threads and processes alike.
+        cache = settings.state_dir / CACHE_FILE  # the one runs keep: unchanged files are not parsed
+        return save_subscription(settings.profiles_dir, address, keywords, name, cache)
     except (OSError, ConfigError) as exc:  # the profile writer names its OSError in a ConfigError
         # Not the message: it names folders of the server.
         reason = exc.strerror if isinstance(exc, OSError) else "the profiles folder refused the file"
