@@ -191,6 +191,15 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class UnsetVariable:
+    """An environment variable the config names but this environment does not set."""
+
+    name: str
+    key: str  # the dotted key path of the value that names it
+    line: int | None
+
+
+@dataclass(frozen=True)
 class SmtpConfig:
     host: str
     port: int = 587
@@ -199,6 +208,9 @@ class SmtpConfig:
     password: str | None = None
     timeout: float = 30.0
     ca_file: Path | None = None  # trust this CA (a private relay) instead of the system's
+    # The environment variable the password comes from, when it was unset at load: only a login
+    # needs it, so only a login fails for it (commands that never send must not).
+    unset_password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +251,8 @@ class Settings:
     weekdays_only: bool | None = None  # None: only when every source is an arXiv listing
     catch_up_days: int = 2  # after downtime, editions missed in this many days are still sent
     max_signups_per_hour: int = 100  # confirmation emails for the whole site: the form cannot flood strangers
+    # Each ${VAR} left unset because only sending would use it.
+    unset_variables: tuple[UnsetVariable, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import click
 
 from ..config.profiles import load_profile, profile_paths
 from ..config.settings import load_settings, read_settings
-from ..errors import ConfigError
-from ..models import SourceConfig, paper_to_dict
+from ..errors import ConfigError, Problem
+from ..models import Settings, SourceConfig, paper_to_dict
 from ..pipeline import run as pipeline
 from ..render.fast_paths import slow_paths
 from .main import common_options, config_option, date_option, main
@@ -183,12 +183,16 @@ def run(
 def check(config_path: Path) -> None:
     """Validate the configuration and every profile, reporting all problems at once.
 
+    Also warns of what passes but hurts later: an unset variable only sending needs, a
+    keyword so short it matches most of the archive.
+
     \b
     Examples:
       digest check
       digest check --config /etc/digest/digest.yaml
     """
     settings, problems = read_settings(config_path)
+    problems.extend(_unset_variable_problems(settings))
     paths = profile_paths(settings.profiles_dir)
     for path in paths:
         try:
@@ -201,6 +205,19 @@ def check(config_path: Path) -> None:
         for template, reason in slow_paths(settings.title, settings.templates_dir):
             print_warning(f"{template}: fast path off: {reason}", "see the README's Templates section")
     click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
+
+
+def _unset_variable_problems(settings: Settings) -> list[Problem]:
+    """Problems for unset variables this configuration sends with; a warning for the others."""
+    problems = []
+    for variable in settings.unset_variables:
+        message = f"environment variable {variable.name} is not set"
+        if settings.transport == "smtp":
+            hint = f"export {variable.name}=… before sending"
+            problems.append(Problem(settings.path, variable.line, variable.key, message, hint))
+        else:
+            print_warning(f"{message} ({variable.key}): needed only when delivery.transport is smtp")
+    return problems
 
 
 def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:
