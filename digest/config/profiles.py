@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import ConfigError, Problem
 from ..models import WEEKDAYS, Profile
-from . import profile_files, yamlfile
+from . import arxiv_taxonomy, profile_files, yamlfile
 from .addresses import normalize_address
 from .options import model_default
 from .profile_cache import ProfileCache, stamp_of
@@ -27,7 +27,7 @@ PROFILE_KEYS = (
 )  # fmt: skip
 FREQUENCIES = ("daily", "weekly")
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+_CATEGORY = re.compile(r"^[A-Za-z-]+(\.[A-Za-z-]+)?$")
 # models.Profile holds the default, once: profiles built in code get the same one.
 _MAX_PAPERS: int = model_default(Profile, "max_papers")
 
@@ -42,7 +42,8 @@ def profile_paths(profiles_dir: Path) -> list[Path]:
         p
         for p in profiles_dir.iterdir()
         # Hidden files are a writer's temporary files (and an editor's): never a profile.
-        if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
+        # Any case of the suffix: a profile named BOB.YAML is still a profile, never silently skipped.
+        if p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
     )
 
 
@@ -125,19 +126,26 @@ def _emails(doc: Document, data: dict[str, Any]) -> tuple[str, ...]:
 
 def _categories(doc: Document, data: dict[str, Any]) -> tuple[str, ...]:
     categories = doc.texts(data, "categories", ())
+    listed = isinstance(data.get("categories"), list)
     for index, category in enumerate(categories):
+        key = ("categories", index) if listed else ("categories",)
         if not _CATEGORY.match(category):
-            doc.problem(("categories", index), f"'{category}' is not an arXiv category", "e.g. cs.CL")
+            doc.problem(key, f"'{category}' is not an arXiv category", "e.g. cs.CL")
+        elif not arxiv_taxonomy.is_known(category):
+            doc.problem(key, f"unknown arXiv category '{category}'", arxiv_taxonomy.hint(category))
     return categories
 
 
 def _send_at(doc: Document, data: dict[str, Any]) -> str | None:
     send_at = doc.text(data, "send_at", ())
+    meant = yamlfile.clock_time(data.get("send_at"))
     if isinstance(data.get("send_at"), int):  # YAML 1.1 reads an unquoted 8:00 as 480 minutes
-        doc.problem(("send_at",), f"YAML read this time as the number {send_at}", 'quote it: "08:00"')
+        hint = f'quote it: "{meant or "08:00"}"'
+        doc.problem(("send_at",), f"YAML read this time as the number {send_at}", hint)
         return None
     if send_at is not None and not _SEND_AT.match(send_at):
-        doc.problem(("send_at",), f"expected a time as HH:MM, got '{send_at}'", 'e.g. "08:00"')
+        hint = f'write it as "{meant}"' if meant else 'e.g. "08:00"'
+        doc.problem(("send_at",), f"expected a time as HH:MM, got '{send_at}'", hint)
         return None
     return send_at
 

@@ -143,10 +143,14 @@ def resolve_location(location: str, base: Path) -> str:
 def _send_at(doc: Document, schedule: dict[str, Any]) -> str:
     default = str(BY_KEY["schedule.send_at"].default)
     value = doc.text(schedule, "send_at", ("schedule",)) or default
+    meant = yamlfile.clock_time(schedule.get("send_at"))
+    if isinstance(schedule.get("send_at"), int):  # YAML 1.1 reads an unquoted 7:30 as 450 minutes
+        hint = f'quote it: "{meant or default}"'
+        doc.problem(("schedule", "send_at"), f"YAML read this time as the number {value}", hint)
+        return default
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        doc.problem(
-            ("schedule", "send_at"), f"expected a time as HH:MM in quotes, got '{value}'", 'e.g. "07:00"'
-        )
+        hint = f'write it as "{meant}"' if meant else 'e.g. "07:00"'
+        doc.problem(("schedule", "send_at"), f"expected a time as HH:MM in quotes, got '{value}'", hint)
         return default
     return value
 
