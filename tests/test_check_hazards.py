@@ -135,3 +135,51 @@ def test_a_valid_site_still_passes(site: Site, cli: Cli) -> None:
     site.profile("alice", ALICE)
 
     assert cli("check", "--config", site.config).exit_code == 0
+
+
+# --- folders the service writes to ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["profiles_dir", "state_dir"])
+def test_a_folder_that_cannot_be_written_is_reported(site: Site, cli: Cli, key: str) -> None:
+    # Tests run as root, who may write anywhere: a folder whose parent is a regular file cannot be
+    # made by anyone, so it stands in for the read-only bind mount an operator meets.
+    (site.config.parent / "blocker").write_text("not a folder\n", encoding="utf-8")
+    text = site.config.read_text(encoding="utf-8")
+    site.config.write_text(text.replace(f"{key}: ", f"{key}: blocker/"), encoding="utf-8")
+    line = next(n for n, t in enumerate(site.config.read_text().splitlines(), 1) if t.startswith(key))
+
+    lines = errors_of(cli("check", "--config", site.config))
+
+    folder = site.config.parent / "blocker" / ("profiles" if key == "profiles_dir" else "var")
+    assert lines[0] == (
+        f"Error: {site.config}:{line}: {key}: {folder} cannot be written: "
+        f"{site.config.parent / 'blocker'} is a file, not a folder"
+    )
+    assert lines[1].startswith("  Hint: ")
+
+
+def test_writable_folders_that_do_not_exist_yet_pass(site: Site, cli: Cli) -> None:
+    text = site.config.read_text(encoding="utf-8")
+    site.config.write_text(text.replace("state_dir: var", "state_dir: new/var"), encoding="utf-8")
+
+    result = cli("check", "--config", site.config)
+
+    assert result.exit_code == 0, result.output
+    assert not (site.config.parent / "new").exists()  # check looks; it creates nothing
+
+
+# --- one address, two profiles ------------------------------------------------------------
+
+
+def test_an_address_listed_by_two_profiles_names_both_places(site: Site, cli: Cli) -> None:
+    first = site.profile("alice", ALICE)
+    second = site.profile("group", "name: Group\nemail: [bob@example.org, Alice@Example.org]\nauthors: [X]\n")
+
+    lines = errors_of(cli("check", "--config", site.config))
+
+    assert lines[0] == (f"Error: {second}:2: email[1]: alice@example.org is also listed by {first}:1")
+    assert lines[1] == (
+        "  Hint: an address is mailed by its first profile only, so the other's keywords and authors"
+        " are lost: keep the address in one file"
+    )

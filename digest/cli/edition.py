@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from ..config.profiles import load_profile, profile_paths
+from ..config.folders import folder_problems
+from ..config.profiles import load_profile, profile_paths, shared_address_problems
 from ..config.settings import load_settings, read_settings
 from ..errors import ConfigError, Problem
 from ..models import Settings, SourceConfig, paper_to_dict
@@ -193,12 +194,15 @@ def check(config_path: Path) -> None:
     """
     settings, problems = read_settings(config_path)
     problems.extend(_unset_variable_problems(settings))
+    problems.extend(folder_problems(settings))
     paths = profile_paths(settings.profiles_dir)
+    profiles = []
     for path in paths:
         try:
-            load_profile(path)
+            profiles.append(load_profile(path))
         except ConfigError as error:
             problems.extend(error.problems)
+    problems.extend(shared_address_problems(profiles))
     if problems:
         raise ConfigError(problems)
     if settings.templates_dir is not None:

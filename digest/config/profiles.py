@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import ConfigError, Problem
 from ..models import WEEKDAYS, Profile
-from . import arxiv_taxonomy, profile_files, yamlfile
+from . import arxiv_taxonomy, hints, profile_files, yamlfile
 from .addresses import normalize_address
 from .options import model_default
 from .profile_cache import ProfileCache, stamp_of
@@ -138,7 +138,7 @@ def _categories(doc: Document, data: dict[str, Any]) -> tuple[str, ...]:
 
 def _send_at(doc: Document, data: dict[str, Any]) -> str | None:
     send_at = doc.text(data, "send_at", ())
-    meant = yamlfile.clock_time(data.get("send_at"))
+    meant = hints.clock_time(data.get("send_at"))
     if isinstance(data.get("send_at"), int):  # YAML 1.1 reads an unquoted 8:00 as 480 minutes
         hint = f'quote it: "{meant or "08:00"}"'
         doc.problem(("send_at",), f"YAML read this time as the number {send_at}", hint)
@@ -148,6 +148,42 @@ def _send_at(doc: Document, data: dict[str, Any]) -> str | None:
         doc.problem(("send_at",), f"expected a time as HH:MM, got '{send_at}'", hint)
         return None
     return send_at
+
+
+def shared_address_problems(profiles: Sequence[Profile]) -> list[Problem]:
+    """A problem for each address a later profile lists again: only the first profile mails it."""
+    first: dict[str, Path] = {}
+    problems = []
+    for profile in profiles:
+        for address in profile.emails:
+            if address not in first:
+                first[address] = profile.path
+                continue
+            # Files are read again for lines only here, where a problem is found: rare and small.
+            line, key = _address_position(profile.path, address)
+            earlier_line, _ = _address_position(first[address], address)
+            earlier = f"{first[address]}:{earlier_line}" if earlier_line else str(first[address])
+            message = f"{address} is also listed by {earlier}"
+            problems.append(Problem(profile.path, line, key, message, _SHARED_HINT))
+    return problems
+
+
+_SHARED_HINT = (
+    "an address is mailed by its first profile only, so the other's keywords and authors are lost:"
+    " keep the address in one file"
+)
+
+
+def _address_position(path: Path, address: str) -> tuple[int | None, str]:
+    """The line and key path at which the profile file `path` lists `address`."""
+    doc = yamlfile.load(path)
+    listed = doc.data.get("email") if isinstance(doc.data, dict) else None
+    if isinstance(listed, list):
+        for index, text in enumerate(listed):
+            with contextlib.suppress(ValueError):
+                if normalize_address(str(text)) == address:
+                    return doc.line(("email", index)), f"email[{index}]"
+    return doc.line(("email",)), "email"
 
 
 def profile_for(profiles_dir: Path, address: str, cache: Path | None = None) -> Profile | None:

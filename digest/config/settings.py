@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import ConfigError, Problem
 from ..models import SOURCE_KINDS, DeliveryPolicy, Settings, SmtpConfig, SourceConfig, UnsetVariable
-from . import yamlfile
+from . import hints, yamlfile
 from .addresses import normalize_mailbox
 from .options import BY_KEY, keys_under
 from .yamlfile import Document, KeyPath, format_key
@@ -143,7 +143,7 @@ def resolve_location(location: str, base: Path) -> str:
 def _send_at(doc: Document, schedule: dict[str, Any]) -> str:
     default = str(BY_KEY["schedule.send_at"].default)
     value = doc.text(schedule, "send_at", ("schedule",)) or default
-    meant = yamlfile.clock_time(schedule.get("send_at"))
+    meant = hints.clock_time(schedule.get("send_at"))
     if isinstance(schedule.get("send_at"), int):  # YAML 1.1 reads an unquoted 7:30 as 450 minutes
         hint = f'quote it: "{meant or default}"'
         doc.problem(("schedule", "send_at"), f"YAML read this time as the number {value}", hint)

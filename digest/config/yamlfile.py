@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError, Problem
+from . import hints
 
 # libyaml is several times faster when the system has it; the pure-Python loader is the fallback.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -161,8 +162,8 @@ class Document:
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
-            close = difflib.get_close_matches(value, _zone_names(), n=1)
-            hint = f"did you mean {close[0]}?" if close else "use an IANA name such as Europe/Berlin"
+            close = hints.closest_zone(value)
+            hint = f"did you mean {close}?" if close else "use an IANA name such as Europe/Berlin"
             self.problem((*path, key), f"unknown time zone '{value[:60]}'", hint)
             return None
         return value
@@ -170,23 +171,6 @@ class Document:
     def raise_problems(self) -> None:
         if self.problems:
             raise ConfigError(self.problems)
-
-
-@functools.cache
-def _zone_names() -> list[str]:
-    return sorted(zoneinfo.available_timezones())
-
-
-def clock_time(value: Any) -> str | None:
-    """The "HH:MM" a person meant by `value`: 7:30 and YAML 1.1's reading of it, 450, are 07:30."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        hours, minutes = divmod(value, 60)  # YAML 1.1 reads an unquoted 7:30 in base 60
-    else:
-        found = re.fullmatch(r"\s*(\d{1,2})[:.h](\d{2})\s*", str(value))
-        if not found:
-            return None
-        hours, minutes = int(found.group(1)), int(found.group(2))
-    return f"{hours:02d}:{minutes:02d}" if 0 <= hours < 24 and 0 <= minutes < 60 else None
 
 
 def load(path: Path, max_bytes: int = MAX_BYTES) -> Document:
@@ -215,38 +199,11 @@ def parse(text: str, path: Path) -> Document:
             doc.data = _construct(path, loader, node)
         return doc
     except yaml.YAMLError as exc:
-        raise ConfigError(_tab_problems(text, path) or [_syntax_problem(exc, path)]) from exc
+        raise ConfigError(hints.tab_problems(text, path) or [hints.syntax_problem(exc, path)]) from exc
     except RecursionError as exc:  # the pure-Python parser, where libyaml is missing
         raise ConfigError([Problem(path, None, "", "invalid YAML: nested too deeply")]) from exc
     finally:
         loader.dispose()
-
-
-# Messages of the YAML parser that mean, nearly always, a line indented more or less than its siblings.
-_LAYOUT_MESSAGES = ("mapping values are not allowed", "expected <block end>", "did not find expected key")
-_LAYOUT_HINT = (
-    "check the indentation of this line and the one above:"
-    " the keys of one mapping, and the items of one list, line up"
-)
-
-
-def _syntax_problem(exc: yaml.YAMLError, path: Path) -> Problem:
-    mark = getattr(exc, "problem_mark", None)
-    line = mark.line + 1 if mark is not None else None
-    what = getattr(exc, "problem", None) or str(exc)
-    layout = any(message in str(exc) for message in _LAYOUT_MESSAGES)
-    hint = _LAYOUT_HINT if layout else None
-    return Problem(path, line, "", f"invalid YAML: {what}", hint)
-
-
-def _tab_problems(text: str, path: Path) -> list[Problem]:
-    """One problem per line a tab indents: YAML refuses them all, the parser names only the first."""
-    hint = "indent with spaces: YAML does not allow tabs for indentation"
-    return [
-        Problem(path, number, "", "a tab indents this line", hint)
-        for number, line in enumerate(text.splitlines(), 1)
-        if "\t" in line[: len(line) - len(line.lstrip())]
-    ]
 
 
 def _kind(value: Any) -> str:
