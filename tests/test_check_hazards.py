@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+import re
 from collections.abc import Callable
 
 import pytest
@@ -183,3 +184,37 @@ def test_an_address_listed_by_two_profiles_names_both_places(site: Site, cli: Cl
         "  Hint: an address is mailed by its first profile only, so the other's keywords and authors"
         " are lost: keep the address in one file"
     )
+
+
+# --- keywords too short to mean anything ----------------------------------------------------
+
+
+SHORT = "email: alice@example.org\nkeywords: [a, zq, pretraining]\n"
+
+
+def test_a_short_keyword_that_matches_most_of_the_archive_is_warned_of(site: Site, cli: Cli) -> None:
+    assert cli("fetch", "--config", site.config).exit_code == 0  # fills the archive
+    path = site.profile("alice", SHORT)
+
+    result = cli("check", "--config", site.config)
+
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning: ")]
+    assert len(warnings) == 1, result.stderr
+    found = re.fullmatch(
+        rf"Warning: {re.escape(str(path))}:2: keywords\[0\]: 'a' matches (\d+)% of the (\d+) archived papers",
+        warnings[0],
+    )
+    assert found, warnings
+    assert int(found.group(1)) >= 50 and int(found.group(2)) > 10
+
+
+def test_a_short_keyword_is_warned_of_when_no_archive_can_measure_it(site: Site, cli: Cli) -> None:
+    path = site.profile("alice", SHORT)
+
+    result = cli("check", "--config", site.config)
+
+    assert result.exit_code == 0, result.output
+    assert f"Warning: {path}:2: keywords[0]: 'a' has one or two characters" in result.stderr
+    assert "'zq'" in result.stderr  # unmeasured, so it is named too
+    assert not (site.config.parent / "var").exists()  # check creates no state database

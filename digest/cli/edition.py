@@ -11,11 +11,12 @@ from pathlib import Path
 import click
 
 from ..config.folders import folder_problems
-from ..config.profiles import load_profile, profile_paths, shared_address_problems
+from ..config.profiles import keyword_position, load_profile, profile_paths, shared_address_problems
 from ..config.settings import load_settings, read_settings
 from ..errors import ConfigError, Problem
-from ..models import Settings, SourceConfig, paper_to_dict
+from ..models import Profile, Settings, SourceConfig, paper_to_dict
 from ..pipeline import run as pipeline
+from ..pipeline.short_keywords import short_keywords
 from ..render.fast_paths import slow_paths
 from .main import common_options, config_option, date_option, main
 from .output import (
@@ -205,10 +206,25 @@ def check(config_path: Path) -> None:
     problems.extend(shared_address_problems(profiles))
     if problems:
         raise ConfigError(problems)
+    _warn_of_short_keywords(settings, profiles)
     if settings.templates_dir is not None:
         for template, reason in slow_paths(settings.title, settings.templates_dir):
             print_warning(f"{template}: fast path off: {reason}", "see the README's Templates section")
     click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
+
+
+def _warn_of_short_keywords(settings: Settings, profiles: list[Profile]) -> None:
+    for short in short_keywords(settings, profiles):
+        keyword = short.profile.keywords[short.index]
+        line, key = keyword_position(short.profile.path, short.index)
+        where = f"{short.profile.path}:{line}: {key}" if line else f"{short.profile.path}: {key}"
+        if short.share is None:
+            what = f"'{keyword}' has one or two characters: it may match most papers"
+            hint = "check measures it once the archive holds papers (after a fetch or run)"
+        else:
+            what = f"'{keyword}' matches {short.share:.0%} of the {short.archived} archived papers"
+            hint = "write a longer keyword or a phrase, e.g. 'AI safety'"
+        print_warning(f"{where}: {what}", hint)
 
 
 def _unset_variable_problems(settings: Settings) -> list[Problem]:

@@ -186,6 +186,14 @@ def _address_position(path: Path, address: str) -> tuple[int | None, str]:
     return doc.line(("email",)), "email"
 
 
+def keyword_position(path: Path, index: int) -> tuple[int | None, str]:
+    """The line and key path of the profile file's keyword number `index`."""
+    doc = yamlfile.load(path)
+    listed = isinstance(doc.data, dict) and isinstance(doc.data.get("keywords"), list)
+    key = ("keywords", index) if listed else ("keywords",)
+    return doc.line(key), yamlfile.format_key(key)
+
+
 def profile_for(profiles_dir: Path, address: str, cache: Path | None = None) -> Profile | None:
     """The readable profile that mails `address` alone, if there is one.
 
