@@ -218,3 +218,12 @@ def test_a_short_keyword_is_warned_of_when_no_archive_can_measure_it(site: Site,
     assert f"Warning: {path}:2: keywords[0]: 'a' has one or two characters" in result.stderr
     assert "'zq'" in result.stderr  # unmeasured, so it is named too
     assert not (site.config.parent / "var").exists()  # check creates no state database
+
+
+def test_a_tab_inside_a_block_of_text_does_not_hide_the_real_error(site: Site, cli: Cli) -> None:
+    path = site.profile("alice", "email: alice@example.org\nnote: |\n  a\n  \tb\nkeywords: [x\n")
+
+    lines = errors_of(cli("check", "--config", site.config))
+
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {path}:")
+    assert "a tab indents" not in lines[0]

@@ -45,6 +45,14 @@ _LAYOUT_HINT = (
 )
 
 
+def yaml_problems(exc: yaml.YAMLError, text: str, path: Path) -> list[Problem]:
+    """The problems a YAML syntax error stands for: every tab-indented line where a tab is at
+    fault (the parser stops at the first), else the error itself."""
+    syntax = syntax_problem(exc, path)
+    tabs = tab_problems(text, path)
+    return tabs if any(tab.line == syntax.line for tab in tabs) else [syntax]
+
+
 def syntax_problem(exc: yaml.YAMLError, path: Path) -> Problem:
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None

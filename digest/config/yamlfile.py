@@ -199,7 +199,7 @@ def parse(text: str, path: Path) -> Document:
             doc.data = _construct(path, loader, node)
         return doc
     except yaml.YAMLError as exc:
-        raise ConfigError(hints.tab_problems(text, path) or [hints.syntax_problem(exc, path)]) from exc
+        raise ConfigError(hints.yaml_problems(exc, text, path)) from exc
     except RecursionError as exc:  # the pure-Python parser, where libyaml is missing
         raise ConfigError([Problem(path, None, "", "invalid YAML: nested too deeply")]) from exc
     finally:
