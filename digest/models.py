@@ -208,9 +208,9 @@ class SmtpConfig:
     password: str | None = None
     timeout: float = 30.0
     ca_file: Path | None = None  # trust this CA (a private relay) instead of the system's
-    # The environment variable the password comes from, when it was unset at load: only a login
-    # needs it, so only a login fails for it (commands that never send must not).
-    unset_password: str | None = None
+    # An environment variable host, username or password came from, unset at load: only a
+    # connection needs them, so only a connection fails for it (commands that never send must not).
+    unset_variable: str | None = None
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,27 @@ def test_the_password_is_looked_for_when_logging_in(site: Site, cli: Cli) -> Non
     assert result.exit_code == 1
     assert "environment variable SMTP_PASSWORD is not set" in result.stderr
     assert relay.received == []
+
+
+@pytest.mark.usefixtures("no_password")
+def test_every_smtp_connection_variable_waits_until_a_connection(
+    site: Site, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    monkeypatch.delenv("SMTP_USER", raising=False)
+    smtp = {**SMTP, "host": "${SMTP_HOST}", "username": "${SMTP_USER}", "password": "${SMTP_PASSWORD}"}
+    use_delivery(site, "smtp", smtp)
+
+    listed = cli("suppressions", "--config", site.config)
+    checked = cli("check", "--config", site.config)
+    sent = cli("run", "--once", "--config", site.config, "--date", "2026-11-16")
+
+    assert listed.exit_code == 0, listed.output
+    errors = [line for line in checked.stderr.splitlines() if line.startswith("Error: ")]
+    assert [e.split(": ", 3)[2:] for e in errors] == [
+        ["delivery.smtp.host", "environment variable SMTP_HOST is not set"],
+        ["delivery.smtp.username", "environment variable SMTP_USER is not set"],
+        ["delivery.smtp.password", "environment variable SMTP_PASSWORD is not set"],
+    ]
+    assert sent.exit_code == 1
+    assert "environment variable SMTP_HOST is not set" in sent.stderr

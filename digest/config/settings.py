@@ -21,9 +21,9 @@ SECURITY = ("none", "starttls", "tls")
 
 # ${NAME} must be set; ${NAME:-fallback} falls back when NAME is unset or empty, as in a shell.
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-# Values only sending uses: their variables may be unset until a login needs them, so that
-# commands that never send (suppressions, check, preview) run without the secret.
-_USED_ONLY_TO_SEND: KeyPath = ("delivery", "smtp", "password")
+# Values only sending uses: their variables may be unset until a connection needs them, so that
+# commands that never send (suppressions, check, preview) run without the SMTP secrets.
+_USED_ONLY_TO_SEND = ("delivery.smtp.host", "delivery.smtp.username", "delivery.smtp.password")
 
 
 def load_settings(path: Path = DEFAULT_CONFIG) -> Settings:
@@ -83,7 +83,7 @@ def _report_unset(doc: Document, unset: list[UnsetVariable]) -> list[UnsetVariab
     """Report unset variables as problems, but those of values used only to send: returned."""
     deferred = []
     for variable in unset:
-        if variable.key == format_key(_USED_ONLY_TO_SEND):
+        if variable.key in _USED_ONLY_TO_SEND:
             deferred.append(variable)
             continue
         name = variable.name
@@ -277,16 +277,16 @@ def _smtp(
     port = BY_KEY["delivery.smtp.port"]
     # Not a second default: the port TLS-from-the-start is given is a fact of that protocol.
     default_port = 465 if security == "tls" else int(port.default)
-    unset_password = next((v.name for v in deferred), None)
+    unset = {variable.key: variable.name for variable in deferred}
     return SmtpConfig(
-        host=doc.text(smtp, "host", path, required=True) or "",
+        host=doc.text(smtp, "host", path, required="delivery.smtp.host" not in unset) or "",
         port=doc.integer(smtp, "port", path, default_port, int(port.low), int(port.high)),
         security=security,
-        username=_read(doc, smtp, "delivery.smtp.username"),
-        password=None if unset_password else _read(doc, smtp, "delivery.smtp.password"),
+        username=None if "delivery.smtp.username" in unset else _read(doc, smtp, "delivery.smtp.username"),
+        password=None if "delivery.smtp.password" in unset else _read(doc, smtp, "delivery.smtp.password"),
         timeout=_read(doc, smtp, "delivery.smtp.timeout"),
         ca_file=ca_file,
-        unset_password=unset_password,
+        unset_variable=next(iter(unset.values()), None),
     )
 
 

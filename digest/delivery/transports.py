@@ -168,9 +168,9 @@ class Smtp:
 
 def connect(config: SmtpConfig) -> smtplib.SMTP:
     """An open, secured and authenticated connection; TransportDown says why there is none."""
-    if config.username and config.unset_password:  # looked for here, where it is first needed
-        name = config.unset_password
-        hint = f"export {name}=… (delivery.smtp.password)"
+    if config.unset_variable:  # looked for here, where it is first needed
+        name = config.unset_variable
+        hint = f"export {name}=… before sending (it is named in delivery.smtp)"
         raise TransportDown(f"environment variable {name} is not set", hint)
     context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
     where = f"{config.host}:{config.port}"
