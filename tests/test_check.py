@@ -166,6 +166,7 @@ def test_unquoted_send_at_with_leading_zero_is_read_as_text_and_accepted(site: S
 def test_unquoted_send_at_read_as_a_number_gets_the_quote_hint(
     site: Site, cli: Cli, written: str, read_as: str
 ) -> None:
+    quoted = written.zfill(5)
     path = site.profile("alice", ALICE + f"send_at: {written}\n")
 
     result = cli("check", "--config", site.config)
@@ -173,7 +174,7 @@ def test_unquoted_send_at_read_as_a_number_gets_the_quote_hint(
     assert_failed_cleanly(result)
     assert result.stderr.splitlines() == [
         f"Error: {path}:7: send_at: YAML read this time as the number {read_as}",
-        '  Hint: quote it: "08:00"',
+        f'  Hint: quote it: "{quoted}"',
     ]
 
 

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import click
 
-from ..config.profiles import load_profile, profile_paths
+from ..config.folders import folder_problems
+from ..config.profiles import keyword_position, load_profile, profile_paths, shared_address_problems
 from ..config.settings import load_settings, read_settings
-from ..errors import ConfigError
-from ..models import SourceConfig, paper_to_dict
+from ..errors import ConfigError, Problem
+from ..models import Profile, Settings, SourceConfig, paper_to_dict
 from ..pipeline import run as pipeline
+from ..pipeline.short_keywords import short_keywords
 from ..render.fast_paths import slow_paths
 from .arguments import source_from_argument
 from .main import common_options, config_option, date_option, main
@@ -186,24 +188,59 @@ def run(
 def check(config_path: Path) -> None:
     """Validate the configuration and every profile, reporting all problems at once.
 
+    Also warns of what passes but hurts later: an unset variable only sending needs, a
+    keyword so short it matches most of the archive.
+
     \b
     Examples:
       digest check
       digest check --config /etc/digest/digest.yaml
     """
     settings, problems = read_settings(config_path)
+    problems.extend(_unset_variable_problems(settings))
+    problems.extend(folder_problems(settings))
     paths = profile_paths(settings.profiles_dir)
+    profiles = []
     for path in paths:
         try:
-            load_profile(path)
+            profiles.append(load_profile(path))
         except ConfigError as error:
             problems.extend(error.problems)
+    problems.extend(shared_address_problems(profiles))
     if problems:
         raise ConfigError(problems)
+    _warn_of_short_keywords(settings, profiles)
     if settings.templates_dir is not None:
         for template, reason in slow_paths(settings.title, settings.templates_dir):
             print_warning(f"{template}: fast path off: {reason}", "see the README's Templates section")
     click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
+
+
+def _warn_of_short_keywords(settings: Settings, profiles: list[Profile]) -> None:
+    for short in short_keywords(settings, profiles):
+        keyword = short.profile.keywords[short.index]
+        line, key = keyword_position(short.profile.path, short.index)
+        where = f"{short.profile.path}:{line}: {key}" if line else f"{short.profile.path}: {key}"
+        if short.share is None:
+            what = f"'{keyword}' has one or two characters: it may match most papers"
+            hint = "check measures it once the archive holds papers (after a fetch or run)"
+        else:
+            what = f"'{keyword}' matches {short.share:.0%} of the {short.archived} archived papers"
+            hint = "write a longer keyword or a phrase, e.g. 'AI safety'"
+        print_warning(f"{where}: {what}", hint)
+
+
+def _unset_variable_problems(settings: Settings) -> list[Problem]:
+    """Problems for unset variables this configuration sends with; a warning for the others."""
+    problems = []
+    for variable in settings.unset_variables:
+        message = f"environment variable {variable.name} is not set"
+        if settings.transport == "smtp":
+            hint = f"export {variable.name}=… before sending"
+            problems.append(Problem(settings.path, variable.line, variable.key, message, hint))
+        else:
+            print_warning(f"{message} ({variable.key}): needed only when delivery.transport is smtp")
+    return problems
 
 
 def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:

@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import ConfigError, Problem
 from ..models import WEEKDAYS, Profile
-from . import profile_files, yamlfile
+from . import arxiv_taxonomy, hints, profile_files, yamlfile
 from .addresses import normalize_address
 from .options import model_default
 from .profile_cache import ProfileCache, stamp_of
@@ -27,7 +27,7 @@ PROFILE_KEYS = (
 )  # fmt: skip
 FREQUENCIES = ("daily", "weekly")
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+_CATEGORY = re.compile(r"^[A-Za-z-]+(\.[A-Za-z-]+)?$")
 # models.Profile holds the default, once: profiles built in code get the same one.
 _MAX_PAPERS: int = model_default(Profile, "max_papers")
 
@@ -42,7 +42,8 @@ def profile_paths(profiles_dir: Path) -> list[Path]:
         p
         for p in profiles_dir.iterdir()
         # Hidden files are a writer's temporary files (and an editor's): never a profile.
-        if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
+        # Any case of the suffix: a profile named BOB.YAML is still a profile, never silently skipped.
+        if p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
     )
 
 
@@ -125,21 +126,72 @@ def _emails(doc: Document, data: dict[str, Any]) -> tuple[str, ...]:
 
 def _categories(doc: Document, data: dict[str, Any]) -> tuple[str, ...]:
     categories = doc.texts(data, "categories", ())
+    listed = isinstance(data.get("categories"), list)
     for index, category in enumerate(categories):
+        key = ("categories", index) if listed else ("categories",)
         if not _CATEGORY.match(category):
-            doc.problem(("categories", index), f"'{category}' is not an arXiv category", "e.g. cs.CL")
+            doc.problem(key, f"'{category}' is not an arXiv category", "e.g. cs.CL")
+        elif not arxiv_taxonomy.is_known(category):
+            doc.problem(key, f"unknown arXiv category '{category}'", arxiv_taxonomy.hint(category))
     return categories
 
 
 def _send_at(doc: Document, data: dict[str, Any]) -> str | None:
     send_at = doc.text(data, "send_at", ())
+    meant = hints.clock_time(data.get("send_at"))
     if isinstance(data.get("send_at"), int):  # YAML 1.1 reads an unquoted 8:00 as 480 minutes
-        doc.problem(("send_at",), f"YAML read this time as the number {send_at}", 'quote it: "08:00"')
+        hint = f'quote it: "{meant or "08:00"}"'
+        doc.problem(("send_at",), f"YAML read this time as the number {send_at}", hint)
         return None
     if send_at is not None and not _SEND_AT.match(send_at):
-        doc.problem(("send_at",), f"expected a time as HH:MM, got '{send_at}'", 'e.g. "08:00"')
+        hint = f'write it as "{meant}"' if meant else 'e.g. "08:00"'
+        doc.problem(("send_at",), f"expected a time as HH:MM, got '{send_at}'", hint)
         return None
     return send_at
+
+
+def shared_address_problems(profiles: Sequence[Profile]) -> list[Problem]:
+    """A problem for each address a later profile lists again: only the first profile mails it."""
+    first: dict[str, Path] = {}
+    problems = []
+    for profile in profiles:
+        for address in profile.emails:
+            if address not in first:
+                first[address] = profile.path
+                continue
+            # Files are read again for lines only here, where a problem is found: rare and small.
+            line, key = _address_position(profile.path, address)
+            earlier_line, _ = _address_position(first[address], address)
+            earlier = f"{first[address]}:{earlier_line}" if earlier_line else str(first[address])
+            message = f"{address} is also listed by {earlier}"
+            problems.append(Problem(profile.path, line, key, message, _SHARED_HINT))
+    return problems
+
+
+_SHARED_HINT = (
+    "an address is mailed by its first profile only, so the other's keywords and authors are lost:"
+    " keep the address in one file"
+)
+
+
+def _address_position(path: Path, address: str) -> tuple[int | None, str]:
+    """The line and key path at which the profile file `path` lists `address`."""
+    doc = yamlfile.load(path)
+    listed = doc.data.get("email") if isinstance(doc.data, dict) else None
+    if isinstance(listed, list):
+        for index, text in enumerate(listed):
+            with contextlib.suppress(ValueError):
+                if normalize_address(str(text)) == address:
+                    return doc.line(("email", index)), f"email[{index}]"
+    return doc.line(("email",)), "email"
+
+
+def keyword_position(path: Path, index: int) -> tuple[int | None, str]:
+    """The line and key path of the profile file's keyword number `index`."""
+    doc = yamlfile.load(path)
+    listed = isinstance(doc.data, dict) and isinstance(doc.data.get("keywords"), list)
+    key = ("keywords", index) if listed else ("keywords",)
+    return doc.line(key), yamlfile.format_key(key)
 
 
 def profile_for(profiles_dir: Path, address: str, cache: Path | None = None) -> Profile | None:

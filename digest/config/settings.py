@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, Problem
-from ..models import SOURCE_KINDS, DeliveryPolicy, Settings, SmtpConfig, SourceConfig
-from . import yamlfile
+from ..models import SOURCE_KINDS, DeliveryPolicy, Settings, SmtpConfig, SourceConfig, UnsetVariable
+from . import hints, yamlfile
 from .addresses import normalize_mailbox
 from .options import BY_KEY, keys_under
-from .yamlfile import Document, KeyPath
+from .yamlfile import Document, KeyPath, format_key
 
 DEFAULT_CONFIG = Path("config/digest.yaml")
 
@@ -21,6 +21,9 @@ SECURITY = ("none", "starttls", "tls")
 
 # ${NAME} must be set; ${NAME:-fallback} falls back when NAME is unset or empty, as in a shell.
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Values only sending uses: their variables may be unset until a connection needs them, so that
+# commands that never send (suppressions, check, preview) run without the SMTP secrets.
+_USED_ONLY_TO_SEND = ("delivery.smtp.host", "delivery.smtp.username", "delivery.smtp.password")
 
 
 def load_settings(path: Path = DEFAULT_CONFIG) -> Settings:
@@ -39,7 +42,9 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
     if not path.exists():
         raise _missing(path)
     doc = yamlfile.load(path)
-    top = _interpolate(doc, doc.mapping(doc.data, ()), ())
+    unset: list[UnsetVariable] = []
+    top = _interpolate(doc, doc.mapping(doc.data, ()), (), unset)
+    deferred = _report_unset(doc, unset)
     doc.check_keys(top, keys_under(()), ())
     site, delivery = _section(doc, top, "site"), _section(doc, top, "delivery")
     transport = _transport(doc, delivery)
@@ -58,7 +63,7 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         footer=_read(doc, site, "site.footer"),
         sources=_sources(doc, top.get("sources"), base),
         transport=transport,
-        smtp=_smtp(doc, delivery, base, required=transport == "smtp"),
+        smtp=_smtp(doc, delivery, base, required=transport == "smtp", deferred=deferred),
         delivery=_delivery_policy(doc, delivery),
         send_at=_send_at(doc, schedule),
         weekdays_only=_weekdays_only(doc, schedule),
@@ -69,8 +74,24 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         templates_dir=_relative_to(base, templates, doc, ("templates",)) if templates else None,
         include_replacements=_read(doc, fetch, "fetch.include_replacements"),
         fetch_deadline=float(_read(doc, fetch, "fetch.deadline")),
+        unset_variables=tuple(deferred),
     )
     return settings, doc.problems
+
+
+def _report_unset(doc: Document, unset: list[UnsetVariable]) -> list[UnsetVariable]:
+    """Report unset variables as problems, but those of values used only to send: returned."""
+    deferred = []
+    for variable in unset:
+        if variable.key in _USED_ONLY_TO_SEND:
+            deferred.append(variable)
+            continue
+        name = variable.name
+        hint = f"export {name}=… before running, or write ${{{name}:-default}} in the config"
+        doc.problems.append(
+            Problem(doc.path, variable.line, variable.key, f"environment variable {name} is not set", hint)
+        )
+    return deferred
 
 
 def _section(doc: Document, top: dict[str, Any], name: str) -> dict[str, Any]:
@@ -122,10 +143,14 @@ def resolve_location(location: str, base: Path) -> str:
 def _send_at(doc: Document, schedule: dict[str, Any]) -> str:
     default = str(BY_KEY["schedule.send_at"].default)
     value = doc.text(schedule, "send_at", ("schedule",)) or default
+    meant = hints.clock_time(schedule.get("send_at"))
+    if isinstance(schedule.get("send_at"), int):  # YAML 1.1 reads an unquoted 7:30 as 450 minutes
+        hint = f'quote it: "{meant or default}"'
+        doc.problem(("schedule", "send_at"), f"YAML read this time as the number {value}", hint)
+        return default
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        doc.problem(
-            ("schedule", "send_at"), f"expected a time as HH:MM in quotes, got '{value}'", 'e.g. "07:00"'
-        )
+        hint = f'write it as "{meant}"' if meant else 'e.g. "07:00"'
+        doc.problem(("schedule", "send_at"), f"expected a time as HH:MM in quotes, got '{value}'", hint)
         return default
     return value
 
@@ -167,12 +192,12 @@ def _missing(path: Path) -> ConfigError:
     return ConfigError([problem])
 
 
-def _interpolate(doc: Document, value: Any, path: KeyPath) -> Any:
-    """Replace ${VAR} in every string with the environment's value; report unset ones."""
+def _interpolate(doc: Document, value: Any, path: KeyPath, unset: list[UnsetVariable]) -> Any:
+    """Replace ${VAR} in every string with the environment's value; collect unset ones in `unset`."""
     if isinstance(value, dict):
-        return {k: _interpolate(doc, v, (*path, str(k))) for k, v in value.items()}
+        return {k: _interpolate(doc, v, (*path, str(k)), unset) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(doc, v, (*path, i)) for i, v in enumerate(value)]
+        return [_interpolate(doc, v, (*path, i), unset) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
 
@@ -183,8 +208,7 @@ def _interpolate(doc: Document, value: Any, path: KeyPath) -> Any:
             return found
         if fallback is not None:
             return fallback
-        hint = f"export {name}=… before running, or write ${{{name}:-default}} in the config"
-        doc.problem(path, f"environment variable {name} is not set", hint)
+        unset.append(UnsetVariable(name, format_key(path), doc.line(path)))
         return ""
 
     return _VARIABLE.sub(substitute, value)
@@ -233,7 +257,9 @@ def _sources(doc: Document, value: Any, base: Path) -> tuple[SourceConfig, ...]:
     return tuple(sources)
 
 
-def _smtp(doc: Document, delivery: dict[str, Any], base: Path, required: bool) -> SmtpConfig | None:
+def _smtp(
+    doc: Document, delivery: dict[str, Any], base: Path, required: bool, deferred: list[UnsetVariable]
+) -> SmtpConfig | None:
     path: KeyPath = ("delivery", "smtp")
     if "smtp" not in delivery:
         if required:
@@ -251,14 +277,16 @@ def _smtp(doc: Document, delivery: dict[str, Any], base: Path, required: bool) -
     port = BY_KEY["delivery.smtp.port"]
     # Not a second default: the port TLS-from-the-start is given is a fact of that protocol.
     default_port = 465 if security == "tls" else int(port.default)
+    unset = {variable.key: variable.name for variable in deferred}
     return SmtpConfig(
-        host=doc.text(smtp, "host", path, required=True) or "",
+        host=doc.text(smtp, "host", path, required="delivery.smtp.host" not in unset) or "",
         port=doc.integer(smtp, "port", path, default_port, int(port.low), int(port.high)),
         security=security,
-        username=_read(doc, smtp, "delivery.smtp.username"),
-        password=_read(doc, smtp, "delivery.smtp.password"),
+        username=None if "delivery.smtp.username" in unset else _read(doc, smtp, "delivery.smtp.username"),
+        password=None if "delivery.smtp.password" in unset else _read(doc, smtp, "delivery.smtp.password"),
         timeout=_read(doc, smtp, "delivery.smtp.timeout"),
         ca_file=ca_file,
+        unset_variable=next(iter(unset.values()), None),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError, Problem
+from . import hints
 
 # libyaml is several times faster when the system has it; the pure-Python loader is the fallback.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -161,7 +162,8 @@ class Document:
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
-            hint = "use an IANA name such as Europe/Berlin"
+            close = hints.closest_zone(value)
+            hint = f"did you mean {close}?" if close else "use an IANA name such as Europe/Berlin"
             self.problem((*path, key), f"unknown time zone '{value[:60]}'", hint)
             return None
         return value
@@ -197,10 +199,7 @@ def parse(text: str, path: Path) -> Document:
             doc.data = _construct(path, loader, node)
         return doc
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        what = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([Problem(path, line, "", f"invalid YAML: {what}")]) from exc
+        raise ConfigError(hints.yaml_problems(exc, text, path)) from exc
     except RecursionError as exc:  # the pure-Python parser, where libyaml is missing
         raise ConfigError([Problem(path, None, "", "invalid YAML: nested too deeply")]) from exc
     finally:

@@ -168,6 +168,10 @@ class Smtp:
 
 def connect(config: SmtpConfig) -> smtplib.SMTP:
     """An open, secured and authenticated connection; TransportDown says why there is none."""
+    if config.unset_variable:  # looked for here, where it is first needed
+        name = config.unset_variable
+        hint = f"export {name}=… before sending (it is named in delivery.smtp)"
+        raise TransportDown(f"environment variable {name} is not set", hint)
     context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
     where = f"{config.host}:{config.port}"
     try:

@@ -35,6 +35,7 @@ from .settings import (
     DeliveryPolicy,
     Settings,
     SmtpConfig,
+    UnsetVariable,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "SourceReport",
     "Span",
     "Uncomposed",
+    "UnsetVariable",
     "paper_from_dict",
     "paper_to_dict",
 ]

@@ -9,6 +9,15 @@ from .papers import SourceConfig
 
 
 @dataclass(frozen=True)
+class UnsetVariable:
+    """An environment variable the config names but this environment does not set."""
+
+    name: str
+    key: str  # the dotted key path of the value that names it
+    line: int | None
+
+
+@dataclass(frozen=True)
 class SmtpConfig:
     host: str
     port: int = 587
@@ -17,6 +26,9 @@ class SmtpConfig:
     password: str | None = None
     timeout: float = 30.0
     ca_file: Path | None = None  # trust this CA (a private relay) instead of the system's
+    # An environment variable host, username or password came from, unset at load: only a
+    # connection needs them, so only a connection fails for it (commands that never send must not).
+    unset_variable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,8 @@ class Settings:
     weekdays_only: bool | None = None  # None: only when every source is an arXiv listing
     catch_up_days: int = 2  # after downtime, editions missed in this many days are still sent
     max_signups_per_hour: int = 100  # confirmation emails for the whole site: the form cannot flood strangers
+    # Each ${VAR} left unset because only sending would use it.
+    unset_variables: tuple[UnsetVariable, ...] = ()
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
