@@ -99,9 +99,9 @@ class Site:
         token = request.path_params["token"]
         try:
             if request.method == "GET":  # a used or forged link says so before the button, not after
-                await self._work(lambda db: subscriptions.pending_confirmation(self.settings, db, token))
-                step = "One more step: press the button."
-                return self._action("Confirm your subscription", step, "Confirm")
+                pending = subscriptions.pending_confirmation
+                _, address, keywords, _ = await self._work(lambda db: pending(self.settings, db, token))
+                return self._page("confirm", address=address, keywords=keywords)
             await self._work(lambda db: subscriptions.confirm_subscription(self.settings, db, token))
         except TokenError as error:
             return self._token_error(error)
