@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
+
+from digest.config.profiles import load_profile
+from digest.tokens import sign
 
 from .conftest import Site
 from .test_web import Server, confirm_link, serving, subscribe
@@ -29,3 +33,136 @@ def test_the_confirm_page_shows_the_address_and_keywords_it_confirms(site: Site,
     assert "zed@example.org" in page.text
     assert "pretraining" in page.text and "data &lt;selection&gt;" in page.text  # escaped, not markup
     assert not (site.profiles / "zed-at-example-org.yaml").exists()  # a GET still changes nothing
+
+
+# Issue 15, item 2: a profiles folder the server cannot write gets a designed page, not a bare 500.
+
+
+def manage_link(address: str = "alice@example.org") -> str:
+    return f"/manage/{sign('test-secret', 'manage', address)}"
+
+
+def test_a_manage_save_the_profiles_folder_refuses_is_a_page_saying_what_to_tell_the_operator(
+    site: Site, web: Server
+) -> None:
+    before = (site.profiles / "alice.yaml").read_text()
+    (site.profiles / ".locks").write_text("in the way")  # the server cannot write in the folder
+
+    answer = web.client.post(manage_link(), data={"keywords": "diffusion"})
+
+    assert answer.status_code == 503 and "<h1>" in answer.text and "not saved" in answer.text.lower()
+    assert "Tell the site&#39;s operator: the server cannot write its profiles folder" in answer.text
+    assert 'name="keywords"' in answer.text and "diffusion" in answer.text  # what they typed is kept
+    assert str(site.root) not in answer.text
+    assert (site.profiles / "alice.yaml").read_text() == before
+
+
+def test_a_confirmation_the_profiles_folder_refuses_says_what_to_tell_the_operator(
+    site: Site, web: Server
+) -> None:
+    subscribe(web, "zed@example.org")
+    link = web.local(confirm_link(site, "zed@example.org"))
+    (site.profiles / ".locks").write_text("in the way")
+
+    failed = web.client.post(link)
+
+    assert failed.status_code == 503 and "your link still works" in failed.text
+    assert "Tell the site&#39;s operator: the server cannot write its profiles folder" in failed.text
+    (site.profiles / ".locks").unlink()
+    assert "You are subscribed" in web.client.post(link).text
+
+
+# Issue 15, item 3: manage edits the file that lists the address, and never silently splits it.
+
+GROUP = """\
+# The reading group, kept by the operator.
+email: [carol@example.org, bob@example.org]
+name: Reading group
+keywords: [diffusion]
+exclude: [survey]
+authors: ["Percy Liang"]
+categories: [cs.LG]
+"""
+
+
+def full_form(**fields: str) -> dict[str, str]:
+    form = {"keywords": "", "exclude": "", "authors": "", "frequency": "daily", "max_papers": "20"}
+    return form | fields
+
+
+def test_manage_shows_every_field_of_a_shared_profile_and_says_it_is_shared(site: Site, web: Server) -> None:
+    site.profile("group", GROUP)
+
+    page = web.client.get(manage_link("bob@example.org"))
+
+    assert page.status_code == 200
+    for shown in ("diffusion", "survey", "Percy Liang", 'value="weekly"', 'name="max_papers"'):
+        assert shown in page.text
+    assert "shared by 2 addresses" in page.text and 'value="own"' in page.text
+    assert "carol@example.org" not in page.text  # the other members stay private
+
+
+def test_saving_a_shared_profile_edits_that_file_and_writes_no_second_one(site: Site, web: Server) -> None:
+    site.profile("group", GROUP)
+    form = full_form(keywords="protein design", exclude="survey", authors="Percy Liang", max_papers="5")
+
+    saved = web.client.post(manage_link("bob@example.org"), data=form)
+
+    assert saved.status_code == 200 and "Saved" in saved.text
+    assert sorted(p.name for p in site.profiles.glob("*.yaml")) == ["alice.yaml", "group.yaml"]
+    group = load_profile(site.profiles / "group.yaml")
+    assert group.keywords == ("protein design",) and group.authors == ("Percy Liang",)
+    assert group.max_papers == 5 and group.emails == ("carol@example.org", "bob@example.org")
+    assert (site.profiles / "group.yaml").read_text().startswith("# The reading group")
+
+
+def test_an_address_of_a_shared_profile_can_get_its_own_file_with_the_same_settings(
+    site: Site, web: Server
+) -> None:
+    site.profile("group", GROUP)
+
+    answer = web.client.post(manage_link("bob@example.org"), data={"action": "own"})
+
+    assert answer.status_code == 200 and "shared by" not in answer.text
+    group = load_profile(site.profiles / "group.yaml")
+    own = load_profile(site.profiles / "bob-at-example-org.yaml")
+    assert group.emails == ("carol@example.org",)
+    assert own == dataclasses.replace(group, path=own.path, emails=("bob@example.org",))
+    assert "own file" in answer.text
+
+
+def test_an_authors_only_profile_saves_frequency_and_max_papers_and_keeps_its_authors(
+    site: Site, web: Server
+) -> None:
+    site.profile("dan", "# Dan follows people, not topics.\nemail: dan@example.org\nauthors: [Yejin Choi]\n")
+    link = manage_link("dan@example.org")
+    assert "Yejin Choi" in web.client.get(link).text
+
+    saved = web.client.post(link, data=full_form(authors="Yejin Choi", frequency="weekly", max_papers="7"))
+
+    assert saved.status_code == 200 and "Saved" in saved.text
+    dan = load_profile(site.profiles / "dan.yaml")
+    assert (dan.authors, dan.keywords, dan.frequency, dan.max_papers) == (("Yejin Choi",), (), "weekly", 7)
+    assert (site.profiles / "dan.yaml").read_text().startswith("# Dan follows people")
+    assert sorted(p.name for p in site.profiles.glob("*.yaml")) == ["alice.yaml", "dan.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"keywords": "", "authors": ""}, "one keyword or author"),
+        ({"keywords": "x", "max_papers": "0"}, "between 1 and 500"),
+        ({"keywords": "x", "max_papers": "many"}, "between 1 and 500"),
+        ({"keywords": "x", "frequency": "hourly"}, "daily or weekly"),
+        ({"keywords": "x", "exclude": "!!!"}, "no letters or digits"),
+    ],
+)
+def test_manage_refuses_bad_settings_with_the_reason(
+    site: Site, web: Server, fields: dict[str, str], error: str
+) -> None:
+    before = (site.profiles / "alice.yaml").read_text()
+
+    answer = web.client.post(manage_link(), data=full_form(**fields))
+
+    assert answer.status_code == 400 and error in answer.text
+    assert (site.profiles / "alice.yaml").read_text() == before

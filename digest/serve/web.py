@@ -7,6 +7,7 @@ scanners follow links: only a POST subscribes, confirms, unsubscribes or saves.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 import threading
@@ -22,8 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..config.profile_cache import CACHE_FILE
-from ..config.profiles import profile_for
+from ..config.profile_edits import SubscriberSettings
 from ..models import Settings
 from ..pipeline import subscriptions
 from ..pipeline.subscriptions import ProfileNotSaved, SubscriptionError
@@ -35,6 +35,7 @@ from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
 
 T = TypeVar("T")
+MANAGE_FIELDS = ("keywords", "exclude", "authors", "frequency", "max_papers")
 FORM_FIELDS = 20  # the largest form has three; a flood of fields is refused unread
 
 
@@ -126,21 +127,26 @@ class Site:
             address = await self._address("manage", token)
         except TokenError as error:
             return self._token_error(error)
-        cache = self.settings.state_dir / CACHE_FILE  # as runs do: unchanged files are not parsed again
-        profile = await run_in_threadpool(profile_for, self.settings.profiles_dir, address, cache)
-        context: dict[str, Any] = {"address": address, "keywords": list(profile.keywords) if profile else []}
+        current, sharing = await run_in_threadpool(subscriptions.current_settings, self.settings, address)
+        context: dict[str, Any] = {"address": address, "chosen": current, "sharing": sharing}
         if request.method == "GET":
             return self._manage_page(token, context)
         try:
-            fields = await _text_fields(request, ("keywords", "action"))
-            if fields["action"] == "rotate":
+            fields = await _present_fields(request, (*MANAGE_FIELDS, "action"))
+            action = fields.get("action", "save")
+            if action == "rotate":
                 return await self._rotate(address)
-            keywords = subscriptions.clean_keywords([fields["keywords"]])
-            await run_in_threadpool(subscriptions.save_profile, self.settings, address, keywords)
+            if action == "own":
+                await run_in_threadpool(subscriptions.give_own_profile, self.settings, address)
+                return self._manage_page(token, {**context, "sharing": 1, "saved": "own"})
+            context["chosen"] = _typed(fields, current)  # shown again as typed if it is refused
+            chosen = subscriptions.chosen_settings(fields, current)
+            await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
+        except ProfileNotSaved as error:
+            return self._manage_page(token, context, 503, "Not saved. " + _sentence(error), error.hint)
         except SubscriptionError as error:
-            status = 503 if isinstance(error, ProfileNotSaved) else 400
-            return self._manage_page(token, context, status=status, error=_sentence(error))
-        return self._manage_page(token, {**context, "keywords": keywords, "saved": True})
+            return self._manage_page(token, context, status=400, error=_sentence(error))
+        return self._manage_page(token, {**context, "chosen": chosen, "saved": "settings"})
 
     async def _rotate(self, address: str) -> Response:
         await self._work(lambda db: subscriptions.rotate_links(db, address))
@@ -194,12 +200,13 @@ class Site:
         return await run_in_threadpool(work)
 
     def _manage_page(
-        self, token: str, context: dict[str, Any], status: int = 200, error: str | None = None
-    ) -> Response:
+        self, token: str, context: dict[str, Any], status: int = 200, error: str | None = None,
+        hint: str | None = None,
+    ) -> Response:  # fmt: skip
         base, address = self.settings.base_url, context["address"]
         unsubscribe = f"{base}/unsubscribe/{subscriptions.unsubscribe_token(self.settings, address)}"
-        return self._page("manage", status=status, error=error, action=f"/manage/{token}",
-                          unsubscribe=unsubscribe, **{"saved": False, **context})  # fmt: skip
+        return self._page("manage", status=status, error=error, hint=hint, action=f"/manage/{token}",
+                          unsubscribe=unsubscribe, **{"saved": None, **context})  # fmt: skip
 
     def _action(self, heading: str, message: str, button: str) -> Response:
         return self._page("action", heading=heading, message=message, button=button, action="")
@@ -237,6 +244,22 @@ async def _text_fields(request: Request, names: tuple[str, ...]) -> dict[str, st
         if not isinstance(value, str):
             raise FormError(f"the {name} field takes text, not a file", texts)
     return texts
+
+
+async def _present_fields(request: Request, names: tuple[str, ...]) -> dict[str, str]:
+    """The named fields a posted form has (absent ones left out), each text; a file is refused."""
+    fields = await _text_fields(request, names)
+    form = await request.form(max_files=0, max_fields=FORM_FIELDS)  # the one read: kept by the request
+    return {name: fields[name] for name in names if name in form}
+
+
+def _typed(fields: dict[str, str], current: SubscriberSettings) -> dict[str, Any]:
+    """The manage form's values as the person typed them, to show again with an error."""
+    shown: dict[str, Any] = dataclasses.asdict(current)
+    for key in ("keywords", "exclude", "authors"):
+        if key in fields:
+            shown[key] = [line.strip() for line in fields[key].splitlines() if line.strip()]
+    return shown | {key: fields[key] for key in ("frequency", "max_papers") if key in fields}
 
 
 def _sentence(error: Exception) -> str:
