@@ -166,3 +166,17 @@ def test_manage_refuses_bad_settings_with_the_reason(
 
     assert answer.status_code == 400 and error in answer.text
     assert (site.profiles / "alice.yaml").read_text() == before
+
+
+def test_confirming_an_address_of_a_shared_profile_moves_it_to_its_own_file_not_to_a_second_listing(
+    site: Site, web: Server
+) -> None:
+    site.profile("group", GROUP)
+    subscribe(web, "bob@example.org", "graph learning")
+
+    assert "You are subscribed" in web.client.post(web.local(confirm_link(site, "bob@example.org"))).text
+
+    group = load_profile(site.profiles / "group.yaml")
+    own = load_profile(site.profiles / "bob-at-example-org.yaml")
+    assert group.emails == ("carol@example.org",)  # listed once, so its new keywords are the ones used
+    assert own.keywords == ("graph learning",) and own.authors == group.authors == ("Percy Liang",)
