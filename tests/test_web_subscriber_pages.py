@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from digest.config.profiles import load_profile
 from digest.tokens import sign
 
 from .conftest import Site
-from .test_web import Server, confirm_link, serving, subscribe
+from .test_web import Server, confirm_link, outbox, serving, subscribe
 
 
 @pytest.fixture
@@ -180,3 +181,33 @@ def test_confirming_an_address_of_a_shared_profile_moves_it_to_its_own_file_not_
     own = load_profile(site.profiles / "bob-at-example-org.yaml")
     assert group.emails == ("carol@example.org",)  # listed once, so its new keywords are the ones used
     assert own.keywords == ("graph learning",) and own.authors == group.authors == ("Percy Liang",)
+
+
+# Issue 15, item 6: the manage page of an address that left says so, and the way back is a confirmation.
+
+
+def test_after_an_unsubscribe_the_manage_page_says_so_and_offers_a_new_confirmation(
+    site: Site, web: Server, cli: Any
+) -> None:
+    link = manage_link()
+    before = (site.profiles / "alice.yaml").read_text()
+    assert cli("unsubscribe", "alice@example.org", "--config", site.config).exit_code == 0
+
+    page = web.client.get(link)
+    saved = web.client.post(link, data=full_form(keywords="diffusion"))
+    asked = web.client.post(link, data={"action": "resubscribe"})
+    web.mailed()
+
+    assert "alice@example.org is unsubscribed" in page.text and 'value="resubscribe"' in page.text
+    assert "Saved" not in saved.text and "is unsubscribed" in saved.text
+    assert (site.profiles / "alice.yaml").read_text() == before
+    assert asked.status_code == 200 and "Check your inbox" in asked.text
+    confirmation = web.local(confirm_link(site, "alice@example.org"))
+    assert "the profile this address had before" in web.client.get(confirmation).text
+    assert "You are subscribed" in web.client.post(confirmation).text
+    assert "is unsubscribed" not in web.client.get(link).text
+    assert (site.profiles / "alice.yaml").read_text() == before  # her profile as it was
+    cli("run", "--once", "--config", site.config, "--date", "2026-11-16")
+    assert "alice@example.org" in outbox(site, "2026-11-16")
+    mailed = outbox(site, "confirmations")["alice@example.org"].get_content()
+    assert "with the profile this address had before it unsubscribed" in mailed and "  - " not in mailed

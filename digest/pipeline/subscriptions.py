@@ -93,9 +93,26 @@ def reserve_signup(
 
     The limits are checked and the slot taken in one transaction, so parallel requests for one
     address get one email between them, and the site's hourly cap lets exactly that many through."""
-    now = now or dt.datetime.now(dt.UTC)
     address, keywords = checked_address(address), clean_keywords(keywords)
     name = " ".join(name.split())[:100] if name else None
+    return _reserve(settings, db, address, keywords, name, now or dt.datetime.now(dt.UTC))
+
+
+def reserve_return(
+    settings: Settings, db: sqlite3.Connection, address: str, now: dt.datetime | None = None
+) -> SignUp | None:
+    """Like `reserve_signup`, for an address that left and wants its profile back as it is.
+
+    Its sign-up holds no keywords: confirming it writes no profile, it only lifts the unsubscribe."""
+    if profile_for(settings.profiles_dir, address, _cache(settings)) is None:
+        raise SubscriptionError("no profile lists this address any more", "sign up again on the form")
+    return _reserve(settings, db, address, [], None, now or dt.datetime.now(dt.UTC))
+
+
+def _reserve(
+    settings: Settings, db: sqlite3.Connection, address: str, keywords: list[str], name: str | None,
+    now: dt.datetime,
+) -> SignUp | None:  # fmt: skip
     nonce = new_nonce()
     slot = Subscriptions(db).reserve(
         nonce, address, keywords, name, now, RESEND_AFTER, settings.max_signups_per_hour
@@ -103,6 +120,10 @@ def reserve_signup(
     if slot == "full":
         raise TooManySignUps("too many sign-ups in the last hour", "try again later")
     return None if slot == "recent" else SignUp(address, keywords, name, nonce, slot, now)
+
+
+def has_left(db: sqlite3.Connection, address: str) -> bool:
+    return Subscriptions(db).has_left(address)
 
 
 def request_subscription(
@@ -138,7 +159,13 @@ def confirm_subscription(
 ) -> Path:
     """Turn a confirmation link into a profile file; the link is used up only once the file is written."""
     nonce, address, keywords, name = pending_confirmation(settings, db, token, now)
-    path = save_profile(settings, address, keywords, name)
+    if keywords:
+        path = save_profile(settings, address, keywords, name)
+    else:  # a return (`reserve_return`): the profile stays as it is
+        profile = profile_for(settings.profiles_dir, address, _cache(settings))
+        if profile is None:
+            raise TokenGone("no profile lists this address any more", "sign up again on the form")
+        path = profile.path
     Subscriptions(db).complete(nonce, address)
     return path
 

@@ -128,25 +128,46 @@ class Site:
         except TokenError as error:
             return self._token_error(error)
         current, sharing = await run_in_threadpool(subscriptions.current_settings, self.settings, address)
-        context: dict[str, Any] = {"address": address, "chosen": current, "sharing": sharing}
+        left = await self._work(lambda db: subscriptions.has_left(db, address))
+        context: dict[str, Any] = {"address": address, "chosen": current, "sharing": sharing, "left": left}
         if request.method == "GET":
             return self._manage_page(token, context)
         try:
-            fields = await _present_fields(request, (*MANAGE_FIELDS, "action"))
-            action = fields.get("action", "save")
-            if action == "rotate":
-                return await self._rotate(address)
-            if action == "own":
-                await run_in_threadpool(subscriptions.give_own_profile, self.settings, address)
-                return self._manage_page(token, {**context, "sharing": 1, "saved": "own"})
-            context["chosen"] = _typed(fields, current)  # shown again as typed if it is refused
-            chosen = subscriptions.chosen_settings(fields, current)
-            await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
+            return await self._manage_post(request, token, context)
         except ProfileNotSaved as error:
             return self._manage_page(token, context, 503, "Not saved. " + _sentence(error), error.hint)
         except SubscriptionError as error:
-            return self._manage_page(token, context, status=400, error=_sentence(error))
+            status = 429 if isinstance(error, subscriptions.TooManySignUps) else 400
+            return self._manage_page(token, context, status=status, error=_sentence(error), hint=error.hint)
+
+    async def _manage_post(self, request: Request, token: str, context: dict[str, Any]) -> Response:
+        """One of the manage page's buttons; `context` takes what was typed, to show it again if refused."""
+        address, current = context["address"], context["chosen"]
+        fields = await _present_fields(request, (*MANAGE_FIELDS, "action"))
+        action = fields.get("action", "save")
+        if action == "rotate":
+            return await self._rotate(address)
+        if context["left"]:  # settings of an address that left change nothing: the way back comes first
+            return (
+                await self._return(address) if action == "resubscribe" else self._manage_page(token, context)
+            )
+        if action == "own":
+            await run_in_threadpool(subscriptions.give_own_profile, self.settings, address)
+            return self._manage_page(token, {**context, "sharing": 1, "saved": "own"})
+        context["chosen"] = _typed(fields, current)
+        chosen = subscriptions.chosen_settings(fields, current)
+        await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
         return self._manage_page(token, {**context, "chosen": chosen, "saved": "settings"})
+
+    async def _return(self, address: str) -> Response:
+        """Mail a confirmation that brings back an address that left, with its profile as it is."""
+        signup = await self._work(lambda db: subscriptions.reserve_return(self.settings, db, address))
+        if signup is not None:  # None: one went out within the hour, and the answer is the same
+            self.mailer.submit(signup)
+        message = f"We sent a link to {address}. Open it to start your digests again."
+        return self._notice(
+            "Check your inbox", message, f"The link works for {subscriptions.CONFIRM_DAYS} days."
+        )
 
     async def _rotate(self, address: str) -> Response:
         await self._work(lambda db: subscriptions.rotate_links(db, address))
