@@ -211,3 +211,21 @@ def test_after_an_unsubscribe_the_manage_page_says_so_and_offers_a_new_confirmat
     assert "alice@example.org" in outbox(site, "2026-11-16")
     mailed = outbox(site, "confirmations")["alice@example.org"].get_content()
     assert "with the profile this address had before it unsubscribed" in mailed and "  - " not in mailed
+
+
+def test_an_address_whose_profile_has_a_mistake_is_told_so_and_gets_no_second_file(
+    site: Site, web: Server
+) -> None:
+    broken = site.profile("eve", "email: eve@example.org\nkeywords: [diffusion]\nmax_paper: 5\n")  # a typo
+    link = manage_link("eve@example.org")
+
+    page = web.client.get(link)
+    saved = web.client.post(link, data=full_form(keywords="protein design"))
+    subscribe(web, "eve@example.org", "graph learning")
+    confirmed = web.client.post(web.local(confirm_link(site, "eve@example.org")))
+
+    assert "has a mistake" in page.text
+    assert saved.status_code == 503 and "Saved" not in saved.text
+    assert confirmed.status_code == 503 and "your link still works" in confirmed.text
+    assert sorted(p.name for p in site.profiles.glob("*.yaml")) == ["alice.yaml", "eve.yaml"]
+    assert "max_paper: 5" in broken.read_text()

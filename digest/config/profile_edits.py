@@ -19,7 +19,7 @@ from ..models import Profile
 from . import profile_files
 from .addresses import normalize_address
 from .options import model_default
-from .profiles import check_reads_back, load_profile, new_profile_paths, profile_for
+from .profiles import check_reads_back, load_profile, new_profile_paths, profile_to_edit
 
 _MAX_PAPERS: int = model_default(Profile, "max_papers")
 # The fields a new file copies, in the order a person would write them.
@@ -47,7 +47,7 @@ def subscriber_settings(profile: Profile) -> SubscriberSettings:
 def save_settings(profiles_dir: Path, address: str, chosen: SubscriberSettings, cache: Path | None) -> Path:
     """Write `chosen` into the profile that mails `address` (a new file when none lists it)."""
     with _address_lock(profiles_dir, address):
-        profile = profile_for(profiles_dir, address, cache)
+        profile = profile_to_edit(profiles_dir, address, cache)
         if profile is None:
             blank = Profile(profiles_dir / "new.yaml", (address,))
             return _create(profiles_dir, _with_settings(blank, chosen), "saved on the manage page")
@@ -60,7 +60,7 @@ def save_settings(profiles_dir: Path, address: str, chosen: SubscriberSettings, 
 def give_own_file(profiles_dir: Path, address: str, cache: Path | None) -> Path:
     """Move `address` out of a profile it shares into a new file with the same settings."""
     with _address_lock(profiles_dir, address):
-        shared = profile_for(profiles_dir, address, cache)
+        shared = profile_to_edit(profiles_dir, address, cache)
         if shared is None:
             what = f"not saved: no profile lists {address} any more"
             raise ConfigError([Problem(profiles_dir, None, "", what)])

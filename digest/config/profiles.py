@@ -150,6 +150,26 @@ def profile_for(profiles_dir: Path, address: str, cache: Path | None = None) -> 
     return next((profile for profile in profiles if address in profile.emails), None)
 
 
+def profile_to_edit(profiles_dir: Path, address: str, cache: Path | None = None) -> Profile | None:
+    """`profile_for`, but ConfigError when only a broken profile may list `address`: a writer
+    would otherwise give it a second file, which the first would override once it is fixed."""
+    profiles, errors = load_profiles(profiles_dir, cache)
+    found = next((profile for profile in profiles if address in profile.emails), None)
+    broken = [error.problems[0].file for error in errors if error.problems]
+    mentioning = next((path for path in broken if _mentions(path, address)), None)
+    if found is None and mentioning is not None:
+        what = f"not saved: {address} is listed by a profile with mistakes"
+        raise ConfigError([Problem(mentioning, None, "", what, "fix the profile first (digest check)")])
+    return found
+
+
+def _mentions(path: Path, address: str) -> bool:
+    try:
+        return address in path.read_text(encoding="utf-8", errors="replace").lower()
+    except OSError:
+        return False
+
+
 def save_subscription(
     profiles_dir: Path,
     address: str,
@@ -168,7 +188,7 @@ def save_subscription(
         profiles_dir.mkdir(parents=True, exist_ok=True)
         # One writer per address at a time: finding its file and creating one is then one step.
         with profile_files.locked(profiles_dir, "address-" + profile_files.lock_name(address)):
-            existing = profile_for(profiles_dir, address, cache)
+            existing = profile_to_edit(profiles_dir, address, cache)
             if existing is None:
                 return _create(profiles_dir, address, keywords, name)
             if len(existing.emails) == 1:

@@ -17,7 +17,7 @@ from ..config.addresses import normalize_address
 from ..config.options import model_default
 from ..config.profile_cache import CACHE_FILE
 from ..config.profile_edits import SubscriberSettings, subscriber_settings
-from ..config.profiles import profile_for, save_subscription
+from ..config.profiles import profile_for, profile_to_edit, save_subscription
 from ..delivery.transports import open_transport
 from ..errors import ConfigError, DeliveryError, DigestError
 from ..models import Profile, Settings
@@ -206,12 +206,18 @@ def _max_papers(form: Mapping[str, str], current: SubscriberSettings) -> int:
     return int(text)
 
 
-def current_settings(settings: Settings, address: str) -> tuple[SubscriberSettings, int]:
-    """What the manage page shows for `address`, and how many addresses its profile mails."""
-    profile = profile_for(settings.profiles_dir, address, settings.state_dir / CACHE_FILE)
+def current_settings(settings: Settings, address: str) -> tuple[SubscriberSettings, int, bool]:
+    """What the manage page shows for `address`: its settings, how many addresses its profile
+    mails, and whether only a profile with mistakes lists it (so that no digest goes to it)."""
+    try:
+        profile = profile_to_edit(settings.profiles_dir, address, _cache(settings))
+    except ConfigError:
+        profile, broken = None, True
+    else:
+        broken = False
     if profile is None:
-        return SubscriberSettings((), (), (), "daily", DEFAULT_MAX_PAPERS), 1
-    return subscriber_settings(profile), len(profile.emails)
+        return SubscriberSettings((), (), (), "daily", DEFAULT_MAX_PAPERS), 1, broken
+    return subscriber_settings(profile), len(profile.emails), broken
 
 
 def save_settings(settings: Settings, address: str, chosen: SubscriberSettings) -> Path:

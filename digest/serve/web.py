@@ -127,9 +127,10 @@ class Site:
             address = await self._address("manage", token)
         except TokenError as error:
             return self._token_error(error)
-        current, sharing = await run_in_threadpool(subscriptions.current_settings, self.settings, address)
+        found = await run_in_threadpool(subscriptions.current_settings, self.settings, address)
         left = await self._work(lambda db: subscriptions.has_left(db, address))
-        context: dict[str, Any] = {"address": address, "chosen": current, "sharing": sharing, "left": left}
+        context: dict[str, Any] = dict(zip(("chosen", "sharing", "broken"), found, strict=True))
+        context |= {"address": address, "left": left}
         if request.method == "GET":
             return self._manage_page(token, context)
         try:
