@@ -129,7 +129,7 @@ def test_an_address_of_a_shared_profile_can_get_its_own_file_with_the_same_setti
     own = load_profile(site.profiles / "bob-at-example-org.yaml")
     assert group.emails == ("carol@example.org",)
     assert own == dataclasses.replace(group, path=own.path, emails=("bob@example.org",))
-    assert "own file" in answer.text
+    assert "now has its own settings, copied" in answer.text
 
 
 def test_an_authors_only_profile_saves_frequency_and_max_papers_and_keeps_its_authors(
