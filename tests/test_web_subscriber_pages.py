@@ -135,15 +135,18 @@ def test_an_address_of_a_shared_profile_can_get_its_own_file_with_the_same_setti
 def test_an_authors_only_profile_saves_frequency_and_max_papers_and_keeps_its_authors(
     site: Site, web: Server
 ) -> None:
-    site.profile("dan", "# Dan follows people, not topics.\nemail: dan@example.org\nauthors: [Yejin Choi]\n")
+    dan = "# Dan follows people, not topics.\nemail: dan@example.org\nauthors: [Yejin Choi, 'Liang, Percy']\n"
+    site.profile("dan", dan)
     link = manage_link("dan@example.org")
-    assert "Yejin Choi" in web.client.get(link).text
+    shown = web.client.get(link).text
+    authors = shown.split('name="authors">')[1].split("</textarea>")[0]  # as the browser sends it back
 
-    saved = web.client.post(link, data=full_form(authors="Yejin Choi", frequency="weekly", max_papers="7"))
+    saved = web.client.post(link, data=full_form(authors=authors, frequency="weekly", max_papers="7"))
 
     assert saved.status_code == 200 and "Saved" in saved.text
-    dan = load_profile(site.profiles / "dan.yaml")
-    assert (dan.authors, dan.keywords, dan.frequency, dan.max_papers) == (("Yejin Choi",), (), "weekly", 7)
+    saved_dan = load_profile(site.profiles / "dan.yaml")
+    assert (saved_dan.authors, saved_dan.keywords) == (("Yejin Choi", "Liang, Percy"), ())
+    assert (saved_dan.frequency, saved_dan.max_papers) == ("weekly", 7)
     assert (site.profiles / "dan.yaml").read_text().startswith("# Dan follows people")
     assert sorted(p.name for p in site.profiles.glob("*.yaml")) == ["alice.yaml", "dan.yaml"]
 
