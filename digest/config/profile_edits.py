@@ -57,7 +57,9 @@ def save_settings(profiles_dir: Path, address: str, chosen: SubscriberSettings, 
         return profile.path
 
 
-def give_own_file(profiles_dir: Path, address: str, cache: Path | None) -> Path:
+def give_own_file(
+    profiles_dir: Path, address: str, cache: Path | None, occasion: str = "on the manage page"
+) -> Path:
     """Move `address` out of a profile it shares into a new file with the same settings."""
     with _address_lock(profiles_dir, address):
         shared = profile_to_edit(profiles_dir, address, cache)
@@ -67,7 +69,7 @@ def give_own_file(profiles_dir: Path, address: str, cache: Path | None) -> Path:
         if len(shared.emails) == 1:
             return shared.path
         own = dataclasses.replace(shared, emails=(address,))
-        path = _create(profiles_dir, own, f"split off {shared.path.name} on the manage page")
+        path = _create(profiles_dir, own, f"split off {shared.path.name} {occasion}")
         try:
             with _file_lock(shared.path):
                 before = load_profile(shared.path)

@@ -197,7 +197,8 @@ def save_subscription(
         # file with the group's settings, then its keywords (the address lock is free again here).
         from .profile_edits import give_own_file  # here: that module builds on this one
 
-        return _update(give_own_file(profiles_dir, address, cache), keywords, name)
+        own = give_own_file(profiles_dir, address, cache, "when its subscription was confirmed")
+        return _update(own, keywords, name)
     except OSError as exc:
         what = f"profile of {address} not saved: cannot write: {exc.strerror or exc}"
         raise ConfigError([Problem(profiles_dir, None, "", what)]) from exc
