@@ -195,11 +195,31 @@ def keyword_position(path: Path, index: int) -> tuple[int | None, str]:
 
 
 def profile_for(profiles_dir: Path, address: str, cache: Path | None = None) -> Profile | None:
-    """The readable profile that mails `address` alone, if there is one.
+    """The profile that mails `address`: the first readable one listing it, as runs take it.
 
     With a `cache` file (the one runs use), only the files changed since the last read are parsed."""
     profiles, _ = load_profiles(profiles_dir, cache)
-    return next((profile for profile in profiles if profile.emails == (address,)), None)
+    return next((profile for profile in profiles if address in profile.emails), None)
+
+
+def profile_to_edit(profiles_dir: Path, address: str, cache: Path | None = None) -> Profile | None:
+    """`profile_for`, but ConfigError when only a broken profile may list `address`: a writer
+    would otherwise give it a second file, which the first would override once it is fixed."""
+    profiles, errors = load_profiles(profiles_dir, cache)
+    found = next((profile for profile in profiles if address in profile.emails), None)
+    broken = [error.problems[0].file for error in errors if error.problems]
+    mentioning = next((path for path in broken if _mentions(path, address)), None)
+    if found is None and mentioning is not None:
+        what = f"not saved: {address} is listed by a profile with mistakes"
+        raise ConfigError([Problem(mentioning, None, "", what, "fix the profile first (digest check)")])
+    return found
+
+
+def _mentions(path: Path, address: str) -> bool:
+    try:
+        return address in path.read_text(encoding="utf-8", errors="replace").lower()
+    except OSError:
+        return False
 
 
 def save_subscription(
@@ -220,10 +240,17 @@ def save_subscription(
         profiles_dir.mkdir(parents=True, exist_ok=True)
         # One writer per address at a time: finding its file and creating one is then one step.
         with profile_files.locked(profiles_dir, "address-" + profile_files.lock_name(address)):
-            existing = profile_for(profiles_dir, address, cache)
-            if existing:
+            existing = profile_to_edit(profiles_dir, address, cache)
+            if existing is None:
+                return _create(profiles_dir, address, keywords, name)
+            if len(existing.emails) == 1:
                 return _update(existing.path, keywords, name)
-            return _create(profiles_dir, address, keywords, name)
+        # A shared profile is not rewritten for one member's sign-up: the address gets its own
+        # file with the group's settings, then its keywords (the address lock is free again here).
+        from .profile_edits import give_own_file  # here: that module builds on this one
+
+        own = give_own_file(profiles_dir, address, cache, "when its subscription was confirmed")
+        return _update(own, keywords, name)
     except OSError as exc:
         what = f"profile of {address} not saved: cannot write: {exc.strerror or exc}"
         raise ConfigError([Problem(profiles_dir, None, "", what)]) from exc
@@ -234,7 +261,7 @@ def _update(path: Path, keywords: list[str], name: str | None) -> Path:
         before = load_profile(path)  # under the lock: the version this edit starts from
         text = _edited_text(path, keywords, name)
         expected = dataclasses.replace(before, keywords=tuple(keywords), name=name or before.name)
-        _check_reads_back(path, text, expected)
+        check_reads_back(path, text, expected)
         profile_files.replace(path, text)
     return path
 
@@ -262,14 +289,14 @@ def _create(profiles_dir: Path, address: str, keywords: list[str], name: str | N
     if name:
         data["name"] = name
     data["keywords"] = CommentedSeq(keywords)
-    candidates = _new_profile_paths(profiles_dir, address)
+    candidates = new_profile_paths(profiles_dir, address)
     text = profile_files.dump(profile_files.round_trip_yaml(), data)
     expected = Profile(candidates[0], (address,), keywords=tuple(keywords), name=name)
-    _check_reads_back(candidates[0], text, expected)
+    check_reads_back(candidates[0], text, expected)
     return profile_files.create(candidates, text)
 
 
-def _check_reads_back(path: Path, text: str, expected: Profile) -> None:
+def check_reads_back(path: Path, text: str, expected: Profile) -> None:
     """Refuse `text` unless the reader of profiles makes `expected` of it."""
     try:
         written = _validated(yamlfile.parse(text, path))
@@ -281,7 +308,7 @@ def _check_reads_back(path: Path, text: str, expected: Profile) -> None:
         raise ConfigError([Problem(path, None, "", different)])
 
 
-def _new_profile_paths(profiles_dir: Path, address: str) -> list[Path]:
+def new_profile_paths(profiles_dir: Path, address: str) -> list[Path]:
     """File names for a new profile of `address`, the plainest first; two addresses may slug alike."""
     stem = re.sub(r"[^a-z0-9]+", "-", address.lower().replace("@", "-at-")).strip("-")[:80] or "profile"
     digest = hashlib.sha1(address.encode("utf-8", "surrogatepass")).hexdigest()[:6]

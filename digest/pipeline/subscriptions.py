@@ -3,16 +3,20 @@ unsubscribes kept in the state database, where they win over any profile file.""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import profile_edits
 from ..config.addresses import normalize_address
+from ..config.options import model_default
 from ..config.profile_cache import CACHE_FILE
-from ..config.profiles import save_subscription
+from ..config.profile_edits import SubscriberSettings, subscriber_settings
+from ..config.profiles import profile_for, profile_to_edit, save_subscription
 from ..delivery.transports import open_transport
 from ..errors import (
     ConfigError,
@@ -22,7 +26,7 @@ from ..errors import (
     TokenGone,
     TooManySignUps,
 )
-from ..models import Settings
+from ..models import Profile, Settings
 from ..render.mime import build_notice
 from ..render.pages import Pages
 from ..store import Subscribers
@@ -30,9 +34,14 @@ from ..tokens import new_nonce, sign, site_secret, verify
 
 CONFIRM_DAYS = 7
 RESEND_AFTER = dt.timedelta(hours=1)  # one confirmation per address per hour, however often asked
-MAX_KEYWORDS = 50
+MAX_KEYWORDS = 50  # and as many excluded words, and authors
+MAX_PAPERS, DEFAULT_MAX_PAPERS = 500, model_default(Profile, "max_papers")
+TERM_FIELDS = ("keywords", "exclude", "authors")
 # The confirmation goes to an address someone else may have typed: it quotes little of their text.
 MAILED_KEYWORDS, MAILED_KEYWORD_LENGTH, MAILED_NAME_LENGTH = 10, 40, 40
+
+OPERATOR_HINT = "Tell the site's operator: the server cannot write its profiles folder"
+OPERATOR_FILE_HINT = "Tell the site's operator: your profile file cannot be edited from this page"
 
 
 @dataclass(frozen=True)
@@ -49,15 +58,9 @@ class SignUp:
 
 def clean_keywords(keywords: Iterable[str]) -> list[str]:
     """Keywords from a form or the command line: one per line or comma, trimmed, each once."""
-    found = [k.strip() for text in keywords for k in re.split(r"[\n,]", text) if k.strip()]
-    found = list(dict.fromkeys(found))
+    found = list(_terms("\n".join(keywords), "keywords", r"[\n,]"))
     if not found:
         raise SubscriptionError("at least one keyword is needed", "for example: pretraining")
-    if len(found) > MAX_KEYWORDS or any(len(k) > 100 for k in found):
-        raise SubscriptionError(f"at most {MAX_KEYWORDS} keywords of up to 100 characters each")
-    for keyword in found:
-        if not re.search(r"[^\W_]", keyword):
-            raise SubscriptionError(f"'{keyword}' has no letters or digits to match")
     return found
 
 
@@ -76,9 +79,26 @@ def reserve_signup(
 
     The limits are checked and the slot taken in one transaction, so parallel requests for one
     address get one email between them, and the site's hourly cap lets exactly that many through."""
-    now = now or dt.datetime.now(dt.UTC)
     address, keywords = checked_address(address), clean_keywords(keywords)
     name = " ".join(name.split())[:100] if name else None
+    return _reserve(settings, db, address, keywords, name, now or dt.datetime.now(dt.UTC))
+
+
+def reserve_return(
+    settings: Settings, db: sqlite3.Connection, address: str, now: dt.datetime | None = None
+) -> SignUp | None:
+    """Like `reserve_signup`, for an address that left and wants its profile back as it is.
+
+    Its sign-up holds no keywords: confirming it writes no profile, it only lifts the unsubscribe."""
+    if profile_for(settings.profiles_dir, address, _cache(settings)) is None:
+        raise SubscriptionError("no profile lists this address any more", "sign up again on the form")
+    return _reserve(settings, db, address, [], None, now or dt.datetime.now(dt.UTC))
+
+
+def _reserve(
+    settings: Settings, db: sqlite3.Connection, address: str, keywords: list[str], name: str | None,
+    now: dt.datetime,
+) -> SignUp | None:  # fmt: skip
     nonce = new_nonce()
     slot = Subscribers(db).reserve(
         nonce, address, keywords, name, now, RESEND_AFTER, settings.max_signups_per_hour
@@ -86,6 +106,10 @@ def reserve_signup(
     if slot == "full":
         raise TooManySignUps("too many sign-ups in the last hour", "try again later")
     return None if slot == "recent" else SignUp(address, keywords, name, nonce, slot, now)
+
+
+def has_left(db: sqlite3.Connection, address: str) -> bool:
+    return Subscribers(db).has_left(address)
 
 
 def request_subscription(
@@ -121,24 +145,97 @@ def confirm_subscription(
 ) -> Path:
     """Turn a confirmation link into a profile file; the link is used up only once the file is written."""
     nonce, address, keywords, name = pending_confirmation(settings, db, token, now)
-    path = save_profile(settings, address, keywords, name)
+    if keywords:
+        path = save_profile(settings, address, keywords, name)
+    else:  # a return (`reserve_return`): the profile stays as it is
+        profile = profile_for(settings.profiles_dir, address, _cache(settings))
+        if profile is None:
+            raise TokenGone("no profile lists this address any more", "sign up again on the form")
+        path = profile.path
     Subscribers(db).complete(nonce, address)
     return path
 
 
 def save_profile(settings: Settings, address: str, keywords: Sequence[str], name: str | None = None) -> Path:
     """Write `address`'s keywords to its profile; ProfileNotSaved when the disk refuses."""
+    with _profile_saving("your subscription", "your link still works: try it again later"):
+        return save_subscription(settings.profiles_dir, address, keywords, name, _cache(settings))
+
+
+def chosen_settings(form: Mapping[str, str], current: SubscriberSettings) -> SubscriberSettings:
+    """The settings a manage form asks for; a field the form lacks keeps its current value."""
+    terms = {key: _terms(form[key], key) if key in form else getattr(current, key) for key in TERM_FIELDS}
+    if not (terms["keywords"] or terms["authors"]):
+        raise SubscriptionError("at least one keyword or author is needed", "for example: pretraining")
+    frequency = form.get("frequency", current.frequency).strip()
+    if frequency not in ("daily", "weekly"):
+        raise SubscriptionError(f"'{frequency[:20]}' is not a frequency: choose daily or weekly")
+    return SubscriberSettings(**terms, frequency=frequency, max_papers=_max_papers(form, current))
+
+
+def _terms(text: str, key: str, separators: str = r"\n") -> tuple[str, ...]:
+    """The terms of a form field, each once; one a line on the manage page, where an operator's
+    author "Liang, Percy" must come back as it went."""
+    found = list(dict.fromkeys(t.strip() for t in re.split(separators, text) if t.strip()))
+    if len(found) > MAX_KEYWORDS or any(len(t) > 100 for t in found):
+        raise SubscriptionError(f"{key}: at most {MAX_KEYWORDS} of up to 100 characters each")
+    for term in found:
+        if not re.search(r"[^\W_]", term):
+            raise SubscriptionError(f"{key}: '{term}' has no letters or digits to match")
+    return tuple(found)
+
+
+def _max_papers(form: Mapping[str, str], current: SubscriberSettings) -> int:
+    text = form.get("max_papers", str(current.max_papers)).strip()
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_PAPERS):
+        raise SubscriptionError(
+            f"papers per digest: '{text[:20]}' is not a number between 1 and {MAX_PAPERS}"
+        )
+    return int(text)
+
+
+def current_settings(settings: Settings, address: str) -> tuple[SubscriberSettings, int, bool]:
+    """What the manage page shows for `address`: its settings, how many addresses its profile
+    mails, and whether only a profile with mistakes lists it (so that no digest goes to it)."""
     try:
-        # The writer locks the address and the file, against other threads and processes alike.
-        cache = settings.state_dir / CACHE_FILE  # the one runs keep: unchanged files are not parsed
-        return save_subscription(settings.profiles_dir, address, keywords, name, cache)
+        profile = profile_to_edit(settings.profiles_dir, address, _cache(settings))
+    except ConfigError:
+        profile, broken = None, True
+    else:
+        broken = False
+    if profile is None:
+        return SubscriberSettings((), (), (), "daily", DEFAULT_MAX_PAPERS), 1, broken
+    return subscriber_settings(profile), len(profile.emails), broken
+
+
+def save_settings(settings: Settings, address: str, chosen: SubscriberSettings) -> Path:
+    """Write a manage form's settings into the file that lists `address`; ProfileNotSaved when refused."""
+    with _profile_saving("your changes", "what you typed is kept below: save again later"):
+        return profile_edits.save_settings(settings.profiles_dir, address, chosen, _cache(settings))
+
+
+def give_own_profile(settings: Settings, address: str) -> Path:
+    """Give `address` a profile file of its own, copying the shared one it was listed in."""
+    with _profile_saving("your own profile", "nothing changed: try again later"):
+        return profile_edits.give_own_file(settings.profiles_dir, address, _cache(settings))
+
+
+def _cache(settings: Settings) -> Path:
+    return settings.state_dir / CACHE_FILE  # the one runs keep: unchanged files are not parsed
+
+
+@contextlib.contextmanager
+def _profile_saving(what: str, retry: str) -> Iterator[None]:
+    """Turn a refused profile write into ProfileNotSaved: what the person may do, what to tell whom."""
+    try:
+        yield
     except (OSError, ConfigError) as exc:  # the profile writer names its OSError in a ConfigError
-        # Not the message: it names folders of the server.
-        reason = exc.strerror if isinstance(exc, OSError) else "the profiles folder refused the file"
-        raise ProfileNotSaved(
-            f"your subscription could not be saved just now ({reason})",
-            "your link still works: try it again later, and tell the site's operator if it keeps failing",
-        ) from exc
+        cause = exc if isinstance(exc, OSError) else exc.__cause__
+        if isinstance(cause, OSError):  # not its message: that names folders of the server
+            reason, tell = cause.strerror or "the folder refused the file", OPERATOR_HINT
+        else:  # the file's text is the trouble (one ruamel cannot keep the comments of, say)
+            reason, tell = "the profile file could not be edited", OPERATOR_FILE_HINT
+        raise ProfileNotSaved(f"{what} could not be saved just now ({reason})", f"{retry}. {tell}.") from exc
 
 
 def unsubscribe(db: sqlite3.Connection, address: str, via: str) -> bool:

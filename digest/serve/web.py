@@ -7,6 +7,7 @@ scanners follow links: only a POST subscribes, confirms, unsubscribes or saves.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -25,8 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..config.profile_cache import CACHE_FILE
-from ..config.profiles import profile_for
+from ..config.profile_edits import SubscriberSettings
 from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, TokenGone, TooManySignUps
 from ..models import Settings
 from ..pipeline import subscriptions
@@ -39,6 +39,7 @@ from .web_guard import BODY_SECONDS, Guard
 
 log = logging.getLogger("digest.web")
 T = TypeVar("T")
+MANAGE_FIELDS = ("keywords", "exclude", "authors", "frequency", "max_papers")
 FORM_FIELDS = 20  # the largest form has three; a flood of fields is refused unread
 
 
@@ -104,9 +105,9 @@ class Site:
         token = request.path_params["token"]
         try:
             if request.method == "GET":  # a used or forged link says so before the button, not after
-                await self._work(lambda db: subscriptions.pending_confirmation(self.settings, db, token))
-                step = "One more step: press the button."
-                return self._action("Confirm your subscription", step, "Confirm")
+                pending = subscriptions.pending_confirmation
+                _, address, keywords, _ = await self._work(lambda db: pending(self.settings, db, token))
+                return self._page("confirm", address=address, keywords=keywords)
             await self._work(lambda db: subscriptions.confirm_subscription(self.settings, db, token))
         except TokenError as error:
             return self._token_error(error)
@@ -133,22 +134,50 @@ class Site:
             address = await self._address("manage", token)
         except TokenError as error:
             return self._token_error(error)
-        cache = self.settings.state_dir / CACHE_FILE  # as runs do: unchanged files are not parsed again
-        profile = await run_in_threadpool(profile_for, self.settings.profiles_dir, address, cache)
-        context: dict[str, Any] = {"address": address, "keywords": list(profile.keywords) if profile else []}
+        found = await run_in_threadpool(subscriptions.current_settings, self.settings, address)
+        left = await self._work(lambda db: subscriptions.has_left(db, address))
+        context: dict[str, Any] = dict(zip(("chosen", "sharing", "broken"), found, strict=True))
+        context |= {"address": address, "left": left}
         if request.method == "GET":
             return self._manage_page(token, context)
         try:
-            fields = await _text_fields(request, ("keywords", "action"))
-            if fields["action"] == "rotate":
-                return await self._rotate(address)
-            keywords = subscriptions.clean_keywords([fields["keywords"]])
-            await run_in_threadpool(subscriptions.save_profile, self.settings, address, keywords)
+            return await self._manage_post(request, token, context)
+        except ProfileNotSaved as error:
+            return self._manage_page(token, context, 503, "Not saved. " + _sentence(error), error.hint)
         except SubscriptionError as error:
-            status = 503 if isinstance(error, ProfileNotSaved) else 400
-            return self._manage_page(token, context, status=status, error=_sentence(error))
-        self._event("manage", address, f"saved {len(keywords)} keyword(s)")
-        return self._manage_page(token, {**context, "keywords": keywords, "saved": True})
+            status = 429 if isinstance(error, TooManySignUps) else 400
+            return self._manage_page(token, context, status=status, error=_sentence(error), hint=error.hint)
+
+    async def _manage_post(self, request: Request, token: str, context: dict[str, Any]) -> Response:
+        """One of the manage page's buttons; `context` takes what was typed, to show it again if refused."""
+        address, current = context["address"], context["chosen"]
+        fields = await _present_fields(request, (*MANAGE_FIELDS, "action"))
+        action = fields.get("action", "save")
+        if action == "rotate":
+            return await self._rotate(address)
+        if context["left"]:  # settings of an address that left change nothing: the way back comes first
+            return (
+                await self._return(address) if action == "resubscribe" else self._manage_page(token, context)
+            )
+        if action == "own":
+            await run_in_threadpool(subscriptions.give_own_profile, self.settings, address)
+            self._event("manage", address, "given a profile of its own")
+            return self._manage_page(token, {**context, "sharing": 1, "saved": "own"})
+        context["chosen"] = _typed(fields, current)
+        chosen = subscriptions.chosen_settings(fields, current)
+        await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
+        self._event("manage", address, f"saved {len(chosen.keywords)} keyword(s)")
+        return self._manage_page(token, {**context, "chosen": chosen, "saved": "settings"})
+
+    async def _return(self, address: str) -> Response:
+        """Mail a confirmation that brings back an address that left, with its profile as it is."""
+        signup = await self._work(lambda db: subscriptions.reserve_return(self.settings, db, address))
+        if signup is not None:  # None: one went out within the hour, and the answer is the same
+            self.mailer.submit(signup)
+        message = f"We sent a link to {address}. Open it to start your digests again."
+        return self._notice(
+            "Check your inbox", message, f"The link works for {subscriptions.CONFIRM_DAYS} days."
+        )
 
     async def _rotate(self, address: str) -> Response:
         await self._work(lambda db: subscriptions.rotate_links(db, address))
@@ -227,12 +256,13 @@ class Site:
         return await run_in_threadpool(work)
 
     def _manage_page(
-        self, token: str, context: dict[str, Any], status: int = 200, error: str | None = None
-    ) -> Response:
+        self, token: str, context: dict[str, Any], status: int = 200, error: str | None = None,
+        hint: str | None = None,
+    ) -> Response:  # fmt: skip
         base, address = self.settings.base_url, context["address"]
         unsubscribe = f"{base}/unsubscribe/{subscriptions.unsubscribe_token(self.settings, address)}"
-        return self._page("manage", status=status, error=error, action=f"/manage/{token}",
-                          unsubscribe=unsubscribe, **{"saved": False, **context})  # fmt: skip
+        return self._page("manage", status=status, error=error, hint=hint, action=f"/manage/{token}",
+                          unsubscribe=unsubscribe, **{"saved": None, **context})  # fmt: skip
 
     def _action(self, heading: str, message: str, button: str) -> Response:
         return self._page("action", heading=heading, message=message, button=button, action="")
@@ -262,6 +292,22 @@ async def _text_fields(request: Request, names: tuple[str, ...]) -> dict[str, st
         if not isinstance(value, str):
             raise FormError(f"the {name} field takes text, not a file", texts)
     return texts
+
+
+async def _present_fields(request: Request, names: tuple[str, ...]) -> dict[str, str]:
+    """The named fields a posted form has (absent ones left out), each text; a file is refused."""
+    fields = await _text_fields(request, names)
+    form = await request.form(max_files=0, max_fields=FORM_FIELDS)  # the one read: kept by the request
+    return {name: fields[name] for name in names if name in form}
+
+
+def _typed(fields: dict[str, str], current: SubscriberSettings) -> dict[str, Any]:
+    """The manage form's values as the person typed them, to show again with an error."""
+    shown: dict[str, Any] = dataclasses.asdict(current)
+    for key in ("keywords", "exclude", "authors"):
+        if key in fields:
+            shown[key] = [line.strip() for line in fields[key].splitlines() if line.strip()]
+    return shown | {key: fields[key] for key in ("frequency", "max_papers") if key in fields}
 
 
 def _sentence(error: Exception) -> str:

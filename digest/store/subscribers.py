@@ -82,6 +82,11 @@ class Subscribers:
         )
         return cursor.rowcount > 0
 
+    def has_left(self, address: str) -> bool:
+        """Whether `address` unsubscribed and has not confirmed a new subscription since."""
+        row = self.db.execute("SELECT 1 FROM unsubscribes WHERE address = ?", (address,)).fetchone()
+        return row is not None
+
     def links_valid_from(self, address: str) -> int:
         """When `address` last asked for new links (Unix seconds): older links no longer work."""
         row = self.db.execute("SELECT since FROM link_rotations WHERE address = ?", (address,)).fetchone()
