@@ -24,7 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.config.profiles import load_profile, save_subscription
+from digest.config.profile_edits import save_subscription
+from digest.config.profiles import load_profile
 from digest.config.settings import load_settings
 from digest.errors import ConfigError
 from digest.models import Profile

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from digest.config.profile_cache import CACHE_FILE
-from digest.config.profiles import load_profile, save_subscription
+from digest.config.profile_edits import save_subscription
+from digest.config.profiles import load_profile
 from digest.tokens import sign
 
 from .conftest import Site

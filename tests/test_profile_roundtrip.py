@@ -14,7 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest.config.profiles import load_profile, save_subscription
+from digest.config.profile_edits import save_subscription
+from digest.config.profiles import load_profile
 from digest.errors import ConfigError
 
 # Every string here means something else to a YAML 1.1 reader when written unquoted.

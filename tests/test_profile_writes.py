@@ -9,7 +9,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from digest.config.profiles import load_profile, load_profiles, profile_for, profile_paths, save_subscription
+from digest.config.profile_edits import save_subscription
+from digest.config.profiles import load_profile, load_profiles, profile_for, profile_paths
 from digest.errors import ConfigError
 
 # Addresses whose file names slug alike: all become a-b-at-example-org.
@@ -80,7 +81,7 @@ FULL_DISK = """\
 import resource, signal, sys
 from pathlib import Path
 from digest.errors import ConfigError
-from digest.config.profiles import save_subscription
+from digest.config.profile_edits import save_subscription
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (300, 300))
 try:

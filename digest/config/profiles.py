@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import hashlib
 import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from ..errors import ConfigError, Problem
 from ..models import WEEKDAYS, Profile
-from . import arxiv_taxonomy, hints, profile_files, yamlfile
+from . import arxiv_taxonomy, hints, yamlfile
 from .addresses import normalize_address
 from .options import model_default
 from .profile_cache import ProfileCache, stamp_of
@@ -73,6 +69,11 @@ def load_profiles(profiles_dir: Path, cache: Path | None = None) -> tuple[list[P
 def load_profile(path: Path) -> Profile:
     """Read and validate one profile; ConfigError lists everything wrong with it."""
     return _validated(yamlfile.load(path))
+
+
+def profile_from_text(text: str, path: Path) -> Profile:
+    """The profile `text` would be as the file `path`: how a save checks what it is about to write."""
+    return _validated(yamlfile.parse(text, path))
 
 
 def _validated(doc: Document) -> Profile:
@@ -220,97 +221,3 @@ def _mentions(path: Path, address: str) -> bool:
         return address in path.read_text(encoding="utf-8", errors="replace").lower()
     except OSError:
         return False
-
-
-def save_subscription(
-    profiles_dir: Path,
-    address: str,
-    keywords: Sequence[str],
-    name: str | None = None,
-    cache: Path | None = None,
-) -> Path:
-    """Write the keywords of `address`'s own profile, creating it if needed; comments are kept.
-
-    `cache` is the profile cache to find the profile through. ConfigError when the profile
-    cannot be written (a full disk) or would not read back as written."""
-    keywords = [keyword.strip() for keyword in keywords]
-    with contextlib.suppress(ValueError):  # an invalid address is refused when its text is read back
-        address = normalize_address(address)  # as profiles hold it, so its file is found again
-    try:
-        profiles_dir.mkdir(parents=True, exist_ok=True)
-        # One writer per address at a time: finding its file and creating one is then one step.
-        with profile_files.locked(profiles_dir, "address-" + profile_files.lock_name(address)):
-            existing = profile_to_edit(profiles_dir, address, cache)
-            if existing is None:
-                return _create(profiles_dir, address, keywords, name)
-            if len(existing.emails) == 1:
-                return _update(existing.path, keywords, name)
-        # A shared profile is not rewritten for one member's sign-up: the address gets its own
-        # file with the group's settings, then its keywords (the address lock is free again here).
-        from .profile_edits import give_own_file  # here: that module builds on this one
-
-        own = give_own_file(profiles_dir, address, cache, "when its subscription was confirmed")
-        return _update(own, keywords, name)
-    except OSError as exc:
-        what = f"profile of {address} not saved: cannot write: {exc.strerror or exc}"
-        raise ConfigError([Problem(profiles_dir, None, "", what)]) from exc
-
-
-def _update(path: Path, keywords: list[str], name: str | None) -> Path:
-    with profile_files.locked(path.parent, "file-" + profile_files.lock_name(path.name)):
-        before = load_profile(path)  # under the lock: the version this edit starts from
-        text = _edited_text(path, keywords, name)
-        expected = dataclasses.replace(before, keywords=tuple(keywords), name=name or before.name)
-        check_reads_back(path, text, expected)
-        profile_files.replace(path, text)
-    return path
-
-
-def _edited_text(path: Path, keywords: list[str], name: str | None) -> str:
-    editor = profile_files.round_trip_yaml()
-    try:
-        data = editor.load(path.read_text(encoding="utf-8"))
-        if name:
-            data["name"] = name
-        data["keywords"] = CommentedSeq(keywords)
-        return profile_files.dump(editor, data)
-    except OSError:
-        raise
-    except Exception as exc:  # ruamel fails on some text PyYAML reads: a tab in a word, odd comments
-        what = f"not saved: this file cannot be edited and keep its comments ({type(exc).__name__})"
-        hint = "edit it by hand, or remove it and subscribe again"
-        raise ConfigError([Problem(path, None, "", what, hint)]) from exc
-
-
-def _create(profiles_dir: Path, address: str, keywords: list[str], name: str | None) -> Path:
-    data = CommentedMap()
-    data.yaml_set_start_comment(f"Profile of {address}, written when the subscription was confirmed.")
-    data["email"] = address
-    if name:
-        data["name"] = name
-    data["keywords"] = CommentedSeq(keywords)
-    candidates = new_profile_paths(profiles_dir, address)
-    text = profile_files.dump(profile_files.round_trip_yaml(), data)
-    expected = Profile(candidates[0], (address,), keywords=tuple(keywords), name=name)
-    check_reads_back(candidates[0], text, expected)
-    return profile_files.create(candidates, text)
-
-
-def check_reads_back(path: Path, text: str, expected: Profile) -> None:
-    """Refuse `text` unless the reader of profiles makes `expected` of it."""
-    try:
-        written = _validated(yamlfile.parse(text, path))
-    except ConfigError as error:
-        problems = [dataclasses.replace(p, message=f"not saved: {p.message}") for p in error.problems]
-        raise ConfigError(problems) from error
-    if written != expected:
-        different = "not saved: the text written would not read back the same"
-        raise ConfigError([Problem(path, None, "", different)])
-
-
-def new_profile_paths(profiles_dir: Path, address: str) -> list[Path]:
-    """File names for a new profile of `address`, the plainest first; two addresses may slug alike."""
-    stem = re.sub(r"[^a-z0-9]+", "-", address.lower().replace("@", "-at-")).strip("-")[:80] or "profile"
-    digest = hashlib.sha1(address.encode("utf-8", "surrogatepass")).hexdigest()[:6]
-    stems = [stem, f"{stem}-{digest}", *(f"{stem}-{digest}-{n}" for n in range(2, 100))]
-    return [profiles_dir / f"{name}.yaml" for name in stems]

@@ -15,8 +15,8 @@ from ..config import profile_edits
 from ..config.addresses import normalize_address
 from ..config.options import model_default
 from ..config.profile_cache import CACHE_FILE
-from ..config.profile_edits import SubscriberSettings, subscriber_settings
-from ..config.profiles import profile_for, profile_to_edit, save_subscription
+from ..config.profile_edits import SubscriberSettings, save_subscription, subscriber_settings
+from ..config.profiles import profile_for, profile_to_edit
 from ..delivery.transports import open_transport
 from ..errors import (
     ConfigError,
