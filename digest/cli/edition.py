@@ -132,7 +132,7 @@ def preview(
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Run one edition now and exit (for cron and timers).")
+@click.option("--once", is_flag=True, help="Accepted for older cron lines: a run is always one edition.")
 @common_options
 @date_option
 @click.option("--dry-run", is_flag=True, help="Match and render everything, send and record nothing.")
@@ -149,7 +149,10 @@ def run(
     strict: bool,
     resend_uncertain: bool,
 ) -> None:
-    """Build one edition for every profile and deliver it (to the outbox by default).
+    """Build one edition for every profile due on it and deliver it (to the outbox by default).
+
+    Daily profiles are due every day; weekly ones on their weekday (default monday),
+    with the papers of the past week.
 
     Each address gets each edition once: a ledger in the state database records
     every hand-over, so a rerun after a crash sends only what was not sent, and a
@@ -158,16 +161,14 @@ def run(
 
     \b
     Examples:
-      digest run --once
-      digest run --once --dry-run --date 2026-11-16
-      digest run --once --source samples/arxiv-cs.CL+cs.LG.xml --source samples/hf-daily-papers.json
+      digest run
+      digest run --dry-run --date 2026-11-16
+      digest run --source samples/arxiv-cs.CL+cs.LG.xml --source samples/hf-daily-papers.json
     """
-    if not once:
-        raise click.UsageError("pass --once to run one edition now")
     settings = load_settings(config_path)
     with progress_bar("Delivering") as progress:
         options = pipeline.RunOptions(_sources(sources), _date(edition), dry_run, resend_uncertain)
-        report = pipeline.run_once(settings, options, progress=progress)
+        report = pipeline.run_due(settings, options, progress=progress)
     report_run(report)
     click.echo(summary_line(report, settings), err=True)
     exit_if_every_source_failed(report.sources, "nothing was sent")

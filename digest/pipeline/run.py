@@ -10,7 +10,7 @@ import datetime as dt
 import sqlite3
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .. import sources as sources_stage
@@ -29,6 +29,7 @@ from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscribers,
 from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
+from .due import due_on, is_weekly, weekly_since
 from .state import database_path, sent_papers, with_state
 from .workers import in_background
 
@@ -206,6 +207,40 @@ def run_once(
     """
     with state_unless_given(state, settings.state_dir, settings.secret) as opened:
         return _run_once(settings, options, opened, now or dt.datetime.now(dt.UTC), progress, pacer)
+
+
+def run_due(
+    settings: Settings,
+    options: RunOptions = RunOptions(),
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+    pacer: Pacer | None = None,
+) -> RunReport:
+    """`digest run`: edition D for every profile due on D (see pipeline.due).
+
+    Daily profiles get the edition's listing; weekly ones due on D get it plus every paper
+    archived in the past week, as the scheduler's weekly slots do. One fetch serves both.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    edition = options.edition or edition_for(settings, now)
+    daily = replace(options, edition=edition, only=lambda p: not is_weekly(p))
+    with state_unless_given(None, settings.state_dir, settings.secret) as opened:
+        report = _run_once(settings, daily, opened, now, progress, pacer)
+        weekly = replace(
+            options, edition=edition, only=lambda p: is_weekly(p) and due_on(p, edition),
+            listing=report.listing, since=weekly_since(now),
+        )  # fmt: skip
+        report.tally = _added(report.tally, _run_once(settings, weekly, opened, now, progress, pacer).tally)
+    return report
+
+
+def _added(first: Tally, second: Tally) -> Tally:
+    """Two passes of one edition as one tally: counts added, lists joined, the first error kept."""
+    total = Tally()
+    for name in (f.name for f in fields(Tally)):
+        a, b = getattr(first, name), getattr(second, name)
+        setattr(total, name, a + b if isinstance(a, int | list) and not isinstance(a, bool) else a or b)
+    return total
 
 
 def _run_once(
