@@ -55,7 +55,8 @@ def report_run(report: RunReport) -> None:
         print_error(f"not delivered: {failure}")
     for address in tally.newly_suppressed:
         print_warning(
-            f"{address} is now suppressed after repeated permanent failures", "digest suppressions --clear"
+            f"{address} is now suppressed after repeated permanent failures",
+            f"once the address works again: digest suppressions --clear {address}",
         )
     for deferred in tally.deferred:
         print_warning(f"deferred to the next run: {deferred}")
