@@ -100,6 +100,9 @@ def match(
     help="Folder for the preview files.",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML preview in a browser.")
+@click.option(
+    "--include-sent", is_flag=True, help="Keep the papers already sent to the address (a run skips them)."
+)
 def preview(
     profile: Path,
     config_path: Path,
@@ -107,6 +110,7 @@ def preview(
     edition: dt.datetime | None,
     out_dir: Path,
     open_browser: bool,
+    include_sent: bool,
 ) -> None:
     """Render PROFILE's digest to files without sending or recording anything.
 
@@ -116,18 +120,26 @@ def preview(
     Examples:
       digest preview config/profiles/example.yaml --out preview/
       digest preview config/profiles/example.yaml --source samples/arxiv-cs.CL+cs.LG.xml --open
+      digest preview config/profiles/example.yaml --include-sent
     """
-    result = pipeline.preview(load_settings(config_path), profile, out_dir, _sources(sources), _date(edition))
+    settings = load_settings(config_path)
+    chosen, day = _sources(sources), _date(edition)
+    result = pipeline.preview(settings, profile, out_dir, chosen, day, include_sent=include_sent)
     report_sources(result.listing.reports)
     digest = result.digest
     click.echo(
         f"{digest.matched} papers matched ({len(digest.matches)} shown) for {digest.recipient}",
         err=True,
     )
+    if result.already_sent:
+        print_warning(
+            f"{_papers(result.already_sent)} already sent to {digest.recipient}: a run leaves them out",
+            "--include-sent previews them anyway",
+        )
     for path in result.files:
         click.echo(str(path))
     if open_browser:
-        webbrowser.open(result.files[0].resolve().as_uri())
+        _open_in_browser(result.files[0])
     exit_if_every_source_failed(result.listing.reports, "`digest run` would send nothing for this edition")
 
 
@@ -205,6 +217,16 @@ def check(config_path: Path) -> None:
         for template, reason in slow_paths(settings.title, settings.templates_dir):
             print_warning(f"{template}: fast path off: {reason}", "see the README's Templates section")
     click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
+
+
+def _papers(count: int) -> str:
+    return "1 matched paper was" if count == 1 else f"{count} matched papers were"
+
+
+def _open_in_browser(page: Path) -> None:
+    # webbrowser.open answers False when it found no browser to start (a server, a container).
+    if not webbrowser.open(page.resolve().as_uri()):
+        print_warning(f"no web browser found to open {page}", "open the file yourself, or set BROWSER")
 
 
 def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:

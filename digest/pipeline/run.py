@@ -146,6 +146,7 @@ class Preview:
     digest: Digest
     files: tuple[Path, ...]
     listing: Listing
+    already_sent: int = 0  # matched papers left out because the address was sent them before
 
 
 def preview(
@@ -155,17 +156,22 @@ def preview(
     chosen: Sequence[SourceConfig] = (),
     edition: dt.date | None = None,
     now: dt.datetime | None = None,
+    include_sent: bool = False,
 ) -> Preview:
-    """Write <name>.html, .txt and .eml exactly as `run` would send them; send and record nothing."""
+    """Write <name>.html, .txt and .eml exactly as `run` would send them; send and record nothing.
+
+    `include_sent`: keep the papers the address was sent before, which a run leaves out."""
     now = now or dt.datetime.now(dt.UTC)
     edition = edition or edition_for(settings, now)
     profile = load_profile(profile_path)
     listing = fetch(settings, chosen, edition=edition)
     recipient = profile.emails[0]
-    already_sent = sent_papers(settings, recipient)
+    sent_before = sent_papers(settings, recipient)
     compiled = compile_profile(profile)
     index = PaperIndex(listing.papers, [compiled])
-    digest = make_digest(compiled, recipient, edition, index, listing, already_sent)
+    left_out = frozenset() if include_sent else sent_before
+    digest = make_digest(compiled, recipient, edition, index, listing, left_out)
+    already_sent = sum(1 for m in select(compiled, index) if m.paper.id in left_out)
     rendered, message = Composer(settings, now).compose(digest)
     written = {
         out_dir / f"{profile.slug}.html": rendered.html.encode(),
@@ -174,7 +180,7 @@ def preview(
     }
     for path, data in written.items():
         write_atomically(path, data)
-    return Preview(rendered.digest, tuple(written), listing)
+    return Preview(rendered.digest, tuple(written), listing, already_sent)
 
 
 @dataclass(frozen=True)
