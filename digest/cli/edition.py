@@ -15,6 +15,7 @@ from ..config.settings import load_settings, read_settings
 from ..errors import ConfigError
 from ..models import SourceConfig, paper_to_dict
 from ..pipeline import run as pipeline
+from ..pipeline import selection
 from ..render.fast_paths import slow_paths
 from .arguments import source_from_argument
 from .main import common_options, config_option, date_option, main
@@ -23,6 +24,7 @@ from .output import (
     match_json,
     match_lines,
     paper_line,
+    print_excluded,
     print_warning,
     progress_bar,
     report_run,
@@ -62,8 +64,14 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
     metavar="DAYS",
     help="Backtest: match every paper archived in the last DAYS days instead of fetching.",
 )
+@click.option("--show-excluded", is_flag=True, help="Also list the papers each exclude term dropped.")
 def match(
-    profile: Path, config_path: Path, sources: tuple[str, ...], as_json: bool, since_days: int | None
+    profile: Path,
+    config_path: Path,
+    sources: tuple[str, ...],
+    as_json: bool,
+    since_days: int | None,
+    show_excluded: bool,
 ) -> None:
     """Show which papers PROFILE selects from the listings, and why.
 
@@ -75,13 +83,17 @@ def match(
       digest match config/profiles/example.yaml
       digest match config/profiles/example.yaml --json --source samples/arxiv-cs.CL+cs.LG.xml
       digest match config/profiles/example.yaml --since 7
+      digest match config/profiles/example.yaml --show-excluded
     """
     if since_days and sources:
         raise click.UsageError("--since reads the archive; it cannot be combined with --source")
     since = dt.timedelta(days=since_days) if since_days else None
-    matches, listing = pipeline.match(load_settings(config_path), profile, _sources(sources), since)
+    matched = selection.match(load_settings(config_path), profile, _sources(sources), since)
+    matches, listing = matched.matches, matched.listing
     for rank, found in enumerate(matches, 1):
         click.echo(json.dumps(match_json(found), ensure_ascii=False) if as_json else match_lines(rank, found))
+    if show_excluded:
+        print_excluded(matched.excluded, as_json)
     report_sources(listing.reports)
     click.echo(f"{len(matches)} of {len(listing.papers)} papers selected", err=True)
     exit_if_every_source_failed(listing.reports)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ import click
 
 from ..models import Match, Paper, Settings, SourceReport
 from ..pipeline.run import Progress, RunReport
+from ..pipeline.selection import Dropped
 
 
 def print_error(message: str, hint: str | None = None) -> None:
@@ -146,6 +148,25 @@ def match_json(found: Match) -> dict[str, Any]:
         "upvotes": paper.upvotes,
         "published": paper.published.isoformat() if paper.published else None,
     }
+
+
+def print_excluded(dropped: Dropped, as_json: bool) -> None:
+    """What each exclude term dropped: a block per term, or one JSON object per dropped paper."""
+    if as_json:
+        terms_of: dict[str, list[str]] = {}
+        papers = {p.id: p for _, hit in dropped for p in hit}
+        for term, hit in dropped:
+            for paper in hit:
+                terms_of.setdefault(paper.id, []).append(term)
+        for paper_id, terms in terms_of.items():
+            record = {"id": paper_id, "title": papers[paper_id].title, "excluded_by": terms}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    for term, hit in dropped:
+        count = "nothing" if not hit else f"{len(hit)} paper:" if len(hit) == 1 else f"{len(hit)} papers:"
+        click.echo(f"exclude '{term}' dropped {count}")
+        for paper in hit:
+            click.echo(f"  {paper.title}  {paper.url}")
 
 
 def match_lines(rank: int, found: Match) -> str:

@@ -20,7 +20,7 @@ from ..delivery.dispatcher import Dispatcher, Pacer, Tally
 from ..delivery.transports import open_transport, write_atomically
 from ..errors import ConfigError, SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile, select
-from ..models import Digest, Listing, Match, Profile, Settings, SourceConfig, SourceReport
+from ..models import Digest, Listing, Profile, Settings, SourceConfig, SourceReport
 from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
@@ -30,7 +30,7 @@ from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
 from .due import due_on, is_weekly, weekly_since
-from .state import database_path, sent_papers, with_state
+from .state import sent_papers
 from .workers import in_background
 
 Progress = Callable[[int, int], None]
@@ -111,34 +111,6 @@ def _count_new(listing: Listing, new_ids: frozenset[str]) -> Listing:
         return sum(1 for p in listing.papers if p.id in new_ids and report.name in p.sources)
 
     return replace(listing, reports=tuple(replace(r, new=new_in(r)) for r in listing.reports))
-
-
-def match(
-    settings: Settings,
-    profile_path: Path,
-    chosen: Sequence[SourceConfig] = (),
-    since: dt.timedelta | None = None,
-    now: dt.datetime | None = None,
-) -> tuple[list[Match], Listing]:
-    """The papers one profile selects, best first: from today's listings, or, with `since`,
-    from every paper archived in that time (a backtest of a profile edit)."""
-    now = now or dt.datetime.now(dt.UTC)
-    compiled = compile_profile(load_profile(profile_path))
-    if since is not None:
-        listing = archived(settings, now - since)
-    else:
-        listing = fetch(settings, chosen, edition=edition_for(settings, now))
-    return select(compiled, PaperIndex(listing.papers, [compiled])), listing
-
-
-def archived(settings: Settings, since: dt.datetime) -> Listing:
-    """Every paper fetched since a moment, from the archive in the state database."""
-    papers = with_state(settings, lambda db: PaperArchive(db).seen_since(since))
-    if not papers:
-        hint = "every `digest fetch`, `preview` and `run` archives the papers it reads"
-        raise SourceError(f"no papers archived since {since:%Y-%m-%d %H:%M} UTC", hint)
-    report = SourceReport("archive", str(database_path(settings)), papers=len(papers), items=len(papers))
-    return Listing(tuple(papers), (report,))
 
 
 @dataclass(frozen=True)
