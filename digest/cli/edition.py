@@ -119,7 +119,7 @@ def preview(
     profile: Path,
     config_path: Path,
     sources: tuple[str, ...],
-    edition: dt.datetime | None,
+    edition: dt.date | None,
     out_dir: Path,
     open_browser: bool,
     include_sent: bool,
@@ -135,7 +135,7 @@ def preview(
       digest preview config/profiles/example.yaml --include-sent
     """
     settings = load_settings(config_path)
-    chosen, day = _sources(sources), _date(edition)
+    chosen, day = _sources(sources), edition
     result = pipeline.preview(settings, profile, out_dir, chosen, day, include_sent=include_sent)
     report_sources(result.listing.reports)
     digest = result.digest
@@ -168,7 +168,7 @@ def run(
     once: bool,
     config_path: Path,
     sources: tuple[str, ...],
-    edition: dt.datetime | None,
+    edition: dt.date | None,
     dry_run: bool,
     strict: bool,
     resend_uncertain: bool,
@@ -191,7 +191,7 @@ def run(
     """
     settings = load_settings(config_path)
     with progress_bar("Delivering") as progress:
-        options = pipeline.RunOptions(_sources(sources), _date(edition), dry_run, resend_uncertain)
+        options = pipeline.RunOptions(_sources(sources), edition, dry_run, resend_uncertain)
         report = pipeline.run_due(settings, options, progress=progress)
     report_run(report)
     click.echo(summary_line(report, settings), err=True)
@@ -243,7 +243,3 @@ def _open_in_browser(page: Path) -> None:
 
 def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:
     return [source_from_argument(a) for a in arguments]
-
-
-def _date(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value else None
