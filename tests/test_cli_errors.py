@@ -68,3 +68,13 @@ def test_an_impossible_date_is_not_a_date(site: Site, cli: Any) -> None:
         "preview", site.profiles / "alice.yaml", "--config", site.config, "--date", "16.11.2026"
     )
     assert "'16.11.2026' is not a date; write YYYY-MM-DD" in wrong_shape.stderr
+
+
+def _broken_with_colour(env: dict[str, str]) -> str:
+    group = _group_raising(DigestError("the feed is gone"))
+    return CliRunner().invoke(group, ["broken"], color=True, env=env).stderr  # as on a colour terminal
+
+
+def test_errors_are_coloured_unless_no_color_is_set() -> None:
+    assert "\x1b[" in _broken_with_colour({"NO_COLOR": ""})  # empty: not set, by the convention
+    assert _broken_with_colour({"NO_COLOR": "1"}) == "Error: the feed is gone\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,14 +16,19 @@ from ..pipeline.run import Progress, RunReport
 from ..pipeline.selection import Dropped
 
 
+def coloured(text: str, colour: str) -> str:
+    """The text in a colour, but plain when NO_COLOR is set to anything (no-color.org)."""
+    return text if os.environ.get("NO_COLOR") else click.style(text, fg=colour)
+
+
 def print_error(message: str, hint: str | None = None) -> None:
-    click.secho(f"Error: {message}", fg="red", err=True)
+    click.echo(coloured(f"Error: {message}", "red"), err=True)
     if hint:
         click.echo(f"  Hint: {hint}", err=True)
 
 
 def print_warning(message: str, hint: str | None = None) -> None:
-    click.secho(f"Warning: {message}", fg="yellow", err=True)
+    click.echo(coloured(f"Warning: {message}", "yellow"), err=True)
     if hint:
         click.echo(f"  Hint: {hint}", err=True)
 
@@ -35,7 +41,7 @@ def report_sources(reports: Sequence[SourceReport]) -> None:
             continue
         click.echo(source_line(report), err=True)
         for warning in report.warnings:
-            click.secho(f"  warning: {warning}", fg="yellow", err=True)
+            click.echo(coloured(f"  warning: {warning}", "yellow"), err=True)
 
 
 def exit_if_every_source_failed(reports: Sequence[SourceReport], consequence: str = "") -> None:
