@@ -102,9 +102,6 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
 
 
 def summary_line(report: RunReport, settings: Settings) -> str:
-    where = "(dry run, nothing sent)" if report.dry_run else f"via {settings.transport}"
-    if settings.transport == "outbox" and not report.dry_run:
-        where += f" to {settings.state_dir / 'outbox' / report.edition.isoformat()}"
     tally = report.tally
     counts = {
         "sent": tally.sent,
@@ -117,6 +114,14 @@ def summary_line(report: RunReport, settings: Settings) -> str:
         "unsubscribed": report.unsubscribed,
         "broken profile(s)": len(report.profile_errors),
     }
+    if report.dry_run:  # nothing was sent: say what would have been
+        would = counts.pop("sent")
+        rest = ", ".join(f"{n} {what}" for what, n in counts.items())
+        messages = "message" if would == 1 else "messages"
+        return f"Edition {report.edition}: would send {would} {messages} (dry run: nothing sent); {rest}"
+    where = f"via {settings.transport}"
+    if settings.transport == "outbox":
+        where += f" to {settings.state_dir / 'outbox' / report.edition.isoformat()}"
     return (
         f"Edition {report.edition}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + f" {where}"
     )
