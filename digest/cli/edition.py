@@ -30,6 +30,8 @@ from .output import (
     report_run,
     report_sources,
     summary_line,
+    table_header,
+    table_width,
 )
 
 
@@ -47,8 +49,13 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
     settings = load_settings(config_path)
     today = pipeline.edition_for(settings, dt.datetime.now(dt.UTC))
     listing = pipeline.fetch(settings, _sources(sources), edition=today)
+    width = table_width()
+    if not as_json and listing.papers:
+        click.echo(table_header())
     for paper in listing.papers:
-        click.echo(json.dumps(paper_to_dict(paper), ensure_ascii=False) if as_json else paper_line(paper))
+        click.echo(
+            json.dumps(paper_to_dict(paper), ensure_ascii=False) if as_json else paper_line(paper, width)
+        )
     report_sources(listing.reports)
     exit_if_every_source_failed(listing.reports)
 

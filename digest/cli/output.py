@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import click
 from ..models import Match, Paper, Settings, SourceReport
 from ..pipeline.run import Progress, RunReport
 from ..pipeline.selection import Dropped
+from ..render.tex import readable_tex
 
 
 def coloured(text: str, colour: str) -> str:
@@ -127,12 +129,32 @@ def summary_line(report: RunReport, settings: Settings) -> str:
     )
 
 
-def paper_line(paper: Paper) -> str:
-    """One row of the `fetch` table: id, date, first category, upvotes, title."""
+ROW_START = 56  # the columns before the title: id 24, date 10, category 12, votes 5, and gaps
+MIN_TITLE = 20
+
+
+def table_width() -> int | None:
+    """The terminal's width for the `fetch` table; None (no limit) when piped without COLUMNS."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def table_header() -> str:
+    return f"{'ID':<24} {'DATE':<10} {'CATEGORY':<12} {'VOTES':>5}  TITLE"
+
+
+def paper_line(paper: Paper, width: int | None = None) -> str:
+    """One row of the `fetch` table: id, date, first category, upvotes, title (TeX made readable),
+    cut with "…" to fit `width`."""
     day = f"{paper.published:%Y-%m-%d}" if paper.published else "-"
     category = paper.categories[0] if paper.categories else "-"
     votes = f"▲{paper.upvotes}" if paper.upvotes is not None else ""
-    return f"{paper.id[:24]:<24} {day:<10} {category[:12]:<12} {votes:>5}  {paper.title[:80]}"
+    title = readable_tex(paper.title)
+    room = None if width is None else max(MIN_TITLE, width - ROW_START)
+    if room is not None and len(title) > room:
+        title = title[: room - 1].rstrip() + "…"
+    return f"{paper.id[:24]:<24} {day:<10} {category[:12]:<12} {votes:>5}  {title}"
 
 
 def source_line(report: SourceReport) -> str:
