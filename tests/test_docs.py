@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from digest.cli import main
 from digest.config.options import OPTIONS, Option
@@ -106,3 +107,23 @@ def test_the_command_table_lists_every_flag(command: str) -> None:
     }
     missing = sorted(flag for flag in flags if not re.search(rf"{flag}\b(?!-)", usage))
     assert not missing, f"digest {command}: the README's command table lacks {missing}"
+
+
+def yaml_blocks() -> list[tuple[int, str]]:
+    """Each ```yaml block of the README, with the line its text starts on."""
+    return [
+        (README.count("\n", 0, found.start(1)) + 1, found.group(1))
+        for found in re.finditer(r"^```ya?ml\n(.*?)^```", README, re.DOTALL | re.MULTILINE)
+    ]
+
+
+def test_the_readme_has_yaml_examples() -> None:
+    assert len(yaml_blocks()) >= 3
+
+
+@pytest.mark.parametrize(("line", "block"), yaml_blocks(), ids=lambda value: str(value)[:20])
+def test_every_yaml_example_in_the_readme_parses(line: int, block: str) -> None:
+    try:
+        yaml.safe_load(block)
+    except yaml.YAMLError as error:
+        pytest.fail(f"README.md:{line}: the YAML example does not parse: {error}")
