@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 from email import policy
 from pathlib import Path
+
+import pytest
+
+from digest.models import Profile
+from digest.pipeline.due import due_on
+from digest.serve.slots import slot_of
 
 from .conftest import Site
 
@@ -47,3 +54,15 @@ def test_the_friday_digest_holds_the_papers_archived_during_the_week(site: Site,
     raw = (site.outbox / FRIDAY / "wendy@example.org.eml").read_bytes()
     text = email.message_from_bytes(raw, policy=policy.default).get_body(("plain",))
     assert text is not None and "on Rottnest Island with drones" in text.get_content()
+
+
+@pytest.mark.parametrize(
+    ("frequency", "weekday"), [(None, None), ("daily", None), ("weekly", None), ("weekly", "friday")]
+)
+def test_run_and_serve_share_one_due_rule(frequency: str | None, weekday: str | None) -> None:
+    profile = Profile(Path("p.yaml"), ("p@example.org",), ("x",), frequency=frequency, weekday=weekday)
+    slot = slot_of(profile, "UTC", "07:00", weekdays_only=False)
+
+    for offset in range(7):
+        day = dt.date(2026, 11, 16) + dt.timedelta(days=offset)
+        assert slot.runs_on(day) == due_on(profile, day), (frequency, weekday, day)

@@ -208,7 +208,10 @@ def run_due(
             options, edition=edition, only=lambda p: is_weekly(p) and due_on(p, edition),
             listing=report.listing, since=weekly_since(now),
         )  # fmt: skip
-        report.tally = _added(report.tally, _run_once(settings, weekly, opened, now, progress, pacer).tally)
+        weekly_report = _run_once(settings, weekly, opened, now, progress, pacer)
+    report.tally = _added(report.tally, weekly_report.tally)
+    report.duplicates += weekly_report.duplicates
+    report.unsubscribed += weekly_report.unsubscribed
     return report
 
 
