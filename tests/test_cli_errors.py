@@ -5,12 +5,15 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from typing import Any
 
 import click
 from click.testing import CliRunner
 
 from digest.cli.main import DigestGroup
 from digest.errors import DigestError
+
+from .conftest import Site
 
 
 def _group_raising(error: BaseException) -> click.Group:
@@ -50,3 +53,28 @@ def test_python_dash_m_digest_lists_every_command() -> None:
     for command in ("check", "confirm", "fetch", "init-state", "match", "preview", "run", "serve",
                     "subscribe", "suppressions", "unsubscribe"):  # fmt: skip
         assert f"  {command} " in listed
+
+
+def test_an_impossible_date_is_not_a_date(site: Site, cli: Any) -> None:
+    for value, why in (
+        ("2026-13-01", "month must be in 1..12"),
+        ("2026-02-30", "day is out of range for month"),
+    ):
+        result = cli("run", "--dry-run", "--config", site.config, "--date", value)
+
+        assert result.exit_code == 2  # a usage error, like every bad option
+        assert f"'{value}' is not a date ({why}); write YYYY-MM-DD" in result.stderr
+    wrong_shape = cli(
+        "preview", site.profiles / "alice.yaml", "--config", site.config, "--date", "16.11.2026"
+    )
+    assert "'16.11.2026' is not a date; write YYYY-MM-DD" in wrong_shape.stderr
+
+
+def _broken_with_colour(env: dict[str, str]) -> str:
+    group = _group_raising(DigestError("the feed is gone"))
+    return CliRunner().invoke(group, ["broken"], color=True, env=env).stderr  # as on a colour terminal
+
+
+def test_errors_are_coloured_unless_no_color_is_set() -> None:
+    assert "\x1b[" in _broken_with_colour({"NO_COLOR": ""})  # empty: not set, by the convention
+    assert _broken_with_colour({"NO_COLOR": "1"}) == "Error: the feed is gone\n"

@@ -282,6 +282,24 @@ def test_repeated_permanent_refusals_suppress_the_address_until_cleared(
     assert len(relay.to(BOB)) == 1
 
 
+def test_clearing_a_suppression_resets_the_failure_streak(site: Site, cli: Cli, relay: Relay) -> None:
+    subscribe(site, "bob", BOB)
+    use_smtp(site, relay.port, suppress_after=2)
+    relay.always(BOB, at_rcpt("550 5.1.1 no such user"))
+    run(cli, site, date="2026-11-16")
+    tuesday = run(cli, site, date="2026-11-17")
+    assert f"digest suppressions --clear {BOB}" in tuesday.stderr  # the hint names the address
+
+    assert cli("suppressions", "--config", site.config, "--clear", BOB).exit_code == 0
+    wednesday = run(cli, site, date="2026-11-18")  # one more refusal: a new streak of one
+    thursday = run(cli, site, date="2026-11-19")
+
+    assert "is now suppressed" not in wednesday.stderr
+    assert tally(wednesday, "failed") == (1,)
+    assert tally(thursday, "failed", "suppressed") == (1, 0)
+    assert relay.rcpt_attempts.count(BOB) == 4
+
+
 # Connections that break.
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from digest.cli import main
 from digest.config.options import OPTIONS, Option
@@ -83,3 +84,46 @@ def test_every_config_option_is_documented(key: str) -> None:
 @pytest.mark.parametrize("key", configuration_table_keys())
 def test_every_documented_config_key_is_an_option(key: str) -> None:
     assert key in [option.key for option in OPTIONS]
+
+
+def command_table_rows() -> dict[str, str]:
+    """The README's command table: each command's name, and its row's first cell (the usage)."""
+    section = README.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for usage in re.findall(r"^\| `digest ([^`]+)`", section, re.MULTILINE):
+        rows[usage.split()[0]] = usage
+    return rows
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_the_command_table_lists_every_flag(command: str) -> None:
+    usage = command_table_rows().get(command)
+    assert usage is not None, f"digest {command} has no row in the README's command table"
+    flags = {
+        name
+        for parameter in main.commands[command].params
+        for name in parameter.opts
+        if name.startswith("--") and name != "--config"  # --config: said once, for every command
+    }
+    missing = sorted(flag for flag in flags if not re.search(rf"{flag}\b(?!-)", usage))
+    assert not missing, f"digest {command}: the README's command table lacks {missing}"
+
+
+def yaml_blocks() -> list[tuple[int, str]]:
+    """Each ```yaml block of the README, with the line its text starts on."""
+    return [
+        (README.count("\n", 0, found.start(1)) + 1, found.group(1))
+        for found in re.finditer(r"^```ya?ml\n(.*?)^```", README, re.DOTALL | re.MULTILINE)
+    ]
+
+
+def test_the_readme_has_yaml_examples() -> None:
+    assert len(yaml_blocks()) >= 3
+
+
+@pytest.mark.parametrize(("line", "block"), yaml_blocks(), ids=lambda value: str(value)[:20])
+def test_every_yaml_example_in_the_readme_parses(line: int, block: str) -> None:
+    try:
+        yaml.safe_load(block)
+    except yaml.YAMLError as error:
+        pytest.fail(f"README.md:{line}: the YAML example does not parse: {error}")

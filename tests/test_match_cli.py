@@ -75,3 +75,63 @@ def test_backtest_without_an_archive_says_what_to_do(site: Site, cli: Any) -> No
     assert result.exit_code == 1
     assert "Error: no papers archived since" in result.stderr
     assert "Hint: every `digest fetch`, `preview` and `run` archives the papers it reads" in result.stderr
+
+
+EXCLUDED_TITLES = ["Efficient pretraining", "A survey of pretraining", "Pretraining benchmark survey",
+                   "A survey of unrelated things"]  # fmt: skip
+
+
+def excluded_listing(tmp_path: Path) -> Path:
+    items = "".join(
+        f"<item><title>{title}</title><link>https://example.org/x{n}</link>"
+        f"<description>Models.</description></item>"
+        for n, title in enumerate(EXCLUDED_TITLES)
+    )
+    path = tmp_path / "excluded.xml"
+    path.write_text(f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>')
+    return path
+
+
+def test_show_excluded_lists_what_each_exclude_term_dropped(site: Site, cli: Any, tmp_path: Path) -> None:
+    text = "email: p@example.org\nkeywords: [pretraining]\nexclude: [survey, benchmark, tutorial]\n"
+    profile = site.profile("pre", text)
+    args = (
+        "match",
+        profile,
+        "--config",
+        site.config,
+        "--source",
+        excluded_listing(tmp_path),
+        "--show-excluded",
+    )
+
+    shown, as_json = cli(*args), cli(*args, "--json")
+
+    assert shown.exit_code == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    survey = lines.index("exclude 'survey' dropped 2 papers:")
+    assert sorted(lines[survey + 1 : survey + 3]) == [
+        "  A survey of pretraining  https://example.org/x1",
+        "  Pretraining benchmark survey  https://example.org/x2",
+    ]
+    benchmark = lines.index("exclude 'benchmark' dropped 1 paper:")
+    assert lines[benchmark + 1] == "  Pretraining benchmark survey  https://example.org/x2"
+    assert "exclude 'tutorial' dropped nothing" in lines
+    assert "A survey of unrelated things" not in shown.stdout  # never selected, so nothing dropped it
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    dropped = {r["title"]: r["excluded_by"] for r in records if "excluded_by" in r}
+    assert dropped == {
+        "A survey of pretraining": ["survey"],
+        "Pretraining benchmark survey": ["survey", "benchmark"],
+    }
+
+
+def test_without_show_excluded_nothing_about_excludes_is_printed(
+    site: Site, cli: Any, tmp_path: Path
+) -> None:
+    profile = site.profile("pre", "email: p@example.org\nkeywords: [pretraining]\nexclude: [survey]\n")
+
+    result = cli("match", profile, "--config", site.config, "--source", excluded_listing(tmp_path))
+
+    assert result.exit_code == 0, result.stderr
+    assert "dropped" not in result.stdout and "Efficient pretraining" in result.stdout

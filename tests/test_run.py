@@ -106,7 +106,8 @@ def test_dry_run_sends_and_records_nothing(site: Site, cli) -> None:
     result = cli("run", "--once", "--dry-run", "--config", site.config)
 
     assert result.exit_code == 0
-    assert "1 sent" in result.stderr and "dry run" in result.stderr
+    assert "Edition" in result.stderr and "would send 1 message (dry run: nothing sent" in result.stderr
+    assert "0 sent" not in result.stderr and "1 sent" not in result.stderr  # nothing was
     assert not site.outbox.exists()
     with closing(sqlite3.connect(site.outbox.parent / "digest.sqlite3")) as db:
         assert db.execute("SELECT count(*) FROM deliveries").fetchone() == (0,)

@@ -222,9 +222,8 @@ def ledger_states(site: Site) -> dict[str, int]:
 def test_serve_answers_healthz_while_sending_and_stops_cleanly_on_sigterm(site: Site, tmp_path: Path) -> None:
     many_subscribers(site, 300)
     # Due whenever it runs; paced, so that the edition is surely still going when SIGTERM comes.
-    config = site.config.read_text().replace(
-        "  transport: outbox\n", "  transport: outbox\n  rate_limit: 40\n"
-    )
+    paced = "  transport: outbox\n  rate_limit: 40\n"
+    config = site.config.read_text().replace("  transport: outbox\n", paced)
     site.config.write_text(config + "schedule:\n  send_at: '00:00'\n")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

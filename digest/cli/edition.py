@@ -16,6 +16,7 @@ from ..config.settings import load_settings, read_settings
 from ..errors import ConfigError, Problem
 from ..models import Profile, Settings, SourceConfig, paper_to_dict
 from ..pipeline import run as pipeline
+from ..pipeline import selection
 from ..pipeline.short_keywords import short_keywords
 from ..render.fast_paths import slow_paths
 from .arguments import source_from_argument
@@ -25,11 +26,14 @@ from .output import (
     match_json,
     match_lines,
     paper_line,
+    print_excluded,
     print_warning,
     progress_bar,
     report_run,
     report_sources,
     summary_line,
+    table_header,
+    table_width,
 )
 
 
@@ -47,8 +51,13 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
     settings = load_settings(config_path)
     today = pipeline.edition_for(settings, dt.datetime.now(dt.UTC))
     listing = pipeline.fetch(settings, _sources(sources), edition=today)
+    width = table_width()
+    if not as_json and listing.papers:
+        click.echo(table_header())
     for paper in listing.papers:
-        click.echo(json.dumps(paper_to_dict(paper), ensure_ascii=False) if as_json else paper_line(paper))
+        click.echo(
+            json.dumps(paper_to_dict(paper), ensure_ascii=False) if as_json else paper_line(paper, width)
+        )
     report_sources(listing.reports)
     exit_if_every_source_failed(listing.reports)
 
@@ -64,8 +73,14 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
     metavar="DAYS",
     help="Backtest: match every paper archived in the last DAYS days instead of fetching.",
 )
+@click.option("--show-excluded", is_flag=True, help="Also list the papers each exclude term dropped.")
 def match(
-    profile: Path, config_path: Path, sources: tuple[str, ...], as_json: bool, since_days: int | None
+    profile: Path,
+    config_path: Path,
+    sources: tuple[str, ...],
+    as_json: bool,
+    since_days: int | None,
+    show_excluded: bool,
 ) -> None:
     """Show which papers PROFILE selects from the listings, and why.
 
@@ -77,13 +92,17 @@ def match(
       digest match config/profiles/example.yaml
       digest match config/profiles/example.yaml --json --source samples/arxiv-cs.CL+cs.LG.xml
       digest match config/profiles/example.yaml --since 7
+      digest match config/profiles/example.yaml --show-excluded
     """
     if since_days and sources:
         raise click.UsageError("--since reads the archive; it cannot be combined with --source")
     since = dt.timedelta(days=since_days) if since_days else None
-    matches, listing = pipeline.match(load_settings(config_path), profile, _sources(sources), since)
+    matched = selection.match(load_settings(config_path), profile, _sources(sources), since)
+    matches, listing = matched.matches, matched.listing
     for rank, found in enumerate(matches, 1):
         click.echo(json.dumps(match_json(found), ensure_ascii=False) if as_json else match_lines(rank, found))
+    if show_excluded:
+        print_excluded(matched.excluded, as_json)
     report_sources(listing.reports)
     click.echo(f"{len(matches)} of {len(listing.papers)} papers selected", err=True)
     exit_if_every_source_failed(listing.reports)
@@ -102,13 +121,17 @@ def match(
     help="Folder for the preview files.",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML preview in a browser.")
+@click.option(
+    "--include-sent", is_flag=True, help="Keep the papers already sent to the address (a run skips them)."
+)
 def preview(
     profile: Path,
     config_path: Path,
     sources: tuple[str, ...],
-    edition: dt.datetime | None,
+    edition: dt.date | None,
     out_dir: Path,
     open_browser: bool,
+    include_sent: bool,
 ) -> None:
     """Render PROFILE's digest to files without sending or recording anything.
 
@@ -118,23 +141,31 @@ def preview(
     Examples:
       digest preview config/profiles/example.yaml --out preview/
       digest preview config/profiles/example.yaml --source samples/arxiv-cs.CL+cs.LG.xml --open
+      digest preview config/profiles/example.yaml --include-sent
     """
-    result = pipeline.preview(load_settings(config_path), profile, out_dir, _sources(sources), _date(edition))
+    settings = load_settings(config_path)
+    chosen, day = _sources(sources), edition
+    result = pipeline.preview(settings, profile, out_dir, chosen, day, include_sent=include_sent)
     report_sources(result.listing.reports)
     digest = result.digest
     click.echo(
         f"{digest.matched} papers matched ({len(digest.matches)} shown) for {digest.recipient}",
         err=True,
     )
+    if result.already_sent:
+        print_warning(
+            f"{_papers(result.already_sent)} already sent to {digest.recipient}: a run leaves them out",
+            "--include-sent previews them anyway",
+        )
     for path in result.files:
         click.echo(str(path))
     if open_browser:
-        webbrowser.open(result.files[0].resolve().as_uri())
+        _open_in_browser(result.files[0])
     exit_if_every_source_failed(result.listing.reports, "`digest run` would send nothing for this edition")
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Run one edition now and exit (for cron and timers).")
+@click.option("--once", is_flag=True, help="Accepted for older cron lines: a run is always one edition.")
 @common_options
 @date_option
 @click.option("--dry-run", is_flag=True, help="Match and render everything, send and record nothing.")
@@ -146,12 +177,15 @@ def run(
     once: bool,
     config_path: Path,
     sources: tuple[str, ...],
-    edition: dt.datetime | None,
+    edition: dt.date | None,
     dry_run: bool,
     strict: bool,
     resend_uncertain: bool,
 ) -> None:
-    """Build one edition for every profile and deliver it (to the outbox by default).
+    """Build one edition for every profile due on it and deliver it (to the outbox by default).
+
+    Daily profiles are due every day; weekly ones on their weekday (default monday),
+    with the papers of the past week.
 
     Each address gets each edition once: a ledger in the state database records
     every hand-over, so a rerun after a crash sends only what was not sent, and a
@@ -160,16 +194,14 @@ def run(
 
     \b
     Examples:
-      digest run --once
-      digest run --once --dry-run --date 2026-11-16
-      digest run --once --source samples/arxiv-cs.CL+cs.LG.xml --source samples/hf-daily-papers.json
+      digest run
+      digest run --dry-run --date 2026-11-16
+      digest run --source samples/arxiv-cs.CL+cs.LG.xml --source samples/hf-daily-papers.json
     """
-    if not once:
-        raise click.UsageError("pass --once to run one edition now")
     settings = load_settings(config_path)
     with progress_bar("Delivering") as progress:
-        options = pipeline.RunOptions(_sources(sources), _date(edition), dry_run, resend_uncertain)
-        report = pipeline.run_once(settings, options, progress=progress)
+        options = pipeline.RunOptions(_sources(sources), edition, dry_run, resend_uncertain)
+        report = pipeline.run_due(settings, options, progress=progress)
     report_run(report)
     click.echo(summary_line(report, settings), err=True)
     exit_if_every_source_failed(report.sources, "nothing was sent")
@@ -243,9 +275,15 @@ def _unset_variable_problems(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _papers(count: int) -> str:
+    return "1 matched paper was" if count == 1 else f"{count} matched papers were"
+
+
+def _open_in_browser(page: Path) -> None:
+    # webbrowser.open answers False when it found no browser to start (a server, a container).
+    if not webbrowser.open(page.resolve().as_uri()):
+        print_warning(f"no web browser found to open {page}", "open the file yourself, or set BROWSER")
+
+
 def _sources(arguments: tuple[str, ...]) -> list[SourceConfig]:
     return [source_from_argument(a) for a in arguments]
-
-
-def _date(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value else None

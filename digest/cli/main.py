@@ -14,6 +14,7 @@ from .. import __version__
 from ..config.settings import DEFAULT_CONFIG
 from ..errors import ConfigError, DigestError
 from ..store import BROKEN_HINT
+from .arguments import EditionDate
 from .output import print_error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,7 +80,7 @@ def date_option(function: F) -> F:
     return click.option(
         "--date",
         "edition",
-        type=click.DateTime(["%Y-%m-%d"]),
+        type=EditionDate(),
         metavar="YYYY-MM-DD",
         help="The edition to build (default: today in the site's time zone).",
     )(function)

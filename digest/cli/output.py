@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,16 +14,23 @@ import click
 
 from ..models import Match, Paper, Settings, SourceReport
 from ..pipeline.run import Progress, RunReport
+from ..pipeline.selection import Dropped
+from ..render.tex import readable_tex
+
+
+def coloured(text: str, colour: str) -> str:
+    """The text in a colour, but plain when NO_COLOR is set to anything (no-color.org)."""
+    return text if os.environ.get("NO_COLOR") else click.style(text, fg=colour)
 
 
 def print_error(message: str, hint: str | None = None) -> None:
-    click.secho(f"Error: {message}", fg="red", err=True)
+    click.echo(coloured(f"Error: {message}", "red"), err=True)
     if hint:
         click.echo(f"  Hint: {hint}", err=True)
 
 
 def print_warning(message: str, hint: str | None = None) -> None:
-    click.secho(f"Warning: {message}", fg="yellow", err=True)
+    click.echo(coloured(f"Warning: {message}", "yellow"), err=True)
     if hint:
         click.echo(f"  Hint: {hint}", err=True)
 
@@ -33,7 +43,7 @@ def report_sources(reports: Sequence[SourceReport]) -> None:
             continue
         click.echo(source_line(report), err=True)
         for warning in report.warnings:
-            click.secho(f"  warning: {warning}", fg="yellow", err=True)
+            click.echo(coloured(f"  warning: {warning}", "yellow"), err=True)
 
 
 def exit_if_every_source_failed(reports: Sequence[SourceReport], consequence: str = "") -> None:
@@ -55,7 +65,8 @@ def report_run(report: RunReport) -> None:
         print_error(f"not delivered: {failure}")
     for address in tally.newly_suppressed:
         print_warning(
-            f"{address} is now suppressed after repeated permanent failures", "digest suppressions --clear"
+            f"{address} is now suppressed after repeated permanent failures",
+            f"once the address works again: digest suppressions --clear {address}",
         )
     for deferred in tally.deferred:
         print_warning(f"deferred to the next run: {deferred}")
@@ -93,9 +104,6 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
 
 
 def summary_line(report: RunReport, settings: Settings) -> str:
-    where = "(dry run, nothing sent)" if report.dry_run else f"via {settings.transport}"
-    if settings.transport == "outbox" and not report.dry_run:
-        where += f" to {settings.state_dir / 'outbox' / report.edition.isoformat()}"
     tally = report.tally
     counts = {
         "sent": tally.sent,
@@ -108,17 +116,45 @@ def summary_line(report: RunReport, settings: Settings) -> str:
         "unsubscribed": report.unsubscribed,
         "broken profile(s)": len(report.profile_errors),
     }
+    if report.dry_run:  # nothing was sent: say what would have been
+        would = counts.pop("sent")
+        rest = ", ".join(f"{n} {what}" for what, n in counts.items())
+        messages = "message" if would == 1 else "messages"
+        return f"Edition {report.edition}: would send {would} {messages} (dry run: nothing sent); {rest}"
+    where = f"via {settings.transport}"
+    if settings.transport == "outbox":
+        where += f" to {settings.state_dir / 'outbox' / report.edition.isoformat()}"
     return (
         f"Edition {report.edition}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + f" {where}"
     )
 
 
-def paper_line(paper: Paper) -> str:
-    """One row of the `fetch` table: id, date, first category, upvotes, title."""
+ROW_START = 56  # the columns before the title: id 24, date 10, category 12, votes 5, and gaps
+MIN_TITLE = 20
+
+
+def table_width() -> int | None:
+    """The terminal's width for the `fetch` table; None (no limit) when piped without COLUMNS."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def table_header() -> str:
+    return f"{'ID':<24} {'DATE':<10} {'CATEGORY':<12} {'VOTES':>5}  TITLE"
+
+
+def paper_line(paper: Paper, width: int | None = None) -> str:
+    """One row of the `fetch` table: id, date, first category, upvotes, title (TeX made readable),
+    cut with "…" to fit `width`."""
     day = f"{paper.published:%Y-%m-%d}" if paper.published else "-"
     category = paper.categories[0] if paper.categories else "-"
     votes = f"▲{paper.upvotes}" if paper.upvotes is not None else ""
-    return f"{paper.id[:24]:<24} {day:<10} {category[:12]:<12} {votes:>5}  {paper.title[:80]}"
+    title = readable_tex(paper.title)
+    room = None if width is None else max(MIN_TITLE, width - ROW_START)
+    if room is not None and len(title) > room:
+        title = title[: room - 1].rstrip() + "…"
+    return f"{paper.id[:24]:<24} {day:<10} {category[:12]:<12} {votes:>5}  {title}"
 
 
 def source_line(report: SourceReport) -> str:
@@ -145,6 +181,25 @@ def match_json(found: Match) -> dict[str, Any]:
         "upvotes": paper.upvotes,
         "published": paper.published.isoformat() if paper.published else None,
     }
+
+
+def print_excluded(dropped: Dropped, as_json: bool) -> None:
+    """What each exclude term dropped: a block per term, or one JSON object per dropped paper."""
+    if as_json:
+        terms_of: dict[str, list[str]] = {}
+        papers = {p.id: p for _, hit in dropped for p in hit}
+        for term, hit in dropped:
+            for paper in hit:
+                terms_of.setdefault(paper.id, []).append(term)
+        for paper_id, terms in terms_of.items():
+            record = {"id": paper_id, "title": papers[paper_id].title, "excluded_by": terms}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    for term, hit in dropped:
+        count = "nothing" if not hit else f"{len(hit)} paper:" if len(hit) == 1 else f"{len(hit)} papers:"
+        click.echo(f"exclude '{term}' dropped {count}")
+        for paper in hit:
+            click.echo(f"  {paper.title}  {paper.url}")
 
 
 def match_lines(rank: int, found: Match) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..config.settings import load_settings
-from ..errors import DigestError
+from ..errors import DigestError, SubscriptionError
 from ..pipeline import state, subscriptions
 from .main import config_option, main
 
@@ -32,11 +32,13 @@ def subscribe(email: str, config_path: Path, keywords: tuple[str, ...], name: st
     sent = state.with_state(
         settings, lambda db: subscriptions.request_subscription(settings, db, email, keywords, name)
     )
-    if sent:
-        valid = f"it is valid for {subscriptions.CONFIRM_DAYS} days"
-        click.echo(f"Confirmation link sent to {email} (via {settings.transport}); {valid}.")
-    else:
-        click.echo(f"A confirmation was sent to {email} less than an hour ago; not sending another yet.")
+    if not sent:
+        raise SubscriptionError(
+            f"a confirmation was sent to {email} less than an hour ago; not sending another yet",
+            "use the link in that message, or try again in an hour",
+        )
+    valid = f"it is valid for {subscriptions.CONFIRM_DAYS} days"
+    click.echo(f"Confirmation link sent to {email} (via {settings.transport}); {valid}.")
 
 
 @main.command()

@@ -10,7 +10,7 @@ import datetime as dt
 import sqlite3
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .. import sources as sources_stage
@@ -20,7 +20,7 @@ from ..delivery.dispatcher import Dispatcher, Pacer, Tally
 from ..delivery.transports import open_transport, write_atomically
 from ..errors import ConfigError, SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile, select
-from ..models import Digest, Listing, Match, Profile, Settings, SourceConfig, SourceReport
+from ..models import Digest, Listing, Profile, Settings, SourceConfig, SourceReport
 from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
@@ -29,7 +29,8 @@ from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscribers,
 from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
-from .state import database_path, sent_papers, with_state
+from .due import due_on, is_weekly, weekly_since
+from .state import sent_papers
 from .workers import in_background
 
 Progress = Callable[[int, int], None]
@@ -112,39 +113,12 @@ def _count_new(listing: Listing, new_ids: frozenset[str]) -> Listing:
     return replace(listing, reports=tuple(replace(r, new=new_in(r)) for r in listing.reports))
 
 
-def match(
-    settings: Settings,
-    profile_path: Path,
-    chosen: Sequence[SourceConfig] = (),
-    since: dt.timedelta | None = None,
-    now: dt.datetime | None = None,
-) -> tuple[list[Match], Listing]:
-    """The papers one profile selects, best first: from today's listings, or, with `since`,
-    from every paper archived in that time (a backtest of a profile edit)."""
-    now = now or dt.datetime.now(dt.UTC)
-    compiled = compile_profile(load_profile(profile_path))
-    if since is not None:
-        listing = archived(settings, now - since)
-    else:
-        listing = fetch(settings, chosen, edition=edition_for(settings, now))
-    return select(compiled, PaperIndex(listing.papers, [compiled])), listing
-
-
-def archived(settings: Settings, since: dt.datetime) -> Listing:
-    """Every paper fetched since a moment, from the archive in the state database."""
-    papers = with_state(settings, lambda db: PaperArchive(db).seen_since(since))
-    if not papers:
-        hint = "every `digest fetch`, `preview` and `run` archives the papers it reads"
-        raise SourceError(f"no papers archived since {since:%Y-%m-%d %H:%M} UTC", hint)
-    report = SourceReport("archive", str(database_path(settings)), papers=len(papers), items=len(papers))
-    return Listing(tuple(papers), (report,))
-
-
 @dataclass(frozen=True)
 class Preview:
     digest: Digest
     files: tuple[Path, ...]
     listing: Listing
+    already_sent: int = 0  # matched papers left out because the address was sent them before
 
 
 def preview(
@@ -154,17 +128,22 @@ def preview(
     chosen: Sequence[SourceConfig] = (),
     edition: dt.date | None = None,
     now: dt.datetime | None = None,
+    include_sent: bool = False,
 ) -> Preview:
-    """Write <name>.html, .txt and .eml exactly as `run` would send them; send and record nothing."""
+    """Write <name>.html, .txt and .eml exactly as `run` would send them; send and record nothing.
+
+    `include_sent`: keep the papers the address was sent before, which a run leaves out."""
     now = now or dt.datetime.now(dt.UTC)
     edition = edition or edition_for(settings, now)
     profile = load_profile(profile_path)
     listing = fetch(settings, chosen, edition=edition)
     recipient = profile.emails[0]
-    already_sent = sent_papers(settings, recipient)
+    sent_before = sent_papers(settings, recipient)
     compiled = compile_profile(profile)
     index = PaperIndex(listing.papers, [compiled])
-    digest = make_digest(compiled, recipient, edition, index, listing, already_sent)
+    left_out = frozenset() if include_sent else sent_before
+    digest = make_digest(compiled, recipient, edition, index, listing, left_out)
+    already_sent = sum(1 for m in select(compiled, index) if m.paper.id in left_out)
     rendered, message = Composer(settings, now).compose(digest)
     written = {
         out_dir / f"{profile.slug}.html": rendered.html.encode(),
@@ -173,7 +152,7 @@ def preview(
     }
     for path, data in written.items():
         write_atomically(path, data)
-    return Preview(rendered.digest, tuple(written), listing)
+    return Preview(rendered.digest, tuple(written), listing, already_sent)
 
 
 @dataclass(frozen=True)
@@ -206,6 +185,43 @@ def run_once(
     """
     with state_unless_given(state, settings.state_dir, settings.secret) as opened:
         return _run_once(settings, options, opened, now or dt.datetime.now(dt.UTC), progress, pacer)
+
+
+def run_due(
+    settings: Settings,
+    options: RunOptions = RunOptions(),
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+    pacer: Pacer | None = None,
+) -> RunReport:
+    """`digest run`: edition D for every profile due on D (see pipeline.due).
+
+    Daily profiles get the edition's listing; weekly ones due on D get it plus every paper
+    archived in the past week, as the scheduler's weekly slots do. One fetch serves both.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    edition = options.edition or edition_for(settings, now)
+    daily = replace(options, edition=edition, only=lambda p: not is_weekly(p))
+    with state_unless_given(None, settings.state_dir, settings.secret) as opened:
+        report = _run_once(settings, daily, opened, now, progress, pacer)
+        weekly = replace(
+            options, edition=edition, only=lambda p: is_weekly(p) and due_on(p, edition),
+            listing=report.listing, since=weekly_since(now),
+        )  # fmt: skip
+        weekly_report = _run_once(settings, weekly, opened, now, progress, pacer)
+    report.tally = _added(report.tally, weekly_report.tally)
+    report.duplicates += weekly_report.duplicates
+    report.unsubscribed += weekly_report.unsubscribed
+    return report
+
+
+def _added(first: Tally, second: Tally) -> Tally:
+    """Two passes of one edition as one tally: counts added, lists joined, the first error kept."""
+    total = Tally()
+    for name in (f.name for f in fields(Tally)):
+        a, b = getattr(first, name), getattr(second, name)
+        setattr(total, name, a + b if isinstance(a, int | list) and not isinstance(a, bool) else a or b)
+    return total
 
 
 def _run_once(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ..errors import DigestError
 from ..matching import PaperIndex, compile_profile, compile_term
 from ..models import Paper, Profile, Settings
-from . import run
+from .selection import archived
 from .state import database_path
 
 MAX_CHARACTERS = 2  # letters and digits; "AI" and "a" are short, "GPT" is not
@@ -49,6 +49,6 @@ def _archived_papers(settings: Settings) -> tuple[Paper, ...]:
     if not database_path(settings).is_file():
         return ()
     try:
-        return run.archived(settings, dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).papers
+        return archived(settings, dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).papers
     except DigestError:  # an empty archive, or a state database check cannot read: nothing to measure
         return ()

@@ -22,6 +22,7 @@ from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
 from ..errors import DigestError
 from ..models import Listing, Profile, Settings
+from ..pipeline.due import weekly_since
 from ..pipeline.run import RunOptions, RunReport, run_once
 from ..pipeline.state import database_path
 from ..store import ScheduleLog, State, connect, state_unless_given
@@ -134,7 +135,7 @@ class Service:
                 edition=edition,
                 only=lambda p: self._slot_of(p) == slot,
                 listing=self._fresh_listing(edition, now),
-                since=fire - slot.period() if slot.frequency == "weekly" else None,  # a week of papers
+                since=weekly_since(fire) if slot.frequency == "weekly" else None,  # a week of papers
                 should_stop=self.stopping.is_set,
             )
             try:

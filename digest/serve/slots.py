@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..models import WEEKDAYS, Profile
+from ..pipeline.due import WEEK, is_weekly, weekday_of
 
 
 @dataclass(frozen=True)
@@ -62,18 +63,18 @@ class Slot:
         return self.editions_due(after, horizon)[0]
 
     def period(self) -> dt.timedelta:
-        return dt.timedelta(days=7 if self.frequency == "weekly" else 1)
+        return WEEK if self.frequency == "weekly" else dt.timedelta(days=1)
 
 
 def slot_of(profile: Profile, timezone: str, send_at: str, weekdays_only: bool) -> Slot:
     """The slot a profile belongs to; the profile's own settings win over the site's."""
-    frequency = profile.frequency or "daily"
+    weekly = is_weekly(profile)
     return Slot(
         timezone=profile.timezone or timezone,
         send_at=profile.send_at or send_at,
-        frequency=frequency,
-        weekday=WEEKDAYS.index(profile.weekday or "monday"),
-        weekdays_only=weekdays_only and frequency == "daily",
+        frequency="weekly" if weekly else "daily",
+        weekday=weekday_of(profile),  # the due rule of `digest run` (pipeline.due)
+        weekdays_only=weekdays_only and not weekly,
     )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from ..models import DeliveryState
 from .connection import now_text as _now
 
+STREAK_START = "suppression.streak_after:"  # meta key prefix: + address -> edition
+
 
 class Ledger:
     """One row per (address, edition) with its state, so nothing is ever sent twice.
@@ -81,11 +83,12 @@ class Ledger:
             )
 
     def consecutive_failures(self, address: str) -> int:
-        """How many of the address's latest editions in a row ended in a permanent failure."""
+        """How many of the address's latest editions in a row ended in a permanent failure,
+        counted from the last time its suppression was cleared."""
         rows = self.db.execute(
             """SELECT state FROM deliveries WHERE address = ? AND state IN ('sent', 'failed')
-               ORDER BY edition DESC""",
-            (address,),
+               AND edition > ? ORDER BY edition DESC""",
+            (address, self._streak_start(address)),
         )
         return len(list(itertools.takewhile(lambda row: row[0] == "failed", rows)))
 
@@ -101,8 +104,26 @@ class Ledger:
         )
 
     def unsuppress(self, address: str) -> bool:
-        """Clear a suppression; False when there was none."""
-        return self.db.execute("DELETE FROM suppressions WHERE address = ?", (address,)).rowcount > 0
+        """Clear a suppression and its failure streak; False when there was none.
+
+        The failed deliveries stay (they are the history); a marker says the streak starts
+        after the newest of them, so the next single refusal does not suppress again."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            if self.db.execute("DELETE FROM suppressions WHERE address = ?", (address,)).rowcount == 0:
+                return False
+            self.db.execute(
+                """INSERT OR REPLACE INTO meta (key, value)
+                   SELECT ?, max(edition) FROM deliveries WHERE address = ? AND state = 'failed'
+                   HAVING max(edition) IS NOT NULL""",
+                (STREAK_START + address, address),
+            )
+        return True
+
+    def _streak_start(self, address: str) -> str:
+        """The edition after which failures count; '' (before every edition) when never cleared."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (STREAK_START + address,)).fetchone()
+        return row[0] if row else ""
 
     def suppressions(self) -> list[tuple[str, str, str]]:
         return self.db.execute("SELECT address, reason, since FROM suppressions ORDER BY since").fetchall()

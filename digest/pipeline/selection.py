@@ -1,0 +1,69 @@
+"""`digest match`: what one profile selects, and what its `exclude` terms dropped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..config.profiles import load_profile
+from ..errors import SourceError
+from ..matching import CompiledProfile, PaperIndex, compile_profile, select
+from ..models import Listing, Match, Paper, Settings, SourceConfig, SourceReport
+from ..store import PaperArchive
+from .run import edition_for, fetch
+from .state import database_path, with_state
+
+Dropped = list[tuple[str, list[Paper]]]  # (exclude term as written, the papers it dropped), in profile order
+
+
+@dataclass(frozen=True)
+class Matched:
+    """What `digest match` shows: the selected papers, best first, and what the excludes dropped."""
+
+    matches: list[Match]
+    listing: Listing
+    excluded: Dropped
+
+
+def match(
+    settings: Settings,
+    profile_path: Path,
+    chosen: Sequence[SourceConfig] = (),
+    since: dt.timedelta | None = None,
+    now: dt.datetime | None = None,
+) -> Matched:
+    """The papers one profile selects, best first: from today's listings, or, with `since`,
+    from every paper archived in that time (a backtest of a profile edit)."""
+    now = now or dt.datetime.now(dt.UTC)
+    compiled = compile_profile(load_profile(profile_path))
+    if since is not None:
+        listing = archived(settings, now - since)
+    else:
+        listing = fetch(settings, chosen, edition=edition_for(settings, now))
+    index = PaperIndex(listing.papers, [compiled])
+    return Matched(select(compiled, index), listing, dropped_by_exclude(compiled, index))
+
+
+def archived(settings: Settings, since: dt.datetime) -> Listing:
+    """Every paper fetched since a moment, from the archive in the state database."""
+    papers = with_state(settings, lambda db: PaperArchive(db).seen_since(since))
+    if not papers:
+        hint = "every `digest fetch`, `preview` and `run` archives the papers it reads"
+        raise SourceError(f"no papers archived since {since:%Y-%m-%d %H:%M} UTC", hint)
+    report = SourceReport("archive", str(database_path(settings)), papers=len(papers), items=len(papers))
+    return Listing(tuple(papers), (report,))
+
+
+def dropped_by_exclude(compiled: CompiledProfile, index: PaperIndex) -> Dropped:
+    """For each exclude term, the selected-but-for-it papers it drops, best first.
+
+    A paper hit by two exclude terms is listed under both: either alone would drop it."""
+    without = select(replace(compiled, exclude=()), index)
+    numbers = {id(paper): n for n, paper in enumerate(index.papers)}
+    dropped = []
+    for term in compiled.exclude:
+        hits = index.papers_with(term)
+        dropped.append((term.text, [m.paper for m in without if numbers[id(m.paper)] in hits]))
+    return dropped
