@@ -31,6 +31,7 @@ from .output import (
     progress_bar,
     report_run,
     report_sources,
+    source_progress,
     summary_line,
     table_header,
     table_width,
@@ -50,7 +51,7 @@ def fetch(config_path: Path, sources: tuple[str, ...], as_json: bool) -> None:
     """
     settings = load_settings(config_path)
     today = pipeline.edition_for(settings, dt.datetime.now(dt.UTC))
-    listing = pipeline.fetch(settings, _sources(sources), edition=today)
+    listing = pipeline.fetch(settings, _sources(sources), edition=today, on_report=source_progress())
     width = table_width()
     if not as_json and listing.papers:
         click.echo(table_header())
@@ -200,7 +201,9 @@ def run(
     """
     settings = load_settings(config_path)
     with progress_bar("Delivering") as progress:
-        options = pipeline.RunOptions(_sources(sources), edition, dry_run, resend_uncertain)
+        options = pipeline.RunOptions(
+            _sources(sources), edition, dry_run, resend_uncertain, on_source=source_progress()
+        )
         report = pipeline.run_due(settings, options, progress=progress)
     report_run(report)
     click.echo(summary_line(report, settings), err=True)

@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -79,6 +79,18 @@ def report_run(report: RunReport) -> None:
             f"{tally.not_attempted} message(s) left for the next run: {tally.transport_error}",
             tally.transport_hint,
         )
+
+
+def source_progress() -> Callable[[SourceReport], None] | None:
+    """On a terminal, a line for each source the moment it is fetched; nothing when piped."""
+    if not sys.stderr.isatty():
+        return None
+
+    def finished(report: SourceReport) -> None:
+        outcome = f"failed ({report.error})" if report.failed else f"{report.papers} papers"
+        click.echo(f"  fetched {report.name}: {outcome}", err=True)
+
+    return finished
 
 
 @contextmanager

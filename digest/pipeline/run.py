@@ -69,14 +69,16 @@ def edition_for(settings: Settings, now: dt.datetime) -> dt.date:
 
 
 def fetch(
-    settings: Settings, chosen: Sequence[SourceConfig] = (), *, edition: dt.date, state: State | None = None
-) -> Listing:
+    settings: Settings, chosen: Sequence[SourceConfig] = (), *, edition: dt.date, state: State | None = None,
+    on_report: Callable[[SourceReport], None] | None = None,
+) -> Listing:  # fmt: skip
     """Every paper of the chosen sources (default: the configured ones); failures are reported.
 
     Listings are fetched with conditional GET against the cache in the state database, and
     every paper is archived there, which is how a report knows which papers are new. Whether
     a listing is stale is decided for the edition's date, not the wall clock's. `state` is the
-    run's own, when a run fetches; otherwise one is opened for the fetch.
+    run's own, when a run fetches; otherwise one is opened for the fetch. `on_report` hears of
+    each source as it finishes (sources are fetched side by side).
     """
     selected = tuple(chosen) or settings.sources
     if not selected:
@@ -90,6 +92,7 @@ def fetch(
             lambda location: fetch_source(location, policy, cache),
             settings.include_replacements,
             ParseLimits(seconds=settings.fetch_deadline),  # the source's deadline bounds its parse too
+            on_report=on_report,
         )
         listing = mark_stale(listing, _repeated_days(listing, SourceHistory(db), edition), edition)
         return _count_new(listing, PaperArchive(db).remember(listing.papers))
@@ -167,6 +170,7 @@ class RunOptions:
     listing: Listing | None = None  # already fetched for this edition by an earlier slot
     since: dt.datetime | None = None  # weekly digests: also every paper archived since then
     should_stop: Callable[[], bool] = lambda: False  # a clean stop (SIGTERM) between messages
+    on_source: Callable[[SourceReport], None] | None = None  # each source, as soon as it is fetched
 
 
 def run_once(
@@ -247,7 +251,9 @@ def _read(
     """The edition's listing and the profiles it is for; what went wrong goes in the report."""
     # Profiles are read on another core while the listings are fetched and parsed.
     with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
-        listing = options.listing or fetch(settings, options.sources, edition=report.edition, state=state)
+        listing = options.listing or fetch(
+            settings, options.sources, edition=report.edition, state=state, on_report=options.on_source
+        )
         profiles, report.profile_errors = loaded()
     report.sources, report.listing = listing.reports, listing
     if options.since is not None:
