@@ -231,3 +231,12 @@ def test_a_confirmation_that_cannot_be_written_frees_its_slot(site: Site, cli: A
     assert failed.exit_code == 1 and "cannot write to the outbox" in failed.stderr
     assert again.exit_code == 0 and "Confirmation link sent" in again.stdout
     assert "zed@example.org" in outbox(site, "confirmations")
+
+
+def test_a_page_that_is_not_here_is_a_designed_page_with_the_headers(site: Site, web: Server) -> None:
+    missing = web.client.get("/nowhere")
+    wrong_method = web.client.delete("/subscribe")
+
+    assert missing.status_code == 404 and "No such page" in missing.text and "<html" in missing.text
+    assert wrong_method.status_code == 405 and "<html" in wrong_method.text
+    assert missing.headers["Content-Security-Policy"].startswith("default-src 'none'")

@@ -60,7 +60,8 @@ def create_app(
         Route("/digest/{edition}/{token}", site.edition_page, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, middleware=[guard], lifespan=site.lifespan)
+    missing = {404: site.not_found, 405: site.not_found}  # designed pages, not Starlette's plain text
+    app = Starlette(routes=routes, middleware=[guard], exception_handlers=missing, lifespan=site.lifespan)
     app.state.site = site  # what tests and the service reach: the confirmation queue
     return app
 
@@ -234,6 +235,15 @@ class Site:
             return verify(self.secret, purpose, token).address
         except TokenError:
             return ""
+
+    async def not_found(self, request: Request, error: Exception) -> Response:
+        """A page that is not here, or a method a page does not take."""
+        status = getattr(error, "status_code", 404)
+        heading = "No such page" if status == 404 else "Not here"
+        message = "This address has no page. Links from a digest work as they came; one cut short does not."
+        return self._notice(
+            heading, message, f"The site's front page: {self.settings.base_url}/", status=status
+        )
 
     def error_page(self, status: int, sentence: str) -> str:
         hint = "Try again in a while; if it keeps happening, tell the site's operator."
