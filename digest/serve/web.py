@@ -7,7 +7,6 @@ scanners follow links: only a POST subscribes, confirms, unsubscribes or saves.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -20,13 +19,11 @@ from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..config.profile_edits import SubscriberSettings
 from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, TokenGone, TooManySignUps
 from ..models import Settings
 from ..pipeline import subscriptions
@@ -34,13 +31,12 @@ from ..render.pages import Pages
 from ..store import PaperArchive, State
 from ..tokens import verify
 from .confirmation_queue import ConfirmationQueue
+from .forms import MANAGE_FIELDS, present_fields, sentence, text_fields, typed
 from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
 
 log = logging.getLogger("digest.web")
 T = TypeVar("T")
-MANAGE_FIELDS = ("keywords", "exclude", "authors", "frequency", "max_papers")
-FORM_FIELDS = 20  # the largest form has three; a flood of fields is refused unread
 
 
 def create_app(
@@ -83,9 +79,9 @@ class Site:
             return self._page("subscribe", email="", keywords="", name="")
         blank = dict.fromkeys(("email", "keywords", "name"), "")
         try:
-            fields = await _text_fields(request, tuple(blank))
+            fields = await text_fields(request, tuple(blank))
         except FormError as error:
-            return self._page("subscribe", status=400, error=_sentence(error), **(blank | error.fields))
+            return self._page("subscribe", status=400, error=sentence(error), **(blank | error.fields))
         try:
             signup = await self._work(
                 lambda db: subscriptions.reserve_signup(
@@ -94,7 +90,7 @@ class Site:
             )
         except SubscriptionError as error:
             status = 429 if isinstance(error, TooManySignUps) else 400
-            return self._page("subscribe", status=status, error=_sentence(error), **fields)
+            return self._page("subscribe", status=status, error=sentence(error), **fields)
         if signup is not None:  # sent from the queue: the answer is the same, and as quick, either way
             self.mailer.submit(signup)
         self._event("subscribe", fields["email"], "link queued" if signup else "link sent within the hour")
@@ -113,7 +109,7 @@ class Site:
         except TokenError as error:
             return self._token_error(error)
         except ProfileNotSaved as error:
-            return self._notice("Not saved yet", _sentence(error), error.hint, status=503)
+            return self._notice("Not saved yet", sentence(error), error.hint, status=503)
         self._event("confirm", self._claimed("confirm", token), "subscribed")
         return self._notice("You are subscribed", "Your first digest arrives with the next edition.")
 
@@ -144,15 +140,15 @@ class Site:
         try:
             return await self._manage_post(request, token, context)
         except ProfileNotSaved as error:
-            return self._manage_page(token, context, 503, "Not saved. " + _sentence(error), error.hint)
+            return self._manage_page(token, context, 503, "Not saved. " + sentence(error), error.hint)
         except SubscriptionError as error:
             status = 429 if isinstance(error, TooManySignUps) else 400
-            return self._manage_page(token, context, status=status, error=_sentence(error), hint=error.hint)
+            return self._manage_page(token, context, status=status, error=sentence(error), hint=error.hint)
 
     async def _manage_post(self, request: Request, token: str, context: dict[str, Any]) -> Response:
         """One of the manage page's buttons; `context` takes what was typed, to show it again if refused."""
         address, current = context["address"], context["chosen"]
-        fields = await _present_fields(request, (*MANAGE_FIELDS, "action"))
+        fields = await present_fields(request, (*MANAGE_FIELDS, "action"))
         action = fields.get("action", "save")
         if action == "rotate":
             return await self._rotate(address)
@@ -164,7 +160,7 @@ class Site:
             await run_in_threadpool(subscriptions.give_own_profile, self.settings, address)
             self._event("manage", address, "given a profile of its own")
             return self._manage_page(token, {**context, "sharing": 1, "saved": "own"})
-        context["chosen"] = _typed(fields, current)
+        context["chosen"] = typed(fields, current)
         chosen = subscriptions.chosen_settings(fields, current)
         await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
         self._event("manage", address, f"saved {len(chosen.keywords)} keyword(s)")
@@ -284,42 +280,7 @@ class Site:
 
     def _token_error(self, error: TokenError) -> Response:
         status = 410 if isinstance(error, TokenGone) else 400
-        return self._notice("This link does not work", _sentence(error), error.hint, status=status)
+        return self._notice("This link does not work", sentence(error), error.hint, status=status)
 
     def _page(self, template: str, status: int = 200, **context: Any) -> Response:
         return HTMLResponse(self.pages.page(template, **context), status_code=status)
-
-
-async def _text_fields(request: Request, names: tuple[str, ...]) -> dict[str, str]:
-    """The named fields of a posted form, each text ("" when absent); a file in any is refused."""
-    try:
-        form = await request.form(max_files=0, max_fields=FORM_FIELDS)
-    except HTTPException as exc:
-        raise FormError("this form takes its few text fields only, not files", {}) from exc
-    fields = {name: form.get(name) or "" for name in names}
-    texts = {name: value for name, value in fields.items() if isinstance(value, str)}
-    for name, value in fields.items():
-        if not isinstance(value, str):
-            raise FormError(f"the {name} field takes text, not a file", texts)
-    return texts
-
-
-async def _present_fields(request: Request, names: tuple[str, ...]) -> dict[str, str]:
-    """The named fields a posted form has (absent ones left out), each text; a file is refused."""
-    fields = await _text_fields(request, names)
-    form = await request.form(max_files=0, max_fields=FORM_FIELDS)  # the one read: kept by the request
-    return {name: fields[name] for name in names if name in form}
-
-
-def _typed(fields: dict[str, str], current: SubscriberSettings) -> dict[str, Any]:
-    """The manage form's values as the person typed them, to show again with an error."""
-    shown: dict[str, Any] = dataclasses.asdict(current)
-    for key in ("keywords", "exclude", "authors"):
-        if key in fields:
-            shown[key] = [line.strip() for line in fields[key].splitlines() if line.strip()]
-    return shown | {key: fields[key] for key in ("frequency", "max_papers") if key in fields}
-
-
-def _sentence(error: Exception) -> str:
-    text = str(error)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
