@@ -32,8 +32,16 @@ class HttpCache:
         )
 
 
+# Meta key prefix: + arXiv id -> when the arXiv API was asked for it and did not have it.
+UNKNOWN_TO_ARXIV = "arxiv.unknown:"
+# last_seen of a paper looked up by id, never in a listing: before any date, so no backtest
+# or weekly edition takes a liked paper of years ago for one listed this week.
+NEVER_LISTED = ""
+
+
 class PaperArchive:
-    """Every paper ever fetched, so a fetch can tell what is new and a backtest can look back."""
+    """Every paper ever fetched, so a fetch can tell what is new and a backtest can look back;
+    and the papers looked up by id (liked ones), which no listing brought."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -51,6 +59,43 @@ class PaperArchive:
                 [(paper_id, data, now, now) for paper_id, data in rows],
             )
         return frozenset(row[0] for row in rows) - known
+
+    def remember_looked_up(self, papers: Iterable[Paper]) -> None:
+        """Store papers looked up by id as never listed; a listed copy, if any, is kept as it is."""
+        rows = [(p.id, json.dumps(paper_to_dict(p), ensure_ascii=False)) for p in papers]
+        now = _now()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                """INSERT INTO papers (id, data, first_seen, last_seen) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (id) DO NOTHING""",
+                [(paper_id, data, now, NEVER_LISTED) for paper_id, data in rows],
+            )
+
+    def papers_with_ids(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """The archived papers among these ids, by id."""
+        return {p.id: p for p in self._by_ids(list(dict.fromkeys(ids)))}
+
+    def remember_unknown_to_arxiv(self, ids: Iterable[str]) -> None:
+        """Note that arXiv was asked for these ids and had none of them, so it is not asked again."""
+        now = _now()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                [(UNKNOWN_TO_ARXIV + paper_id, now) for paper_id in ids],
+            )
+
+    def unknown_to_arxiv(self, ids: Iterable[str]) -> dict[str, str]:
+        """Of these ids, those arXiv said it did not have, with when it said so."""
+        keys = [UNKNOWN_TO_ARXIV + paper_id for paper_id in dict.fromkeys(ids)]
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):  # SQLite caps its parameters
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", chunk)
+            found.update((key.removeprefix(UNKNOWN_TO_ARXIV), when) for key, when in rows)
+        return found
 
     def seen_since(self, since: dt.datetime) -> list[Paper]:
         rows = self.db.execute(
