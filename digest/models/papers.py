@@ -112,6 +112,9 @@ class Profile:
     note: str | None = None
     frequency: str | None = None  # daily (the default) or weekly
     weekday: str | None = None  # weekly digests: which day, monday by default
+    like: tuple[str, ...] = ()  # canonical paper ids: "more like these"
+    dislike: tuple[str, ...] = ()  # canonical paper ids: "less like these"
+    similarity: str | None = None  # strict, normal (the default) or loose: how close a liked paper must be
 
     @property
     def slug(self) -> str:
