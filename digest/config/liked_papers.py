@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+from . import yamlfile
 from .yamlfile import Document, KeyPath
 
 SIMILARITIES = ("strict", "normal", "loose")
@@ -76,3 +78,13 @@ def both_ways_problems(doc: Document, like: dict[str, KeyPath], dislike: dict[st
         if paper_id in like:
             where = f"line {doc.line(like[paper_id])}"
             doc.problem(path, f"{paper_id} is also in like ({where})", "keep it in one of the two lists")
+
+
+def vote_position(path: Path, key: str, paper_id: str) -> tuple[int | None, str]:
+    """The line and key path at which the profile file `path` lists `paper_id` under `key`."""
+    doc = yamlfile.load(path)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    for entry_path, text in _entries(doc, data, key):
+        if normalize_paper_id(text) == paper_id:
+            return doc.line(entry_path), yamlfile.format_key(entry_path)
+    return doc.line((key,)), key

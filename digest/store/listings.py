@@ -59,6 +59,15 @@ class PaperArchive:
         )
         return [paper_from_dict(json.loads(row[0])) for row in rows]
 
+    def papers_with_ids(self, ids: Iterable[str]) -> list[Paper]:
+        """The archived papers among these ids (the liked papers of profiles, say)."""
+        return self._by_ids(list(dict.fromkeys(ids)))
+
+    def latest(self, limit: int) -> list[Paper]:
+        """The `limit` papers seen most recently: the site's usual papers, for the learned ranker."""
+        rows = self.db.execute("SELECT data FROM papers ORDER BY last_seen DESC, id LIMIT ?", (limit,))
+        return [paper_from_dict(json.loads(row[0])) for row in rows]
+
     def remember_editions(self, editions: Iterable[tuple[str, str, list[str]]]) -> None:
         """For each (address, edition, paper ids), every paper the edition matched for the address,
         for its web view (the email may show fewer)."""

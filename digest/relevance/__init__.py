@@ -1,0 +1,27 @@
+"""The learned ranker behind `like:` and `dislike:`: "more like these papers", offline.
+
+A stage like matching: it imports only models and errors. The pipeline hands it papers (the
+liked ones, the disliked ones, a sample of the archive and the listing) and gets back, per
+profile, a `Likeness` that matching uses to select and re-rank.
+
+    space.py   one TF-IDF space (words and bigrams of title and abstract) per archive sample
+    taste.py   a profile's linear model in that space, its adaptive threshold, and its reasons
+    cache.py   spaces and models kept in the state dir by the hash of their inputs
+"""
+
+from .cache import ModelCache
+from .space import MIN_BACKGROUND, Space, fit_space
+from .taste import THRESHOLDS, ListingLikeness, Taste, likeness_of, train, usual_scores
+
+__all__ = [
+    "MIN_BACKGROUND",
+    "THRESHOLDS",
+    "ListingLikeness",
+    "ModelCache",
+    "Space",
+    "Taste",
+    "fit_space",
+    "likeness_of",
+    "train",
+    "usual_scores",
+]
