@@ -6,9 +6,12 @@ The papers are written here: a few topics, each with its own vocabulary, over sh
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import random
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 
 from click.testing import Result
@@ -195,3 +198,53 @@ def test_the_model_is_cached_in_the_state_dir_by_its_inputs(tmp_path: Path) -> N
     trained(changed, "strict")
 
     assert (first.trained, again.trained, changed.trained) == (1, 0, 1)
+
+
+def atom_feed(papers: list[Paper]) -> bytes:
+    """An arXiv API result set of these papers, as the query API writes one."""
+    from xml.sax.saxutils import escape
+
+    entries = "".join(
+        f"<entry><id>http://arxiv.org/abs/{p.id}v1</id><title>{escape(p.title)}</title>"
+        f"<updated>2026-11-20T10:00:00Z</updated><published>2026-11-20T10:00:00Z</published>"
+        f"<summary>{escape(p.abstract)}</summary><author><name>A. Author</name></author>"
+        f'<link href="https://arxiv.org/abs/{p.id}v1" rel="alternate" type="text/html"/>'
+        f'<arxiv:primary_category term="cs.LG"/><category term="cs.LG"/></entry>'
+        for p in papers
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:arxiv="http://arxiv.org/schemas/atom"><id>https://arxiv.org/api/x</id>'
+        f"<title>arXiv Query</title>{entries}</feed>"
+    ).encode()
+
+
+def test_the_email_says_why_the_likes_chose_a_paper(site: Site, cli: Cli, tmp_path: Path) -> None:
+    feed = tmp_path / "listing.xml"
+    feed.write_bytes(atom_feed(liked_corpus()))
+    site.profile("alice", f"email: alice@example.org\nlike: [{LIKED}]\n")
+
+    result = cli("run", "--once", "--source", feed, "--config", site.config)
+
+    assert result.exit_code == 0, result.output
+    [file] = list(site.outbox.rglob("*.eml"))
+    message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    parts = {kind: message.get_body((kind,)) for kind in ("plain", "html")}
+    text, html = (part.get_content() for part in parts.values() if isinstance(part, EmailMessage))
+    assert 'like "DoReMi: Optimizing Data Mixtures' in text
+    assert "like &#34;DoReMi: Optimizing Data Mixtures" in html or 'like "DoReMi: Optimizing Data' in html
+
+
+def test_a_backtest_marks_what_keywords_and_what_likes_selected(site: Site, cli: Cli) -> None:
+    papers = liked_corpus()
+    near = paper("2502.00001", "mixture", random.Random(3), "Benchmarks For Data Mixture Sampling")
+    archive(site, [*papers, near])
+    profile = site.profile("b", f"email: b@example.org\nkeywords: [benchmarks]\nlike: [{LIKED}]\n")
+
+    result = cli("match", profile, "--since", "7", "--config", site.config)
+
+    heads = [line for line in result.stdout.splitlines() if line[:4].strip().rstrip(".").isdigit()]
+    assert heads[0].endswith("Benchmarks For Data Mixture Sampling  (via keywords + like)")
+    assert all(head.endswith("(via like)") for head in heads[1:])
+    assert len(heads) > 2

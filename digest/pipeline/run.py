@@ -145,6 +145,9 @@ def preview(
     recipient = profile.emails[0]
     sent_before = sent_papers(settings, recipient)
     compiled = compile_profile(profile)
+    if profile.like:
+        with state_unless_given(None, settings.state_dir, settings.secret) as state:
+            compiled = with_likes(state.db, [compiled], listing, settings.state_dir).profiles[0]
     index = PaperIndex(listing.papers, [compiled])
     left_out = frozenset() if include_sent else sent_before
     digest = make_digest(compiled, recipient, edition, index, listing, left_out)
