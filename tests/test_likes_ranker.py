@@ -17,7 +17,8 @@ from pathlib import Path
 from click.testing import Result
 
 from digest.models import Paper
-from digest.relevance import ModelCache, fit_space, train
+from digest.relevance import ModelCache
+from digest.relevance.cache import CACHE_FILE
 from digest.store import DATABASE_NAME, PaperArchive
 from digest.store.connection import connect
 
@@ -181,23 +182,22 @@ def test_an_archive_too_small_to_learn_from_leaves_keywords_alone(site: Site, cl
     assert found == []  # no galaxy paper among the first 20, and likes select nothing
 
 
-def test_the_model_is_cached_in_the_state_dir_by_its_inputs(tmp_path: Path) -> None:
-    papers = liked_corpus()
-    background, liked = papers[1:], papers[:1]
+def test_the_model_is_cached_in_the_state_dir_by_its_inputs(site: Site, cli: Cli) -> None:
+    archive(site, liked_corpus())
+    profile = site.profile("likes", f"email: l@example.org\nlike: [{LIKED}]\n")
+    cache = site.config.parent / "var" / CACHE_FILE
 
-    def trained(cache: ModelCache, similarity: str) -> None:
-        space = cache.space_for(background, lambda: fit_space(background, liked))
-        cache.taste_for((cache.space_key, liked, [], similarity), lambda: train(space, liked, [], similarity))
-        cache.save()
+    first, _ = matched(cli, site, profile)
+    trained = cache.stat().st_mtime_ns, cache.read_bytes()
+    again, _ = matched(cli, site, profile)
+    unchanged = cache.stat().st_mtime_ns, cache.read_bytes()
+    profile.write_text(f"email: l@example.org\nlike: [{LIKED}]\nsimilarity: strict\n", encoding="utf-8")
+    stricter, _ = matched(cli, site, profile)
 
-    first = ModelCache(tmp_path)
-    trained(first, "normal")
-    again = ModelCache(tmp_path)
-    trained(again, "normal")
-    changed = ModelCache(tmp_path)
-    trained(changed, "strict")
-
-    assert (first.trained, again.trained, changed.trained) == (1, 0, 1)
+    assert first == again and unchanged == trained  # the second run trained nothing, wrote nothing
+    assert cache.read_bytes() != trained[1]  # a changed input trains anew
+    assert len(stricter) <= len(first)
+    assert ModelCache(cache.parent).tastes.keys() >= {*ModelCache(cache.parent).tastes}
 
 
 def atom_feed(papers: list[Paper]) -> bytes:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..config.liked_papers import vote_position
 from ..matching import CompiledProfile
-from ..models import Listing, Paper, Profile
-from ..relevance import MIN_BACKGROUND, ModelCache, Space, fit_space, likeness_of, train, usual_scores
+from ..models import Likeness, Listing, Paper, Profile
+from ..relevance import MIN_BACKGROUND, ModelCache, Voted, Votes, fingerprint, fit_space, paper_stamp
 from ..store import PaperArchive
 
 # The site's usual papers the models learn against: the most recently seen, at most this many.
@@ -40,18 +40,36 @@ def with_likes(
         return Learned(list(compiled))
     archive = PaperArchive(db)
     known, warnings = liked_text(archive, [c.profile for c in wanting])
-    votes = {*known}
-    background = [p for p in archive.latest(BACKGROUND) if p.id not in votes]
+    # The voted papers are no sample of the usual ones: they are left out, and as many others taken.
+    background = [p for p in archive.latest(BACKGROUND + len(known)) if p.id not in known][:BACKGROUND]
     if len(background) < MIN_BACKGROUND:
         warnings.append(_too_small(len(background)))
         return Learned(list(compiled), warnings)
     cache = ModelCache(state_dir)
-    liked_everywhere = [known[i] for c in wanting for i in c.profile.like if i in known]
-    space = cache.space_for(background, lambda: fit_space(background, liked_everywhere))
-    judge = _Judge(space, listing.papers)
-    learned = [_with_likeness(c, known, cache, judge) if c.profile.like else c for c in compiled]
+    voted_papers = list(known.values())
+    space = cache.space_for(background, lambda: fit_space(background, voted_papers))
+    likeness = _likenesses(cache, Voted(space, voted_papers, listing.papers), wanting)
     cache.save()
+    learned = [replace(c, likeness=likeness[id(c)]) if id(c) in likeness else c for c in compiled]
     return Learned(learned, warnings)
+
+
+def _likenesses(cache: ModelCache, voted: Voted, wanting: Sequence[CompiledProfile]) -> dict[int, Likeness]:
+    """Each profile's likeness of the listing, by the id of its compiled profile."""
+    number = {paper.id: n for n, paper in enumerate(voted.voted)}
+    stamps = [paper_stamp(paper) for paper in voted.voted]
+    chosen, votes, keys = [], [], []
+    for compiled in wanting:
+        profile = compiled.profile
+        liked = tuple(number[i] for i in profile.like if i in number)
+        if liked:  # a profile none of whose likes is archived has nothing to learn from yet
+            disliked = tuple(number[i] for i in profile.dislike if i in number)
+            chosen.append(compiled)
+            votes.append(Votes(liked, disliked, profile.similarity))
+            inputs = ([stamps[n] for n in liked], [stamps[n] for n in disliked], profile.similarity)
+            keys.append(fingerprint(cache.space_key, *inputs))
+    tastes = cache.tastes_for(keys, lambda missing: voted.tastes([votes[n] for n in missing]))
+    return {id(c): found for c, found in zip(chosen, voted.likenesses(votes, tastes), strict=True)}
 
 
 def liked_text(archive: PaperArchive, profiles: Sequence[Profile]) -> tuple[dict[str, Paper], list[str]]:
@@ -78,25 +96,3 @@ def _too_small(count: int) -> str:
         f"the paper archive holds {count} papers, too few to learn likes from (at least {MIN_BACKGROUND}):"
         " keywords alone select"
     )
-
-
-class _Judge:
-    """The listing's rows in the space, computed once for every profile."""
-
-    def __init__(self, space: Space, papers: Sequence[Paper]) -> None:
-        self.space, self.papers = space, papers
-        self.rows = space.rows(papers)
-        self.usual = usual_scores(space, self.rows)
-
-
-def _with_likeness(
-    compiled: CompiledProfile, known: dict[str, Paper], cache: ModelCache, judge: _Judge
-) -> CompiledProfile:
-    profile = compiled.profile
-    liked = [known[i] for i in profile.like if i in known]
-    if not liked:
-        return compiled
-    disliked = [known[i] for i in profile.dislike if i in known]
-    inputs = (cache.space_key, liked, disliked, profile.similarity)
-    taste = cache.taste_for(inputs, lambda: train(judge.space, liked, disliked, profile.similarity))
-    return replace(compiled, likeness=likeness_of(taste, judge.space, judge.papers, judge.rows, judge.usual))

@@ -5,13 +5,13 @@ liked ones, the disliked ones, a sample of the archive and the listing) and gets
 profile, a `Likeness` that matching uses to select and re-rank.
 
     space.py   one TF-IDF space (words and bigrams of title and abstract) per archive sample
-    taste.py   a profile's linear model in that space, its adaptive threshold, and its reasons
+    taste.py   every profile's linear model in that space, its adaptive threshold, and its reasons
     cache.py   spaces and models kept in the state dir by the hash of their inputs
 """
 
-from .cache import ModelCache
+from .cache import ModelCache, fingerprint, paper_stamp
 from .space import MIN_BACKGROUND, Space, fit_space
-from .taste import THRESHOLDS, ListingLikeness, Taste, likeness_of, train, usual_scores
+from .taste import THRESHOLDS, ListingLikeness, Taste, Voted, Votes
 
 __all__ = [
     "MIN_BACKGROUND",
@@ -20,8 +20,9 @@ __all__ = [
     "ModelCache",
     "Space",
     "Taste",
+    "Voted",
+    "Votes",
+    "fingerprint",
     "fit_space",
-    "likeness_of",
-    "train",
-    "usual_scores",
+    "paper_stamp",
 ]

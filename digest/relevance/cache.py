@@ -30,6 +30,12 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def paper_stamp(paper: Paper) -> str:
+    """A paper's id and a hash of its text: a profile's model is trained anew when either changes."""
+    text = f"{paper.title}\n{paper.abstract}".encode()
+    return f"{paper.id}:{hashlib.sha256(text).hexdigest()[:16]}"
+
+
 def _plain(part: Any) -> Any:
     if isinstance(part, Paper):
         return [part.id, part.title, part.abstract]
@@ -57,11 +63,14 @@ class ModelCache:
             self.changed = True
         return self.space
 
-    def taste_for(self, inputs: tuple[Any, ...], train: Callable[[], Taste]) -> Taste:
-        key = fingerprint(*inputs)
-        if key not in self.tastes:
-            self.tastes[key], self.trained, self.changed = train(), self.trained + 1, True
-        return self.tastes[key]
+    def tastes_for(self, keys: Sequence[str], train: Callable[[list[int]], list[Taste]]) -> list[Taste]:
+        """The taste under each key: from the cache, or trained (those missing, all at once)."""
+        missing = [n for n, key in enumerate(keys) if key not in self.tastes]
+        if missing:
+            for n, taste in zip(missing, train(missing), strict=True):
+                self.tastes[keys[n]] = taste
+            self.trained, self.changed = self.trained + len(missing), True
+        return [self.tastes[key] for key in keys]
 
     def save(self) -> None:
         if self.file is None or not self.changed:

@@ -25,10 +25,16 @@ class Space:
     terms: np.ndarray  # feature number → the word or bigram
     background: sparse.csr_matrix
     centroid: sparse.csr_matrix  # 1 × features
+    usual: np.ndarray  # each background row's likeness to the centroid (see usual_of)
+    bigram_boost: np.ndarray  # feature number → 1.5 for a bigram, 1 for a word: reasons prefer bigrams
 
     def rows(self, papers: Sequence[Paper]) -> sparse.csr_matrix:
         """The papers as L2-normalized TF-IDF rows."""
         return sparse.csr_matrix(self.vectorizer.transform([paper_text(p) for p in papers]))
+
+    def usual_of(self, rows: sparse.csr_matrix) -> np.ndarray:
+        """Each row's likeness to the archive's usual paper: the same for every profile, so computed once."""
+        return np.asarray((rows @ self.centroid.T).todense()).ravel()
 
 
 def paper_text(paper: Paper) -> str:
@@ -49,4 +55,7 @@ def fit_space(background: Sequence[Paper], liked: Sequence[Paper] = ()) -> Space
     vectorizer.fit([paper_text(p) for p in (*background, *liked)])
     rows = sparse.csr_matrix(vectorizer.transform([paper_text(p) for p in background]))
     centroid = sparse.csr_matrix(rows.mean(axis=0))
-    return Space(vectorizer, vectorizer.get_feature_names_out(), rows, centroid)
+    usual = np.asarray((rows @ centroid.T).todense()).ravel()
+    terms = vectorizer.get_feature_names_out()
+    boost = np.where(np.char.find(terms.astype(str), " ") >= 0, 1.5, 1.0)
+    return Space(vectorizer, terms, rows, centroid, usual, boost)

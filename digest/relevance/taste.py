@@ -1,15 +1,19 @@
-"""A profile's taste: a linear model over the TF-IDF space, its own threshold, and its reasons.
+"""Every profile's taste at once: a linear model over the TF-IDF space, its threshold, its reasons.
 
 The model is Rocchio's: the weights are the liked papers' mean row, less the disliked papers'
 mean row; the archive sample's mean row, scaled down, is subtracted from every score too, so
-words every paper uses earn nothing. Training is two sparse means, which is why 10,000
-profiles train in the time their keywords take to match.
+words every paper uses earn nothing. A score is a dot product with those weights, so it is a
+mean of the paper's similarities to the liked papers (less those to the disliked ones): the
+similarities of every paper to every voted paper are one sparse product, and each profile's
+scores a weighted sum of their columns. That is why 10,000 profiles train and score in about the
+time their keywords take to match.
 
 A paper's score is compared with the scores the archive sample gets under the same model: the
 threshold is `THRESHOLDS[similarity]` robust standard deviations (1.4826 × the median absolute
-deviation) above their median. It adapts to the profile: a reader whose liked papers share words
-with many papers needs a higher score. Median and MAD, not mean and standard deviation: a topic
-the reader likes may fill a fair share of the archive, and must not raise its own bar.
+deviation, floored at half the standard deviation) above their median. It adapts to the
+profile: a reader whose liked papers share words with many papers needs a higher score. Median
+and MAD, not mean and standard deviation: a topic the reader likes may fill a fair share of the
+archive, and must not raise its own bar.
 """
 
 from __future__ import annotations
@@ -28,60 +32,130 @@ THRESHOLDS = {"strict": 5.0, "normal": 3.5, "loose": 2.5}
 DISLIKED_WEIGHT = 1.0  # a disliked paper's words count against as much as a liked one's count for
 USUAL_WEIGHT = 0.5  # how much the archive's mean row (the usual words) counts against
 REASON_TERMS = 2  # the terms a reason names
+# The papers one profile lifts, at most: a digest shows 20 by default, and reasons cost time.
+MAX_LIFTED = 100
+CHUNK = 512  # profiles scored together: a (papers × CHUNK) block of floats at a time
+# A reason looks for shared terms among a liked paper's strongest: they are what made it close.
+STRONGEST = 40
 
 
-@dataclass
+@dataclass(frozen=True)
+class Votes:
+    """One profile's liked and disliked papers (as numbers of the voted papers) and its similarity."""
+
+    liked: tuple[int, ...]
+    disliked: tuple[int, ...]
+    similarity: str | None = None
+
+
+@dataclass(frozen=True)
 class Taste:
-    """A trained model: its term weights, where the archive's scores lie, and the liked papers."""
+    """Where the archive's scores lie under one profile's model: what its threshold stands on."""
 
-    weights: sparse.csr_matrix  # features × 1
-    mean: float  # the median of the archive sample's scores
+    middle: float  # the median of the archive sample's scores
     spread: float  # their robust standard deviation
     threshold: float  # in robust standard deviations
-    liked_rows: sparse.csr_matrix
-    liked_titles: tuple[str, ...]
-
-    def z_scores(self, rows: sparse.csr_matrix, usual: np.ndarray) -> np.ndarray:
-        """How many robust standard deviations above the archive's median each row scores."""
-        return (_scores(rows, self.weights, usual) - self.mean) / self.spread
 
 
-def train(space: Space, liked: Sequence[Paper], disliked: Sequence[Paper], similarity: str | None) -> Taste:
-    """The profile's model: liked papers for, disliked papers and the archive sample against."""
-    liked_rows = space.rows(liked)
-    weights = _mean(liked_rows)
-    if disliked:
-        weights = weights - DISLIKED_WEIGHT * _mean(space.rows(disliked))
-    column = sparse.csr_matrix(weights.T)
-    archive = _scores(space.background, column, usual_scores(space, space.background))
-    middle = float(np.median(archive))
-    spread = 1.4826 * float(np.median(np.abs(archive - middle))) or float(archive.std()) or 1.0
-    threshold = THRESHOLDS[similarity or "normal"]
-    titles = tuple(p.title for p in liked)
-    return Taste(column, middle, spread, threshold, liked_rows, titles)
+class Voted:
+    """The similarities of the archive sample and of the listing to every voted paper."""
+
+    def __init__(self, space: Space, voted: Sequence[Paper], listing: Sequence[Paper]) -> None:
+        self.space, self.voted, self.listing = space, voted, listing
+        self.voted_rows = space.rows(voted)
+        self.listing_rows = space.rows(listing)
+        self.voted_rows.sort_indices()
+        self.listing_rows.sort_indices()
+        self.listing_usual = space.usual_of(self.listing_rows)
+        self.to_archive = _similarities(space.background, self.voted_rows)
+        self.to_listing = _similarities(self.listing_rows, self.voted_rows)
+        self._terms: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._paper_terms: dict[int, dict[int, float]] = {}
+        self._voted_terms: dict[int, list[tuple[int, float]]] = {}
+        # A bigram says more to a reader than either of its words: it is named first at 2/3 the weight.
+        self._bigram = space.bigram_boost
+
+    def shared_terms(self, number: int, voted: int) -> tuple[str, ...]:
+        """The terms the listing's paper `number` and the voted paper share that weigh most in both;
+        memoized, as profiles that like the same paper ask the same."""
+        if (number, voted) not in self._terms:
+            if number not in self._paper_terms:
+                self._paper_terms[number] = _row(self.listing_rows, number)
+            if voted not in self._voted_terms:
+                self._voted_terms[voted] = _strongest(_row(self.voted_rows, voted))
+            paper = self._paper_terms[number]
+            strongest = self._voted_terms[voted]
+            weighed = [(c, w * paper[c] * self._bigram[c]) for c, w in strongest if c in paper]
+            ranked = [str(self.space.terms[c]) for c, _ in sorted(weighed, key=lambda item: -item[1])]
+            self._terms[(number, voted)] = _distinct_terms(ranked)
+        return self._terms[(number, voted)]
+
+    def tastes(self, votes: Sequence[Votes]) -> list[Taste]:
+        """Each profile's taste, trained against the archive sample."""
+        tastes = []
+        for start in range(0, len(votes), CHUNK):
+            chunk = votes[start : start + CHUNK]
+            scores = _scores(self.to_archive, chunk, self.space.usual)
+            middle = np.median(scores, axis=0)
+            mad = 1.4826 * np.median(np.abs(scores - middle), axis=0)
+            # Where most papers share no word with the likes, the MAD alone is near 0.
+            spread = np.maximum(mad, 0.5 * scores.std(axis=0))
+            for n, v in enumerate(chunk):
+                threshold = THRESHOLDS[v.similarity or "normal"]
+                tastes.append(Taste(float(middle[n]), float(spread[n]) or 1.0, threshold))
+        return tastes
+
+    def likenesses(self, votes: Sequence[Votes], tastes: Sequence[Taste]) -> list[ListingLikeness]:
+        """What each profile's taste makes of the listing."""
+        found = []
+        for start in range(0, len(votes), CHUNK):
+            chunk = votes[start : start + CHUNK]
+            scores = _scores(self.to_listing, chunk, self.listing_usual)
+            for n, (v, taste) in enumerate(zip(chunk, tastes[start : start + CHUNK], strict=True)):
+                z = (scores[:, n] - taste.middle) / taste.spread
+                found.append(self._likeness(v, z, taste.threshold))
+        return found
+
+    def _likeness(self, votes: Votes, z: np.ndarray, threshold: float) -> ListingLikeness:
+        near = np.flatnonzero(z >= threshold / 2)  # half-way to the threshold, a paper is lifted
+        if len(near) > MAX_LIFTED:
+            near = near[np.argsort(-z[near])[:MAX_LIFTED]]
+        lift = np.minimum(z[near] / (2 * threshold), 1.0)
+        numbers = {self.listing[int(n)].id: int(n) for n in near}
+        lifts = {self.listing[int(n)].id: float(value) for n, value in zip(near, lift, strict=True)}
+        return ListingLikeness(self, votes.liked, numbers, lifts)
 
 
-def usual_scores(space: Space, rows: sparse.csr_matrix) -> np.ndarray:
-    """Each row's likeness to the archive's usual paper: the same for every profile, so computed once."""
-    return np.asarray((rows @ space.centroid.T).todense()).ravel()
+def _similarities(rows: sparse.csr_matrix, voted: sparse.csr_matrix) -> np.ndarray:
+    """papers × voted papers: the cosine of each pair (rows are L2-normalized)."""
+    return np.asarray((rows @ voted.T).todense(), dtype=np.float32)
 
 
-def _scores(rows: sparse.csr_matrix, weights: sparse.csr_matrix, usual: np.ndarray) -> np.ndarray:
-    return np.asarray((rows @ weights).todense()).ravel() - USUAL_WEIGHT * usual
-
-
-def _mean(rows: sparse.csr_matrix) -> sparse.csr_matrix:
-    return sparse.csr_matrix(rows.sum(axis=0) / max(rows.shape[0], 1))
+def _scores(similarities: np.ndarray, chunk: Sequence[Votes], usual: np.ndarray) -> np.ndarray:
+    """papers × profiles: each paper's score under each profile's model."""
+    voted: list[int] = []
+    profile: list[int] = []
+    weight: list[float] = []
+    for n, v in enumerate(chunk):
+        against = -DISLIKED_WEIGHT / max(len(v.disliked), 1)
+        for papers, each in ((v.liked, 1 / max(len(v.liked), 1)), (v.disliked, against)):
+            voted += papers
+            profile += [n] * len(papers)
+            weight += [each] * len(papers)
+    shape = (len(chunk), similarities.shape[1])
+    weights = sparse.csr_matrix((np.array(weight, dtype=np.float32), (profile, voted)), shape=shape)
+    scored = np.asarray(weights @ similarities.T).T
+    return scored - USUAL_WEIGHT * usual[:, None]
 
 
 @dataclass
 class ListingLikeness:
     """One profile's taste applied to one listing: lifts, the papers it selects, and reasons."""
 
-    taste: Taste
-    space: Space
-    rows: dict[str, sparse.csr_matrix]  # paper id → its row, shared by every profile
-    lifts: dict[str, float]  # only papers at least half-way to the threshold
+    voted: Voted
+    liked: tuple[int, ...]
+    numbers: dict[str, int]  # paper id → its number in the listing, for the lifted papers only
+    lifts: dict[str, float]
     _reasons: dict[str, Reason] = field(default_factory=dict)
 
     def lift(self, paper_id: str) -> float:
@@ -92,17 +166,29 @@ class ListingLikeness:
 
     def reason(self, paper_id: str) -> Reason:
         if paper_id not in self._reasons:
-            self._reasons[paper_id] = self._why(self.rows[paper_id])
+            self._reasons[paper_id] = self._why(self.numbers[paper_id])
         return self._reasons[paper_id]
 
-    def _why(self, row: sparse.csr_matrix) -> Reason:
-        nearest = int(np.argmax((self.taste.liked_rows @ row.T).toarray().ravel()))
-        weighed = row.multiply(self.taste.weights.T).tocoo()
-        names = [str(t) for t in self.space.terms[weighed.col]]
-        # A bigram says more to a reader than either of its words: it is named first at 2/3 the weight.
-        said = weighed.data * np.array([1.5 if " " in t else 1.0 for t in names])
-        terms = _distinct_terms([names[i] for i in np.argsort(-said) if said[i] > 0])
-        return Reason("like", self.taste.liked_titles[nearest], "title and abstract", (), terms)
+    def _why(self, number: int) -> Reason:
+        """The nearest liked paper, and the terms the two share that weigh most in both."""
+        closeness = self.voted.to_listing[number]
+        nearest = max(self.liked, key=lambda v: closeness[v])
+        return Reason(
+            "like",
+            self.voted.voted[nearest].title,
+            "title and abstract",
+            (),
+            self.voted.shared_terms(number, nearest),
+        )
+
+
+def _row(rows: sparse.csr_matrix, number: int) -> dict[int, float]:
+    start, end = rows.indptr[number], rows.indptr[number + 1]
+    return dict(zip(rows.indices[start:end].tolist(), rows.data[start:end].tolist(), strict=True))
+
+
+def _strongest(row: dict[int, float]) -> list[tuple[int, float]]:
+    return sorted(row.items(), key=lambda item: -item[1])[:STRONGEST]
 
 
 def _distinct_terms(ranked: list[str]) -> tuple[str, ...]:
@@ -116,14 +202,3 @@ def _distinct_terms(ranked: list[str]) -> tuple[str, ...]:
         if len(chosen) == REASON_TERMS:
             break
     return tuple(chosen)
-
-
-def likeness_of(
-    taste: Taste, space: Space, papers: Sequence[Paper], rows: sparse.csr_matrix, usual: np.ndarray
-) -> ListingLikeness:
-    """What `taste` makes of the listing `papers` (whose rows and usual scores are given)."""
-    z = taste.z_scores(rows, usual)
-    lift = np.clip(z / (2 * taste.threshold), 0.0, 1.0)
-    near = [int(n) for n in np.flatnonzero(lift >= 0.25)]  # past a quarter of the way, a paper is lifted
-    by_id = {papers[n].id: rows[n] for n in near}
-    return ListingLikeness(taste, space, by_id, {papers[n].id: float(lift[n]) for n in near})
