@@ -121,8 +121,9 @@ class Voted:
         if len(near) > MAX_LIFTED:
             near = near[np.argsort(-z[near])[:MAX_LIFTED]]
         lift = np.minimum(z[near] / (2 * threshold), 1.0)
-        numbers = {self.listing[int(n)].id: int(n) for n in near}
-        lifts = {self.listing[int(n)].id: float(value) for n, value in zip(near, lift, strict=True)}
+        found = near.tolist()
+        ids = [self.listing[n].id for n in found]
+        numbers, lifts = dict(zip(ids, found, strict=True)), dict(zip(ids, lift.tolist(), strict=True))
         return ListingLikeness(self, votes.liked, numbers, lifts)
 
 
