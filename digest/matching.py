@@ -144,7 +144,7 @@ class PaperIndex:
 
     def __init__(self, papers: Sequence[Paper], profiles: Iterable[CompiledProfile]) -> None:
         self.papers = tuple(papers)
-        self._numbers = {paper.id: number for number, paper in enumerate(self.papers)}
+        self.number_of = {paper.id: number for number, paper in enumerate(self.papers)}
         # Ties between equal scores: more upvotes first, then the more recent paper.
         by_signal = sorted(range(len(self.papers)), key=lambda n: _signal(self.papers[n]))
         self.tie_order = {number: order for order, number in enumerate(by_signal)}
@@ -178,7 +178,7 @@ class PaperIndex:
 
     def numbers_of(self, paper_ids: Iterable[str]) -> set[int]:
         """The numbers of the papers with these ids (those the index holds)."""
-        return {self._numbers[i] for i in paper_ids if i in self._numbers}
+        return {self.number_of[i] for i in paper_ids if i in self.number_of}
 
     def _merged_hits(self, term: Term) -> Hits:
         if not term.forms <= self.vocabulary:
@@ -261,7 +261,7 @@ def _ranked(
     if profile.all_of:  # ...that must also hold every all_of term
         every = frozenset.intersection(*(index.papers_with(t) for t in profile.all_of))
         chosen = chosen & every if profile.keywords or profile.authors else set(every)
-    lift = _lifts(profile.likeness, index, chosen)
+    lift = _lifts(profile.likeness, index)
     chosen |= {n for n, value in lift.items() if value >= 0.5}  # close enough to a liked paper
     chosen -= set().union(*(index.papers_with(t) for t in profile.exclude))
     selected = [
@@ -273,13 +273,12 @@ def _ranked(
     return sorted(selected, key=lambda s: (s[0], order[s[1]]), reverse=True)
 
 
-def _lifts(likeness: Likeness | None, index: PaperIndex, chosen: set[int]) -> dict[int, float]:
-    """Paper number → the learned lift, for the keyword-chosen papers and those the likes select."""
+def _lifts(likeness: Likeness | None, index: PaperIndex) -> dict[int, float]:
+    """Paper number → the learned lift, for the few papers near what the reader liked."""
     if likeness is None:
         return {}
-    numbers = index.numbers_of(likeness.selected()) | chosen
-    lifts = {n: likeness.lift(index.papers[n].id) for n in numbers}
-    return {n: value for n, value in lifts.items() if value > 0}
+    numbers = index.number_of
+    return {numbers[i]: lift for i, lift in likeness.lifted().items() if i in numbers}
 
 
 def _match(profile: CompiledProfile, paper: Paper, score: float, reasons: tuple[Reason, ...]) -> Match:

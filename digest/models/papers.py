@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
@@ -158,6 +159,10 @@ class Likeness(Protocol):
 
     def lift(self, paper_id: str) -> float:
         """0 to 1: how far the paper is towards (and past) what the reader liked; 0 for most."""
+        ...
+
+    def lifted(self) -> Mapping[str, float]:
+        """Every paper with a lift above 0, with its lift: the few near what the reader liked."""
         ...
 
     def selected(self) -> frozenset[str]:

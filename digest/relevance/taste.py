@@ -19,7 +19,7 @@ archive, and must not raise its own bar.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -70,6 +70,7 @@ class Voted:
         self.to_archive = _similarities(space.background, self.voted_rows)
         self.to_listing = _similarities(self.listing_rows, self.voted_rows)
         self._terms: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._reasons: dict[tuple[int, int], Reason] = {}
         self._paper_terms: dict[int, dict[int, float]] = {}
         self._voted_terms: dict[int, list[tuple[int, float]]] = {}
         # A bigram says more to a reader than either of its words: it is named first at 2/3 the weight.
@@ -121,10 +122,21 @@ class Voted:
         if len(near) > MAX_LIFTED:
             near = near[np.argsort(-z[near])[:MAX_LIFTED]]
         lift = np.minimum(z[near] / (2 * threshold), 1.0)
+        liked = np.array(votes.liked)
+        nearest = liked[self.to_listing[np.ix_(near, liked)].argmax(axis=1)] if len(near) else liked[:0]
         found = near.tolist()
         ids = [self.listing[n].id for n in found]
-        numbers, lifts = dict(zip(ids, found, strict=True)), dict(zip(ids, lift.tolist(), strict=True))
-        return ListingLikeness(self, votes.liked, numbers, lifts)
+        pairs = dict(zip(ids, zip(found, nearest.tolist(), strict=True), strict=True))
+        return ListingLikeness(self, pairs, dict(zip(ids, lift.tolist(), strict=True)))
+
+    def reason(self, number: int, nearest: int) -> Reason:
+        """Why the listing's paper `number` is like the voted paper `nearest`; memoized, as profiles
+        that like the same paper ask the same."""
+        if (number, nearest) not in self._reasons:
+            terms = self.shared_terms(number, nearest)
+            title = self.voted[nearest].title
+            self._reasons[(number, nearest)] = Reason("like", title, "title and abstract", (), terms)
+        return self._reasons[(number, nearest)]
 
 
 def _similarities(rows: sparse.csr_matrix, voted: sparse.csr_matrix) -> np.ndarray:
@@ -154,33 +166,20 @@ class ListingLikeness:
     """One profile's taste applied to one listing: lifts, the papers it selects, and reasons."""
 
     voted: Voted
-    liked: tuple[int, ...]
-    numbers: dict[str, int]  # paper id → its number in the listing, for the lifted papers only
-    lifts: dict[str, float]
-    _reasons: dict[str, Reason] = field(default_factory=dict)
+    pairs: dict[str, tuple[int, int]]  # lifted paper id → (its number in the listing, nearest liked)
+    lifts: dict[str, float]  # lifted paper id → its lift
 
     def lift(self, paper_id: str) -> float:
         return self.lifts.get(paper_id, 0.0)
+
+    def lifted(self) -> dict[str, float]:
+        return self.lifts
 
     def selected(self) -> frozenset[str]:
         return frozenset(i for i, lift in self.lifts.items() if lift >= 0.5)
 
     def reason(self, paper_id: str) -> Reason:
-        if paper_id not in self._reasons:
-            self._reasons[paper_id] = self._why(self.numbers[paper_id])
-        return self._reasons[paper_id]
-
-    def _why(self, number: int) -> Reason:
-        """The nearest liked paper, and the terms the two share that weigh most in both."""
-        closeness = self.voted.to_listing[number]
-        nearest = max(self.liked, key=lambda v: closeness[v])
-        return Reason(
-            "like",
-            self.voted.voted[nearest].title,
-            "title and abstract",
-            (),
-            self.voted.shared_terms(number, nearest),
-        )
+        return self.voted.reason(*self.pairs[paper_id])
 
 
 def _row(rows: sparse.csr_matrix, number: int) -> dict[int, float]:
