@@ -66,9 +66,14 @@ class Voted:
         self.listing_rows = space.rows(listing)
         self.voted_rows.sort_indices()
         self.listing_rows.sort_indices()
-        self.listing_usual = space.usual_of(self.listing_rows)
         self.to_archive = _similarities(space.background, self.voted_rows)
-        self.to_listing = _similarities(self.listing_rows, self.voted_rows)
+        rows = [space.known.get(paper.id, -1) for paper in listing]
+        if -1 in rows:
+            self.listing_usual = space.usual_of(self.listing_rows)
+            self.to_listing = _similarities(self.listing_rows, self.voted_rows)
+        else:  # a listing the archive sample holds (the usual case): its similarities are computed
+            self.listing_usual = space.usual[rows]
+            self.to_listing = self.to_archive[rows]
         self._terms: dict[tuple[int, int], tuple[str, ...]] = {}
         self._reasons: dict[tuple[int, int], Reason] = {}
         self._paper_terms: dict[int, dict[int, float]] = {}
