@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from .models import Match, Paper, Profile, Reason, Span
+from .models import Likeness, Match, Paper, Profile, Reason, Span
 
 # A word: letters and digits, with any combining accents typed after them (NFD text).
 _WORD = re.compile(r"(?:[^\W_][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*)+")
@@ -29,6 +29,9 @@ _RUN = re.compile(r"[\w\s\-\u2010-\u2014\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\
 # Words that end in s without being plurals: "news" must not match "new".
 _NOT_PLURAL = frozenset({"news", "series", "species", "means", "lens", "physics", "mathematics", "ethics"})
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# What the learned ranker's full lift adds to a paper's score: two distinct abstract keywords' worth.
+# A paper at the profile's like threshold (lift 0.5) gains one; see the README's "Likes".
+LIFT = 2.0
 FIELDS = ("title", "abstract")
 
 
@@ -74,6 +77,7 @@ class CompiledProfile:
     exclude: tuple[Term, ...]
     authors: dict[str, str]  # name key → name as the profile wrote it
     categories: frozenset[str]
+    likeness: Likeness | None = None  # the learned ranker's view of this listing, for profiles with likes
 
     @property
     def term_count(self) -> int:
@@ -140,6 +144,7 @@ class PaperIndex:
 
     def __init__(self, papers: Sequence[Paper], profiles: Iterable[CompiledProfile]) -> None:
         self.papers = tuple(papers)
+        self.number_of = {paper.id: number for number, paper in enumerate(self.papers)}
         # Ties between equal scores: more upvotes first, then the more recent paper.
         by_signal = sorted(range(len(self.papers)), key=lambda n: _signal(self.papers[n]))
         self.tie_order = {number: order for order, number in enumerate(by_signal)}
@@ -170,6 +175,10 @@ class PaperIndex:
 
     def papers_by(self, key: str) -> list[int]:
         return self._by_author.get(key, [])
+
+    def numbers_of(self, paper_ids: Iterable[str]) -> set[int]:
+        """The numbers of the papers with these ids (those the index holds)."""
+        return {self.number_of[i] for i in paper_ids if i in self.number_of}
 
     def _merged_hits(self, term: Term) -> Hits:
         if not term.forms <= self.vocabulary:
@@ -207,7 +216,10 @@ class PaperIndex:
 
 def select(profile: CompiledProfile, index: PaperIndex, skip: frozenset[str] = frozenset()) -> list[Match]:
     """Every paper the profile selects, best first; ids in `skip` (already sent) are left out."""
-    return [Match(index.papers[n], score, reasons) for score, n, reasons in _ranked(profile, index, skip)]
+    return [
+        _match(profile, index.papers[n], score, reasons)
+        for score, n, reasons in _ranked(profile, index, skip)
+    ]
 
 
 def select_top(
@@ -215,7 +227,7 @@ def select_top(
 ) -> tuple[list[Match], list[str]]:
     """The best `limit` papers the profile selects, and the ids of all it selects, best first."""
     ranked = _ranked(profile, index, skip)
-    shown = [Match(index.papers[n], score, reasons) for score, n, reasons in ranked[:limit]]
+    shown = [_match(profile, index.papers[n], score, reasons) for score, n, reasons in ranked[:limit]]
     return shown, [index.papers[n].id for _, n, _ in ranked]
 
 
@@ -249,14 +261,33 @@ def _ranked(
     if profile.all_of:  # ...that must also hold every all_of term
         every = frozenset.intersection(*(index.papers_with(t) for t in profile.all_of))
         chosen = chosen & every if profile.keywords or profile.authors else set(every)
+    lift = _lifts(profile.likeness, index)
+    chosen |= {n for n, value in lift.items() if value >= 0.5}  # close enough to a liked paper
     chosen -= set().union(*(index.papers_with(t) for t in profile.exclude))
     selected = [
-        (float(scores[number]), number, tuple(found[number]))
+        (scores.get(number, 0) + LIFT * lift.get(number, 0.0), number, tuple(found.get(number, ())))
         for number in chosen
         if index.papers[number].id not in skip and _in_categories(profile, index.papers[number])
     ]
-    order, count = index.tie_order, len(index.papers)
-    return sorted(selected, key=lambda s: s[0] * count + order[s[1]], reverse=True)
+    order = index.tie_order
+    return sorted(selected, key=lambda s: (s[0], order[s[1]]), reverse=True)
+
+
+def _lifts(likeness: Likeness | None, index: PaperIndex) -> dict[int, float]:
+    """Paper number → the learned lift, for the few papers near what the reader liked."""
+    if likeness is None:
+        return {}
+    numbers = index.number_of
+    return {numbers[i]: lift for i, lift in likeness.lifted().items() if i in numbers}
+
+
+def _match(profile: CompiledProfile, paper: Paper, score: float, reasons: tuple[Reason, ...]) -> Match:
+    """A selected paper; one the learned ranker lifted says why, computed only for papers shown."""
+    likeness = profile.likeness
+    lift = likeness.lift(paper.id) if likeness else 0.0
+    if likeness is None or lift <= 0:
+        return Match(paper, score, reasons, None if likeness is None else 0.0)
+    return Match(paper, score, (*reasons, likeness.reason(paper.id)), round(lift, 3))
 
 
 def _distinct(spans: list[Span]) -> list[Span]:

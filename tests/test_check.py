@@ -224,7 +224,7 @@ def test_profile_with_nothing_to_match_is_reported(site: Site, cli: Cli) -> None
     assert_failed_cleanly(result)
     assert result.stderr.splitlines() == [
         f"Error: {path}:1: keywords: nothing to match",
-        "  Hint: add keywords, all_of or authors",
+        "  Hint: add keywords, all_of, authors or like",
     ]
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from digest.config.settings import load_settings
 from digest.models import Paper, Settings
-from digest.pipeline.likes import IdWarning, liked_papers
+from digest.pipeline.liked_lookup import IdWarning, liked_papers
 from digest.sources import fetch as fetch_module
 from digest.sources.fetch import Fetched, FetchPolicy, fetch, reset_politeness
 from digest.sources.lookup import arxiv_id, look_up_arxiv, query_url

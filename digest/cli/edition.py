@@ -104,6 +104,8 @@ def match(
         click.echo(json.dumps(match_json(found), ensure_ascii=False) if as_json else match_lines(rank, found))
     if show_excluded:
         print_excluded(matched.excluded, as_json)
+    for warning in matched.warnings:
+        print_warning(warning)
     report_sources(listing.reports)
     click.echo(f"{len(matches)} of {len(listing.papers)} papers selected", err=True)
     exit_if_every_source_failed(listing.reports)

@@ -60,6 +60,8 @@ def report_run(report: RunReport) -> None:
     report_sources(report.sources)
     for duplicate in report.duplicates:
         print_warning(f"{duplicate}: mailed once, by the first profile")
+    for warning in report.like_warnings:
+        print_warning(warning)
     tally = report.tally
     for failure in tally.failed:
         print_error(f"not delivered: {failure}")
@@ -183,8 +185,10 @@ def match_json(found: Match) -> dict[str, Any]:
     return {
         "id": paper.id,
         "title": paper.title,
-        "score": found.score,
+        "score": round(found.score, 3),
         "reasons": found.explanations(),
+        "via": found.via,
+        "learned": found.learned,
         "matched": [
             {"kind": r.kind, "term": r.term, "field": r.field, "spans": [[s.start, s.end] for s in r.spans]}
             for r in found.reasons
@@ -217,4 +221,6 @@ def print_excluded(dropped: Dropped, as_json: bool) -> None:
 def match_lines(rank: int, found: Match) -> str:
     """A match as a few readable lines: rank, score, title, link, and why."""
     reasons = "; ".join(found.explanations())
-    return f"{rank:>3}. [{found.score:g}] {found.paper.title}\n     {found.paper.url}\n     why: {reasons}"
+    via = f"  (via {' + '.join(found.via)})" if found.learned is not None else ""
+    head = f"{rank:>3}. [{found.score:.3g}] {found.paper.title}{via}"
+    return f"{head}\n     {found.paper.url}\n     why: {reasons}"

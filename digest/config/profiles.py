@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ConfigError, Problem
 from ..models import WEEKDAYS, Profile
-from . import arxiv_taxonomy, hints, yamlfile
+from . import arxiv_taxonomy, hints, liked_papers, yamlfile
 from .addresses import normalize_address
 from .options import model_default
 from .profile_cache import ProfileCache, stamp_of
@@ -19,7 +19,7 @@ from .yamlfile import Document
 
 PROFILE_KEYS = (
     "email", "name", "keywords", "all_of", "exclude", "authors", "categories",
-    "max_papers", "timezone", "send_at", "frequency", "weekday", "note",
+    "max_papers", "timezone", "send_at", "frequency", "weekday", "note", "like", "dislike", "similarity",
 )  # fmt: skip
 FREQUENCIES = ("daily", "weekly")
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -82,6 +82,8 @@ def _validated(doc: Document) -> Profile:
     if doc.data is None:
         doc.problem((), "the profile is empty", "it needs at least email and keywords or authors")
     doc.check_keys(data, PROFILE_KEYS, ())
+    like, dislike = liked_papers.votes(doc, data, "like"), liked_papers.votes(doc, data, "dislike")
+    liked_papers.both_ways_problems(doc, like, dislike)
     profile = Profile(
         path=path,
         emails=_emails(doc, data),
@@ -97,14 +99,19 @@ def _validated(doc: Document) -> Profile:
         note=doc.text(data, "note", ()),
         frequency=doc.choice(data, "frequency", (), FREQUENCIES),
         weekday=doc.choice(data, "weekday", (), WEEKDAYS),
+        like=tuple(like),
+        dislike=tuple(dislike),
+        similarity=doc.choice(data, "similarity", (), liked_papers.SIMILARITIES),
     )
     for key in ("keywords", "all_of", "exclude", "authors"):
         for index, term in enumerate(getattr(profile, key)):
             if not re.search(r"[^\W_]", term):
                 doc.problem((key, index), f"'{term}' has no letters or digits to match")
     typo = any(p.message == "unknown key" for p in doc.problems)  # its hint says it all
-    if doc.data is not None and not (profile.keywords or profile.authors or profile.all_of or typo):
-        doc.problem(("keywords",), "nothing to match", "add keywords, all_of or authors")
+    # A like list written but broken has its own problems; "nothing to match" would only confuse.
+    chosen = profile.keywords or profile.authors or profile.all_of or "like" in data
+    if doc.data is not None and not (chosen or typo):
+        doc.problem(("keywords",), "nothing to match", "add keywords, all_of, authors or like")
     doc.raise_problems()
     return profile
 

@@ -31,6 +31,7 @@ _MAPPING = yaml.resolver.Resolver.DEFAULT_MAPPING_TAG
 _SEQUENCE = yaml.resolver.Resolver.DEFAULT_SEQUENCE_TAG
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
+_NUMBER_TAGS = ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
 # Control characters other than tab and line breaks: only escapes in quoted text make them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -50,6 +51,9 @@ class Document:
     path: Path
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    # The text of plain scalars YAML reads as numbers: an unquoted arXiv id 2406.10670 becomes the
+    # float 2406.1067, and only the text keeps its last digit.
+    numbers: dict[KeyPath, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def line(self, path: KeyPath) -> int | None:
@@ -228,6 +232,8 @@ def _walk(doc: Document, root: yaml.Node) -> None:
             return
         seen.add(id(node))
         doc.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.ScalarNode) and not node.style and node.tag in _NUMBER_TAGS:
+            doc.numbers[path] = str(node.value)
         if _explicitly_tagged(node):
             doc.problem(path, f"tags such as {node.tag!r} are not allowed", "write plain values")
             return

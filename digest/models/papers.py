@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,9 @@ class Profile:
     note: str | None = None
     frequency: str | None = None  # daily (the default) or weekly
     weekday: str | None = None  # weekly digests: which day, monday by default
+    like: tuple[str, ...] = ()  # canonical paper ids: "more like these"
+    dislike: tuple[str, ...] = ()  # canonical paper ids: "less like these"
+    similarity: str | None = None  # strict, normal (the default) or loose: how close a liked paper must be
 
     @property
     def slug(self) -> str:
@@ -131,13 +135,43 @@ class Span:
 class Reason:
     """Why a paper was selected: which term matched, in which field, and where."""
 
-    kind: str  # "keyword" or "author"
-    term: str
-    field: str  # "title", "abstract" or "authors"
+    kind: str  # "keyword", "author" or "like"
+    term: str  # a like: the title of the nearest liked paper
+    field: str  # "title", "abstract" or "authors"; a like: "title and abstract"
     spans: tuple[Span, ...] = ()
+    because: tuple[str, ...] = ()  # a like: the terms that weighed most
 
     def __str__(self) -> str:
+        if self.kind == "like":
+            return like_explanation(self)
         return f"{self.kind} '{self.term}' in {self.field}"
+
+
+def like_explanation(reason: Reason, width: int = 50) -> str:
+    """like "DoReMi: Optimizing Data Mixtures…" (data mixture, proxy model)."""
+    title = reason.term if len(reason.term) <= width else reason.term[: width - 1].rstrip() + "…"
+    terms = f" ({', '.join(reason.because)})" if reason.because else ""
+    return f'like "{title}"{terms}'
+
+
+class Likeness(Protocol):
+    """What a profile's learned ranker says of one listing's papers (see digest.relevance)."""
+
+    def lift(self, paper_id: str) -> float:
+        """0 to 1: how far the paper is towards (and past) what the reader liked; 0 for most."""
+        ...
+
+    def lifted(self) -> Mapping[str, float]:
+        """Every paper with a lift above 0, with its lift: the few near what the reader liked."""
+        ...
+
+    def selected(self) -> frozenset[str]:
+        """The papers close enough to be selected on likes alone."""
+        ...
+
+    def reason(self, paper_id: str) -> Reason:
+        """Why: the nearest liked paper and the terms that weighed most."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -147,16 +181,25 @@ class Match:
     paper: Paper
     score: float
     reasons: tuple[Reason, ...]
+    learned: float | None = None  # the learned ranker's lift (0 to 1), for profiles with likes
+
+    @property
+    def via(self) -> list[str]:
+        """What selected or lifted the paper: keywords, authors, like."""
+        kinds = {"keyword": "keywords", "author": "authors", "like": "like"}
+        return list(dict.fromkeys(kinds[r.kind] for r in self.reasons if r.kind in kinds))
 
     def explanations(self) -> list[str]:
         """The reasons in words, one per term: "'pretraining' in title and abstract"."""
         fields: dict[tuple[str, str], list[str]] = {}
+        likes = [like_explanation(r) for r in self.reasons if r.kind == "like"]
         for reason in self.reasons:
-            fields.setdefault((reason.kind, reason.term), []).append(reason.field)
+            if reason.kind != "like":
+                fields.setdefault((reason.kind, reason.term), []).append(reason.field)
         return [
             f"author {term}" if kind == "author" else f"'{term}' in {' and '.join(where)}"
             for (kind, term), where in fields.items()
-        ]
+        ] + likes
 
 
 @dataclass(frozen=True)

@@ -1,102 +1,98 @@
-"""The papers behind `like:` and `dislike:` ids: from the archive, else looked up on arXiv once.
+"""Profiles with `like:` get their learned ranker: trained from the paper archive, applied to a listing.
 
-An id the archive lacks is asked of the arXiv API (politely, through the listings' fetcher and
-HTTP cache); what arXiv has is archived, what it does not have is remembered, so neither is
-asked again. Nothing here fails a run: each id that yields no paper comes back as a warning
-naming it, for the caller to place at its profile's file and line.
+The liked and disliked papers' text comes from the archive in the state database. An id the
+archive lacks is a warning naming the profile's file, line and id; the other likes still count.
+(The arXiv API `id_list` look-up that would fill the archive belongs in `liked_text`: a later
+change fetches the missing arXiv ids there, politely, and archives them.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import NamedTuple
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from ..models import Paper, Settings
-from ..sources.biorxiv import doi_id
-from ..sources.fetch import FetchClock, FetchPolicy
-from ..sources.fetch import fetch as fetch_source
-from ..sources.lookup import API_URL, Fetcher, LookedUp, arxiv_id, look_up_arxiv
-from ..store import HttpCache, PaperArchive
-from ..store.connection import State
+from ..config.liked_papers import vote_position
+from ..matching import CompiledProfile
+from ..models import Likeness, Listing, Paper, Profile
+from ..relevance import MIN_BACKGROUND, ModelCache, Voted, Votes, fingerprint, fit_space, paper_stamp
+from ..store import PaperArchive
 
-# New ids asked of arXiv in one call: 5 requests, some 15 s of polite spacing. A longer list
-# (10,000 likes pasted at once) is looked up a slice per run instead of stalling one run.
-MAX_LOOKUPS = 250
+# The site's usual papers the models learn against: the most recently seen, at most this many.
+BACKGROUND = 2000
 
 
-@dataclass(frozen=True)
-class IdWarning:
-    """An id that gave no paper, as the profile wrote it, and why."""
+@dataclass
+class Learned:
+    """Profiles with their learned rankers, and what kept a like from counting."""
 
-    id: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.id}: {self.message}"
+    profiles: list[CompiledProfile]
+    warnings: list[str] = field(default_factory=list)
 
 
-class LikedPapers(NamedTuple):
-    """Each id's paper (keyed by the id as given), and a warning for each id without one."""
-
-    papers: dict[str, Paper]
-    warnings: list[IdWarning]
-
-
-def canonical_id(text: str) -> str:
-    """An id as the archive keys it: an arXiv id without version, else a DOI in lower case."""
-    return arxiv_id(text) or doi_id(text)
-
-
-def liked_papers(
-    settings: Settings,
-    state: State,
-    ids: Iterable[str],
-    *,
-    clock: FetchClock | None = None,
-    api_url: str = API_URL,
-    max_lookups: int = MAX_LOOKUPS,
-) -> LikedPapers:
-    """The papers of these ids: archived ones at once, the others looked up on arXiv once."""
-    given = {raw: canonical_id(raw) for raw in dict.fromkeys(ids)}
-    archive = PaperArchive(state.db)
-    found = archive.papers_with_ids(given.values())
-    missing = [i for i in dict.fromkeys(given.values()) if i not in found]
-    known_unknown = archive.unknown_to_arxiv(missing)
-    to_ask = [i for i in missing if arxiv_id(i) and i not in known_unknown]
-    looked_up = look_up_arxiv(to_ask[:max_lookups], _fetcher(settings, state, clock), api_url=api_url)
-    archive.remember_looked_up(looked_up.papers)
-    archive.remember_unknown_to_arxiv(looked_up.unknown)
-    found.update((p.id, p) for p in looked_up.papers)
-    problems = _problems(missing, known_unknown, looked_up, set(to_ask[max_lookups:]))
-    papers = {raw: found[i] for raw, i in given.items() if i in found}
-    warnings = [IdWarning(raw, problems[i]) for raw, i in given.items() if i in problems]
-    return LikedPapers(papers, warnings)
+def with_likes(
+    db: sqlite3.Connection, compiled: Sequence[CompiledProfile], listing: Listing, state_dir: Path | None
+) -> Learned:
+    """`compiled`, each profile with likes given its likeness of `listing`'s papers."""
+    wanting = [c for c in compiled if c.profile.like]
+    if not wanting:
+        return Learned(list(compiled))
+    archive = PaperArchive(db)
+    known, warnings = liked_text(archive, [c.profile for c in wanting])
+    # The voted papers are no sample of the usual ones: they are left out, and as many others taken.
+    background = [p for p in archive.latest(BACKGROUND + len(known)) if p.id not in known][:BACKGROUND]
+    if len(background) < MIN_BACKGROUND:
+        warnings.append(_too_small(len(background)))
+        return Learned(list(compiled), warnings)
+    cache = ModelCache(state_dir)
+    voted_papers = list(known.values())
+    space = cache.space_for(background, lambda: fit_space(background, voted_papers))
+    likeness = _likenesses(cache, Voted(space, voted_papers, listing.papers), wanting)
+    cache.save()
+    learned = [replace(c, likeness=likeness[id(c)]) if id(c) in likeness else c for c in compiled]
+    return Learned(learned, warnings)
 
 
-def _fetcher(settings: Settings, state: State, clock: FetchClock | None) -> Fetcher:
-    """The fetcher sources use: the site's deadline, the HTTP cache in the state database."""
-    policy, cache = FetchPolicy(deadline=settings.fetch_deadline), HttpCache(state.db)
-    return lambda url: fetch_source(url, policy, cache, clock=clock)
+def _likenesses(cache: ModelCache, voted: Voted, wanting: Sequence[CompiledProfile]) -> dict[int, Likeness]:
+    """Each profile's likeness of the listing, by the id of its compiled profile."""
+    number = {paper.id: n for n, paper in enumerate(voted.voted)}
+    stamps = [paper_stamp(paper) for paper in voted.voted]
+    chosen, votes, keys = [], [], []
+    for compiled in wanting:
+        profile = compiled.profile
+        liked = tuple(number[i] for i in profile.like if i in number)
+        if liked:  # a profile none of whose likes is archived has nothing to learn from yet
+            disliked = tuple(number[i] for i in profile.dislike if i in number)
+            chosen.append(compiled)
+            votes.append(Votes(liked, disliked, profile.similarity))
+            inputs = ([stamps[n] for n in liked], [stamps[n] for n in disliked], profile.similarity)
+            keys.append(fingerprint(cache.space_key, *inputs))
+    tastes = cache.tastes_for(keys, lambda missing: voted.tastes([votes[n] for n in missing]))
+    return {id(c): found for c, found in zip(chosen, voted.likenesses(votes, tastes), strict=True)}
 
 
-def _problems(
-    missing: list[str], known_unknown: dict[str, str], looked_up: LookedUp, postponed: set[str]
-) -> dict[str, str]:
-    """Why each missing id still has no paper, by canonical id."""
-    found = {p.id for p in looked_up.papers}
-    return {i: _why_missing(i, known_unknown, looked_up, postponed) for i in missing if i not in found}
+def liked_text(archive: PaperArchive, profiles: Sequence[Profile]) -> tuple[dict[str, Paper], list[str]]:
+    """The archived papers every profile likes or dislikes, and a warning for each one missing."""
+    wanted = [i for p in profiles for i in (*p.like, *p.dislike)]
+    known = archive.papers_with_ids(wanted)
+    warnings = []
+    for profile in profiles:
+        for key in ("like", "dislike"):
+            for paper_id in getattr(profile, key):
+                if paper_id not in known:
+                    warnings.append(_missing(profile, key, paper_id))
+    return known, warnings
 
 
-def _why_missing(
-    paper_id: str, known_unknown: dict[str, str], looked_up: LookedUp, postponed: set[str]
-) -> str:
-    if paper_id in known_unknown:
-        return f"arXiv has no such paper (asked {known_unknown[paper_id][:10]})"
-    if paper_id in looked_up.unknown:
-        return "arXiv has no such paper"
-    if paper_id in looked_up.failed:
-        return f"could not look it up on arXiv ({looked_up.failed[paper_id]}); the next run tries again"
-    if paper_id in postponed:
-        return f"not looked up yet (over {MAX_LOOKUPS} new ids at once); a later run will"
-    return "not in the paper archive, and only arXiv ids can be looked up"
+def _missing(profile: Profile, key: str, paper_id: str) -> str:
+    line, where = vote_position(profile.path, key, paper_id)
+    place = f"{profile.path}:{line}" if line else str(profile.path)
+    return f"{place}: {where}: {paper_id} is not in the paper archive, so it does not count yet"
+
+
+def _too_small(count: int) -> str:
+    return (
+        f"the paper archive holds {count} papers, too few to learn likes from (at least {MIN_BACKGROUND}):"
+        " keywords alone select"
+    )

@@ -30,6 +30,7 @@ from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
 from .due import due_on, is_weekly, weekly_since
+from .likes import with_likes
 from .state import sent_papers
 from .workers import in_background
 
@@ -48,6 +49,7 @@ class RunReport:
     tally: Tally = field(default_factory=Tally)
     dry_run: bool = False
     listing: Listing | None = None  # what was fetched, for the next slot of the same edition
+    like_warnings: list[str] = field(default_factory=list)  # likes that could not count
 
     @property
     def failed_sources(self) -> list[SourceReport]:
@@ -143,6 +145,9 @@ def preview(
     recipient = profile.emails[0]
     sent_before = sent_papers(settings, recipient)
     compiled = compile_profile(profile)
+    if profile.like:
+        with state_unless_given(None, settings.state_dir, settings.secret) as state:
+            compiled = with_likes(state.db, [compiled], listing, settings.state_dir).profiles[0]
     index = PaperIndex(listing.papers, [compiled])
     left_out = frozenset() if include_sent else sent_before
     digest = make_digest(compiled, recipient, edition, index, listing, left_out)
@@ -236,7 +241,8 @@ def _run_once(
     listing, profiles = _read(settings, options, report, state)
     if len(listing.failed_sources) == len(listing.reports):
         return report  # every source failed: mailing empty digests would only be noise
-    compiled = [compile_profile(p) for p in profiles]
+    learned = with_likes(state.db, [compile_profile(p) for p in profiles], listing, settings.state_dir)
+    compiled, report.like_warnings = learned.profiles, learned.warnings
     recipients, report.duplicates = _recipients(compiled)
     index = PaperIndex(listing.papers, compiled)
     composition = Composition(recipients, index, listing, report.edition, Composer(settings, now))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config.profiles import load_profile
@@ -12,6 +12,7 @@ from ..errors import SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile, select
 from ..models import Listing, Match, Paper, Settings, SourceConfig, SourceReport
 from ..store import PaperArchive
+from .likes import with_likes
 from .run import edition_for, fetch
 from .state import database_path, with_state
 
@@ -25,6 +26,7 @@ class Matched:
     matches: list[Match]
     listing: Listing
     excluded: Dropped
+    warnings: list[str] = field(default_factory=list)  # likes that could not count
 
 
 def match(
@@ -42,8 +44,13 @@ def match(
         listing = archived(settings, now - since)
     else:
         listing = fetch(settings, chosen, edition=edition_for(settings, now))
+    warnings: list[str] = []
+    if compiled.profile.like:
+        learned = with_state(settings, lambda db: with_likes(db, [compiled], listing, settings.state_dir))
+        compiled, warnings = learned.profiles[0], learned.warnings
     index = PaperIndex(listing.papers, [compiled])
-    return Matched(select(compiled, index), listing, dropped_by_exclude(compiled, index))
+    excluded = dropped_by_exclude(compiled, index)
+    return Matched(select(compiled, index), listing, excluded, warnings)
 
 
 def archived(settings: Settings, since: dt.datetime) -> Listing:

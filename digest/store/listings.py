@@ -73,7 +73,7 @@ class PaperArchive:
             )
 
     def papers_with_ids(self, ids: Iterable[str]) -> dict[str, Paper]:
-        """The archived papers among these ids, by id."""
+        """The archived papers among these ids, by id (the liked papers of profiles, say)."""
         return {p.id: p for p in self._by_ids(list(dict.fromkeys(ids)))}
 
     def remember_unknown_to_arxiv(self, ids: Iterable[str]) -> None:
@@ -102,6 +102,11 @@ class PaperArchive:
             "SELECT data FROM papers WHERE last_seen >= ? ORDER BY first_seen",
             (since.isoformat(timespec="seconds"),),
         )
+        return [paper_from_dict(json.loads(row[0])) for row in rows]
+
+    def latest(self, limit: int) -> list[Paper]:
+        """The `limit` papers seen most recently: the site's usual papers, for the learned ranker."""
+        rows = self.db.execute("SELECT data FROM papers ORDER BY last_seen DESC, id LIMIT ?", (limit,))
         return [paper_from_dict(json.loads(row[0])) for row in rows]
 
     def remember_editions(self, editions: Iterable[tuple[str, str, list[str]]]) -> None:

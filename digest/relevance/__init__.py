@@ -1,0 +1,28 @@
+"""The learned ranker behind `like:` and `dislike:`: "more like these papers", offline.
+
+A stage like matching: it imports only models and errors. The pipeline hands it papers (the
+liked ones, the disliked ones, a sample of the archive and the listing) and gets back, per
+profile, a `Likeness` that matching uses to select and re-rank.
+
+    space.py   one TF-IDF space (words and bigrams of title and abstract) per archive sample
+    taste.py   every profile's linear model in that space, its adaptive threshold, and its reasons
+    cache.py   spaces and models kept in the state dir by the hash of their inputs
+"""
+
+from .cache import ModelCache, fingerprint, paper_stamp
+from .space import MIN_BACKGROUND, Space, fit_space
+from .taste import THRESHOLDS, ListingLikeness, Taste, Voted, Votes
+
+__all__ = [
+    "MIN_BACKGROUND",
+    "THRESHOLDS",
+    "ListingLikeness",
+    "ModelCache",
+    "Space",
+    "Taste",
+    "Voted",
+    "Votes",
+    "fingerprint",
+    "fit_space",
+    "paper_stamp",
+]

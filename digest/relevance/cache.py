@@ -1,0 +1,92 @@
+"""Spaces and tastes kept in the state dir, named by the hash of what they were trained on.
+
+The state dir is the operator's own storage (the SQLite database lives there too), which is
+why its pickles are trusted. A cache that cannot be read or written is only slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..models import Paper
+from .space import Space
+from .taste import Taste
+
+CACHE_FILE = "likes-model.pickle"  # in the state dir
+FORMAT = 1  # raise when Space or Taste change shape
+
+
+def fingerprint(*parts: Any) -> str:
+    """A hash of the inputs: papers count by id and text, so a corrected abstract trains anew."""
+    text = json.dumps([_plain(p) for p in parts], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def paper_stamp(paper: Paper) -> str:
+    """A paper's id and a hash of its text: a profile's model is trained anew when either changes."""
+    text = f"{paper.title}\n{paper.abstract}".encode()
+    return f"{paper.id}:{hashlib.sha256(text).hexdigest()[:16]}"
+
+
+def _plain(part: Any) -> Any:
+    if isinstance(part, Paper):
+        return [part.id, part.title, part.abstract]
+    if isinstance(part, list | tuple):
+        return [_plain(p) for p in part]
+    return part
+
+
+class ModelCache:
+    """The space of the latest archive sample and every taste trained in it."""
+
+    def __init__(self, state_dir: Path | None) -> None:
+        self.file = state_dir / CACHE_FILE if state_dir else None
+        self.space_key: str = ""
+        self.space: Space | None = None
+        self.tastes: dict[str, Taste] = {}
+        self.trained = 0  # tastes trained in this run (the others came from the cache)
+        self.changed = False
+        self._load()
+
+    def space_for(self, background: Sequence[Paper], fit: Callable[[], Space]) -> Space:
+        key = fingerprint(FORMAT, list(background))
+        if key != self.space_key or self.space is None:
+            self.space_key, self.space, self.tastes = key, fit(), {}
+            self.changed = True
+        return self.space
+
+    def tastes_for(self, keys: Sequence[str], train: Callable[[list[int]], list[Taste]]) -> list[Taste]:
+        """The taste under each key: from the cache, or trained (those missing, all at once)."""
+        missing = [n for n, key in enumerate(keys) if key not in self.tastes]
+        if missing:
+            for n, taste in zip(missing, train(missing), strict=True):
+                self.tastes[keys[n]] = taste
+            self.trained, self.changed = self.trained + len(missing), True
+        return [self.tastes[key] for key in keys]
+
+    def save(self) -> None:
+        if self.file is None or not self.changed:
+            return
+        data = pickle.dumps((FORMAT, self.space_key, self.space, self.tastes))
+        with contextlib.suppress(OSError):
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".likes-")
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, self.file)
+
+    def _load(self) -> None:
+        if self.file is None or not self.file.is_file():
+            return
+        with contextlib.suppress(Exception):  # an old or damaged cache is retrained, not an error
+            version, key, space, tastes = pickle.loads(self.file.read_bytes())
+            if version == FORMAT:
+                self.space_key, self.space, self.tastes = key, space, tastes
