@@ -47,6 +47,8 @@ delivery:
   transport: outbox
 state_dir: var
 profiles_dir: profiles
+fetch:
+  arxiv_api: "off"  # tests reach no network: a test that looks ids up serves the API itself
 """
 
 ALICE = """\

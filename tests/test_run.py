@@ -226,7 +226,9 @@ def test_second_fetch_is_a_conditional_get_and_knows_what_is_new(
 
 
 def test_replacements_can_be_included(site: Site, cli) -> None:
-    site.config.write_text(site.config.read_text() + "fetch:\n  include_replacements: true\n")
+    site.config.write_text(
+        site.config.read_text().replace("fetch:\n", "fetch:\n  include_replacements: true\n")
+    )
 
     result = cli("fetch", "--json", "--config", site.config, "--source", ARXIV_SAMPLE)
 

@@ -75,6 +75,8 @@ OPTIONS = (
            (Settings, "include_replacements")),
     Option("fetch.deadline", "integer", "seconds one source may take in all", (Settings, "fetch_deadline"),
            5, 3600),
+    Option("fetch.arxiv_api", "text", "where liked ids the archive lacks are looked up; off: never",
+           (Settings, "arxiv_api")),
     Option("delivery.transport", "transport", "outbox or smtp", (Settings, "transport")),
     Option("delivery.smtp.host", "text", "the SMTP relay (required with smtp)"),
     Option("delivery.smtp.port", "integer", "its port; 465 for tls", (SmtpConfig, "port"), 1, 65535),

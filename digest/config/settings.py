@@ -74,6 +74,7 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         templates_dir=_relative_to(base, templates, doc, ("templates",)) if templates else None,
         include_replacements=_read(doc, fetch, "fetch.include_replacements"),
         fetch_deadline=float(_read(doc, fetch, "fetch.deadline")),
+        arxiv_api=_unless_off(_read(doc, fetch, "fetch.arxiv_api")),
         unset_variables=tuple(deferred),
     )
     return settings, doc.problems
@@ -99,6 +100,10 @@ def _section(doc: Document, top: dict[str, Any], name: str) -> dict[str, Any]:
     section = doc.mapping(top.get(name), (name,))
     doc.check_keys(section, keys_under((name,)), (name,))
     return section
+
+
+def _unless_off(value: str) -> str | None:
+    return None if value.strip().lower() == "off" else value
 
 
 def _read(doc: Document, mapping: dict[str, Any], key: str) -> Any:

@@ -64,6 +64,8 @@ class Settings:
     footer: str | None = None
     include_replacements: bool = False  # arXiv replace/replace-cross announcements
     fetch_deadline: float = 60.0  # seconds for one source, retries included
+    # Liked ids the archive lacks are looked up here, once; None (`off` in the config): never.
+    arxiv_api: str | None = "https://export.arxiv.org/api/query"
     delivery: DeliveryPolicy = field(default_factory=lambda: DeliveryPolicy())
     send_at: str = "07:00"  # local time of the site's default edition
     weekdays_only: bool | None = None  # None: only when every source is an arXiv listing

@@ -2,22 +2,23 @@
 
 The liked and disliked papers' text comes from the archive in the state database. An id the
 archive lacks is a warning naming the profile's file, line and id; the other likes still count.
-(The arXiv API `id_list` look-up that would fill the archive belongs in `liked_text`: a later
-change fetches the missing arXiv ids there, politely, and archives them.)
+An arXiv id the archive lacks is first looked up on arXiv, once (see liked_lookup).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config.liked_papers import vote_position
 from ..matching import CompiledProfile
-from ..models import Likeness, Listing, Paper, Profile
+from ..models import Likeness, Listing, Paper, Profile, Settings
 from ..relevance import MIN_BACKGROUND, ModelCache, Voted, Votes, fingerprint, fit_space, paper_stamp
 from ..store import PaperArchive
+from ..store.connection import State
+from .liked_lookup import liked_papers
 
 # The site's usual papers the models learn against: the most recently seen, at most this many.
 BACKGROUND = 2000
@@ -31,15 +32,23 @@ class Learned:
     warnings: list[str] = field(default_factory=list)
 
 
+# Asks for voted ids the archive lacks (archiving what it finds) and says why each other is missing.
+LookUp = Callable[[list[str]], dict[str, str]]
+
+
 def with_likes(
-    db: sqlite3.Connection, compiled: Sequence[CompiledProfile], listing: Listing, state_dir: Path | None
-) -> Learned:
+    db: sqlite3.Connection, compiled: Sequence[CompiledProfile], listing: Listing, state_dir: Path | None,
+    look_up: LookUp | None = None,
+) -> Learned:  # fmt: skip
     """`compiled`, each profile with likes given its likeness of `listing`'s papers."""
     wanting = [c for c in compiled if c.profile.like]
     if not wanting:
         return Learned(list(compiled))
     archive = PaperArchive(db)
-    known, warnings = liked_text(archive, [c.profile for c in wanting])
+    voted = [i for c in wanting for i in (*c.profile.like, *c.profile.dislike)]
+    missing = set(voted) - set(archive.papers_with_ids(voted))
+    why = look_up(sorted(missing)) if look_up and missing else {}
+    known, warnings = liked_text(archive, [c.profile for c in wanting], why)
     # The voted papers are no sample of the usual ones: they are left out, and as many others taken.
     background = [p for p in archive.latest(BACKGROUND + len(known)) if p.id not in known][:BACKGROUND]
     if len(background) < MIN_BACKGROUND:
@@ -72,7 +81,22 @@ def _likenesses(cache: ModelCache, voted: Voted, wanting: Sequence[CompiledProfi
     return {id(c): found for c, found in zip(chosen, voted.likenesses(votes, tastes), strict=True)}
 
 
-def liked_text(archive: PaperArchive, profiles: Sequence[Profile]) -> tuple[dict[str, Paper], list[str]]:
+def arxiv_look_up(settings: Settings, state: State) -> LookUp | None:
+    """The arXiv look-up of a site, unless it has none (`fetch.arxiv_api: off`)."""
+    api = settings.arxiv_api
+    if api is None:
+        return None
+
+    def look_up(ids: list[str]) -> dict[str, str]:
+        found = liked_papers(settings, state, ids, api_url=api)
+        return {warning.id: warning.message for warning in found.warnings}
+
+    return look_up
+
+
+def liked_text(
+    archive: PaperArchive, profiles: Sequence[Profile], why: dict[str, str] | None = None
+) -> tuple[dict[str, Paper], list[str]]:
     """The archived papers every profile likes or dislikes, and a warning for each one missing."""
     wanted = [i for p in profiles for i in (*p.like, *p.dislike)]
     known = archive.papers_with_ids(wanted)
@@ -81,14 +105,15 @@ def liked_text(archive: PaperArchive, profiles: Sequence[Profile]) -> tuple[dict
         for key in ("like", "dislike"):
             for paper_id in getattr(profile, key):
                 if paper_id not in known:
-                    warnings.append(_missing(profile, key, paper_id))
+                    warnings.append(_missing(profile, key, paper_id, (why or {}).get(paper_id)))
     return known, warnings
 
 
-def _missing(profile: Profile, key: str, paper_id: str) -> str:
+def _missing(profile: Profile, key: str, paper_id: str, why: str | None) -> str:
     line, where = vote_position(profile.path, key, paper_id)
     place = f"{profile.path}:{line}" if line else str(profile.path)
-    return f"{place}: {where}: {paper_id} is not in the paper archive, so it does not count yet"
+    because = f" ({why})" if why else ""
+    return f"{place}: {where}: {paper_id} is not in the paper archive{because}, so it does not count yet"
 
 
 def _too_small(count: int) -> str:

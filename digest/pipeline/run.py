@@ -30,7 +30,7 @@ from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for, make_digest
 from .due import due_on, is_weekly, weekly_since
-from .likes import with_likes
+from .likes import arxiv_look_up, with_likes
 from .state import sent_papers
 from .workers import in_background
 
@@ -147,7 +147,8 @@ def preview(
     compiled = compile_profile(profile)
     if profile.like:
         with state_unless_given(None, settings.state_dir, settings.secret) as state:
-            compiled = with_likes(state.db, [compiled], listing, settings.state_dir).profiles[0]
+            look_up = arxiv_look_up(settings, state)
+            compiled = with_likes(state.db, [compiled], listing, settings.state_dir, look_up).profiles[0]
     index = PaperIndex(listing.papers, [compiled])
     left_out = frozenset() if include_sent else sent_before
     digest = make_digest(compiled, recipient, edition, index, listing, left_out)
@@ -241,7 +242,10 @@ def _run_once(
     listing, profiles = _read(settings, options, report, state)
     if len(listing.failed_sources) == len(listing.reports):
         return report  # every source failed: mailing empty digests would only be noise
-    learned = with_likes(state.db, [compile_profile(p) for p in profiles], listing, settings.state_dir)
+    look_up = arxiv_look_up(settings, state)
+    learned = with_likes(
+        state.db, [compile_profile(p) for p in profiles], listing, settings.state_dir, look_up
+    )
     compiled, report.like_warnings = learned.profiles, learned.warnings
     recipients, report.duplicates = _recipients(compiled)
     index = PaperIndex(listing.papers, compiled)

@@ -12,7 +12,8 @@ from ..errors import SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile, select
 from ..models import Listing, Match, Paper, Settings, SourceConfig, SourceReport
 from ..store import PaperArchive
-from .likes import with_likes
+from ..store.connection import state_unless_given
+from .likes import arxiv_look_up, with_likes
 from .run import edition_for, fetch
 from .state import database_path, with_state
 
@@ -46,7 +47,9 @@ def match(
         listing = fetch(settings, chosen, edition=edition_for(settings, now))
     warnings: list[str] = []
     if compiled.profile.like:
-        learned = with_state(settings, lambda db: with_likes(db, [compiled], listing, settings.state_dir))
+        with state_unless_given(None, settings.state_dir, settings.secret) as state:
+            look_up = arxiv_look_up(settings, state)
+            learned = with_likes(state.db, [compiled], listing, settings.state_dir, look_up)
         compiled, warnings = learned.profiles[0], learned.warnings
     index = PaperIndex(listing.papers, [compiled])
     excluded = dropped_by_exclude(compiled, index)
