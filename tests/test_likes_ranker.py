@@ -24,7 +24,7 @@ from digest.store.connection import connect
 
 from .conftest import FeedServer, Site
 from .test_check import line_of
-from .test_lookup import API, served_path
+from .test_lookup import API, FOUND_AND_PLACEHOLDER, served_path
 
 Cli = Callable[..., Result]
 
@@ -255,9 +255,9 @@ def test_a_liked_id_the_archive_lacks_is_looked_up_on_arxiv_once(
     site: Site, cli: Cli, feed_server: FeedServer
 ) -> None:
     archive(site, liked_corpus())
-    wanted = ["2409.00002", "2409.00001"]
+    wanted = ["2401.00002", "2401.00001"]
     asked = served_path(sorted(wanted))  # one request for every id the archive lacks
-    feed_server.serve(asked, ARXIV_ANSWER)  # one paper found, one arXiv does not know
+    feed_server.serve(asked, FOUND_AND_PLACEHOLDER)  # one paper found, one arXiv does not know
     site.config.write_text(
         site.config.read_text().replace('arxiv_api: "off"', f"arxiv_api: {feed_server.url(API)}")
     )
@@ -267,31 +267,10 @@ def test_a_liked_id_the_archive_lacks_is_looked_up_on_arxiv_once(
     _, first = matched(cli, site, profile)
     _, second = matched(cli, site, profile)
 
-    assert "2409.00002" not in first.stderr  # found, archived and counted
-    line = line_of(profile, "2409.00001")
-    assert f"{profile}:{line}: like[2]: 2409.00001 is not in the paper archive (arXiv has no such paper)" in (
+    assert "2401.00002" not in first.stderr  # found, archived and counted
+    line = line_of(profile, "2401.00001")
+    assert f"{profile}:{line}: like[2]: 2401.00001 is not in the paper archive (arXiv has no such paper)" in (
         first.stderr
     )
     assert feed_server.paths().count(asked) == 1  # the second match asked nothing
-    assert "2409.00002" not in second.stderr
-
-
-# Team-written, in the API's shape: 2409.00002 exists; 2409.00001 has an entry with no text.
-ARXIV_ANSWER = b"""<?xml version="1.0" encoding="UTF-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom">
-  <id>https://arxiv.org/api/team-written</id>
-  <title>arXiv Query: id_list=2409.00002,2409.00001</title>
-  <entry>
-    <id>http://arxiv.org/abs/2409.00002v1</id>
-    <title>Mixing Pretraining Data by Proxy Models</title>
-    <summary>Data mixture weights for language model pretraining, chosen with small proxy models.</summary>
-    <author><name>Ada Lovelace</name></author>
-    <arxiv:primary_category term="cs.CL"/>
-  </entry>
-  <entry>
-    <id>http://arxiv.org/abs/2409.00001</id>
-    <title></title>
-    <summary></summary>
-  </entry>
-</feed>
-"""
+    assert "2401.00002" not in second.stderr
