@@ -274,3 +274,14 @@ def test_a_liked_id_the_archive_lacks_is_looked_up_on_arxiv_once(
     )
     assert feed_server.paths().count(asked) == 1  # the second match asked nothing
     assert "2401.00002" not in second.stderr
+
+
+def test_preview_says_which_likes_did_not_count(site: Site, cli: Cli, tmp_path: Path) -> None:
+    archive(site, liked_corpus())
+    profile = site.profile("likes", f"email: l@example.org\nlike:\n  - {LIKED}\n  - 2409.99999\n")
+
+    result = cli("preview", profile, "--out", tmp_path / "out", "--config", site.config)
+
+    assert result.exit_code == 0, result.output
+    line = line_of(profile, "2409.99999")
+    assert f"Warning: {profile}:{line}: like[1]: 2409.99999 is not in the paper archive" in result.stderr

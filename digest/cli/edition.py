@@ -150,6 +150,8 @@ def preview(
     chosen, day = _sources(sources), edition
     result = pipeline.preview(settings, profile, out_dir, chosen, day, include_sent=include_sent)
     report_sources(result.listing.reports)
+    for warning in result.like_warnings:
+        print_warning(warning)
     digest = result.digest
     click.echo(
         f"{digest.matched} papers matched ({len(digest.matches)} shown) for {digest.recipient}",

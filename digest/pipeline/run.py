@@ -124,6 +124,7 @@ class Preview:
     files: tuple[Path, ...]
     listing: Listing
     already_sent: int = 0  # matched papers left out because the address was sent them before
+    like_warnings: tuple[str, ...] = ()  # liked ids that did not count, with their file and line
 
 
 def preview(
@@ -144,11 +145,12 @@ def preview(
     listing = fetch(settings, chosen, edition=edition)
     recipient = profile.emails[0]
     sent_before = sent_papers(settings, recipient)
-    compiled = compile_profile(profile)
+    compiled, like_warnings = compile_profile(profile), []
     if profile.like:
         with state_unless_given(None, settings.state_dir, settings.secret) as state:
             look_up = arxiv_look_up(settings, state)
-            compiled = with_likes(state.db, [compiled], listing, settings.state_dir, look_up).profiles[0]
+            learned = with_likes(state.db, [compiled], listing, settings.state_dir, look_up)
+            compiled, like_warnings = learned.profiles[0], learned.warnings
     index = PaperIndex(listing.papers, [compiled])
     left_out = frozenset() if include_sent else sent_before
     digest = make_digest(compiled, recipient, edition, index, listing, left_out)
@@ -161,7 +163,7 @@ def preview(
     }
     for path, data in written.items():
         write_atomically(path, data)
-    return Preview(rendered.digest, tuple(written), listing, already_sent)
+    return Preview(rendered.digest, tuple(written), listing, already_sent, tuple(like_warnings))
 
 
 @dataclass(frozen=True)
