@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from digest.config.settings import load_settings
-from digest.pipeline import run as pipeline
+from digest.pipeline.preview import preview
 from digest.store import Ledger, connect
 
 from .conftest import ARXIV_SAMPLE, HF_SAMPLE, ROOT, FeedServer, Site
@@ -37,9 +37,7 @@ def blank_volatile(eml: str) -> str:
 
 def test_preview_matches_golden_files(site: Site, tmp_path: Path, regen_golden: bool) -> None:
     settings = load_settings(site.config)
-    result = pipeline.preview(
-        settings, site.profiles / "alice.yaml", tmp_path / "out", edition=EDITION, now=NOW
-    )
+    result = preview(settings, site.profiles / "alice.yaml", tmp_path / "out", edition=EDITION, now=NOW)
 
     rendered = {path.suffix: path.read_bytes().decode() for path in result.files}
     rendered[".eml"] = blank_volatile(rendered[".eml"])
@@ -64,7 +62,7 @@ def test_preview_writes_three_files_and_records_nothing(site: Site, cli, tmp_pat
 
 def test_message_is_multipart_alternative_with_list_headers(site: Site, tmp_path: Path) -> None:
     settings = load_settings(site.config)
-    result = pipeline.preview(settings, site.profiles / "alice.yaml", tmp_path, edition=EDITION, now=NOW)
+    result = preview(settings, site.profiles / "alice.yaml", tmp_path, edition=EDITION, now=NOW)
     message = read_eml(result.files[2])
 
     assert message.get_content_type() == "multipart/alternative"
@@ -74,9 +72,7 @@ def test_message_is_multipart_alternative_with_list_headers(site: Site, tmp_path
     https, mailto = (u.strip(" <>") for u in message["List-Unsubscribe"].split(","))
     assert https.startswith("https://digest.example.net/unsubscribe/")
     assert mailto.startswith("mailto:digest@digest.example.net?subject=unsubscribe")
-    again = pipeline.preview(
-        settings, site.profiles / "alice.yaml", tmp_path / "again", edition=EDITION, now=NOW
-    )
+    again = preview(settings, site.profiles / "alice.yaml", tmp_path / "again", edition=EDITION, now=NOW)
     assert read_eml(again.files[2])["Message-ID"] == message["Message-ID"]
 
 

@@ -15,6 +15,7 @@ from ..config.profiles import keyword_position, load_profile, profile_paths, sha
 from ..config.settings import load_settings, read_settings
 from ..errors import ConfigError, Problem
 from ..models import Profile, Settings, SourceConfig, paper_to_dict
+from ..pipeline import preview as previews
 from ..pipeline import run as pipeline
 from ..pipeline import selection
 from ..pipeline.short_keywords import short_keywords
@@ -148,7 +149,7 @@ def preview(
     """
     settings = load_settings(config_path)
     chosen, day = _sources(sources), edition
-    result = pipeline.preview(settings, profile, out_dir, chosen, day, include_sent=include_sent)
+    result = previews.preview(settings, profile, out_dir, chosen, day, include_sent=include_sent)
     report_sources(result.listing.reports)
     for warning in result.like_warnings:
         print_warning(warning)

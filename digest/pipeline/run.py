@@ -11,16 +11,15 @@ import sqlite3
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 
 from .. import sources as sources_stage
 from ..config.profile_cache import CACHE_FILE
-from ..config.profiles import load_profile, load_profiles
+from ..config.profiles import load_profiles
 from ..delivery.dispatcher import Dispatcher, Pacer, Tally
-from ..delivery.transports import open_transport, write_atomically
+from ..delivery.transports import open_transport
 from ..errors import ConfigError, SourceError
-from ..matching import CompiledProfile, PaperIndex, compile_profile, select
-from ..models import Digest, Listing, Profile, Settings, SourceConfig, SourceReport
+from ..matching import CompiledProfile, PaperIndex, compile_profile
+from ..models import Listing, Profile, Settings, SourceConfig, SourceReport
 from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
@@ -28,10 +27,9 @@ from ..sources.stale import mark_stale, papers_of
 from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscribers, departed
 from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
-from .composing import Composer, Composition, composer_for, make_digest
+from .composing import Composer, Composition, composer_for
 from .due import due_on, is_weekly, weekly_since
 from .likes import arxiv_look_up, with_likes
-from .state import sent_papers
 from .workers import in_background
 
 Progress = Callable[[int, int], None]
@@ -116,54 +114,6 @@ def _count_new(listing: Listing, new_ids: frozenset[str]) -> Listing:
         return sum(1 for p in listing.papers if p.id in new_ids and report.name in p.sources)
 
     return replace(listing, reports=tuple(replace(r, new=new_in(r)) for r in listing.reports))
-
-
-@dataclass(frozen=True)
-class Preview:
-    digest: Digest
-    files: tuple[Path, ...]
-    listing: Listing
-    already_sent: int = 0  # matched papers left out because the address was sent them before
-    like_warnings: tuple[str, ...] = ()  # liked ids that did not count, with their file and line
-
-
-def preview(
-    settings: Settings,
-    profile_path: Path,
-    out_dir: Path,
-    chosen: Sequence[SourceConfig] = (),
-    edition: dt.date | None = None,
-    now: dt.datetime | None = None,
-    include_sent: bool = False,
-) -> Preview:
-    """Write <name>.html, .txt and .eml exactly as `run` would send them; send and record nothing.
-
-    `include_sent`: keep the papers the address was sent before, which a run leaves out."""
-    now = now or dt.datetime.now(dt.UTC)
-    edition = edition or edition_for(settings, now)
-    profile = load_profile(profile_path)
-    listing = fetch(settings, chosen, edition=edition)
-    recipient = profile.emails[0]
-    sent_before = sent_papers(settings, recipient)
-    compiled, like_warnings = compile_profile(profile), []
-    if profile.like:
-        with state_unless_given(None, settings.state_dir, settings.secret) as state:
-            look_up = arxiv_look_up(settings, state)
-            learned = with_likes(state.db, [compiled], listing, settings.state_dir, look_up)
-            compiled, like_warnings = learned.profiles[0], learned.warnings
-    index = PaperIndex(listing.papers, [compiled])
-    left_out = frozenset() if include_sent else sent_before
-    digest = make_digest(compiled, recipient, edition, index, listing, left_out)
-    already_sent = sum(1 for m in select(compiled, index) if m.paper.id in left_out)
-    rendered, message = Composer(settings, now).compose(digest)
-    written = {
-        out_dir / f"{profile.slug}.html": rendered.html.encode(),
-        out_dir / f"{profile.slug}.txt": rendered.text.encode(),
-        out_dir / f"{profile.slug}.eml": message.data,
-    }
-    for path, data in written.items():
-        write_atomically(path, data)
-    return Preview(rendered.digest, tuple(written), listing, already_sent, tuple(like_warnings))
 
 
 @dataclass(frozen=True)
