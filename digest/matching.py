@@ -176,10 +176,6 @@ class PaperIndex:
     def papers_by(self, key: str) -> list[int]:
         return self._by_author.get(key, [])
 
-    def numbers_of(self, paper_ids: Iterable[str]) -> set[int]:
-        """The numbers of the papers with these ids (those the index holds)."""
-        return {self.number_of[i] for i in paper_ids if i in self.number_of}
-
     def _merged_hits(self, term: Term) -> Hits:
         if not term.forms <= self.vocabulary:
             raise ValueError(f"the index was not built for '{term.text}'")

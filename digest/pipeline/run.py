@@ -48,6 +48,7 @@ class RunReport:
     dry_run: bool = False
     listing: Listing | None = None  # what was fetched, for the next slot of the same edition
     like_warnings: list[str] = field(default_factory=list)  # likes that could not count
+    profiles: tuple[Profile, ...] = ()  # every valid profile read, for another pass of the edition
 
     @property
     def failed_sources(self) -> list[SourceReport]:
@@ -129,6 +130,7 @@ class RunOptions:
     since: dt.datetime | None = None  # weekly digests: also every paper archived since then
     should_stop: Callable[[], bool] = lambda: False  # a clean stop (SIGTERM) between messages
     on_source: Callable[[SourceReport], None] | None = None  # each source, as soon as it is fetched
+    profiles: Sequence[Profile] | None = None  # already read for this edition by an earlier pass
 
 
 def run_once(
@@ -166,14 +168,17 @@ def run_due(
     daily = replace(options, edition=edition, only=lambda p: not is_weekly(p))
     with state_unless_given(None, settings.state_dir, settings.secret) as opened:
         report = _run_once(settings, daily, opened, now, progress, pacer)
+        if not any(is_weekly(p) and due_on(p, edition) for p in report.profiles):
+            return report
         weekly = replace(
             options, edition=edition, only=lambda p: is_weekly(p) and due_on(p, edition),
-            listing=report.listing, since=weekly_since(now),
+            listing=report.listing, profiles=report.profiles, since=weekly_since(now),
         )  # fmt: skip
         weekly_report = _run_once(settings, weekly, opened, now, progress, pacer)
     report.tally = _added(report.tally, weekly_report.tally)
     report.duplicates += weekly_report.duplicates
     report.unsubscribed += weekly_report.unsubscribed
+    report.like_warnings += weekly_report.like_warnings
     return report
 
 
@@ -211,13 +216,19 @@ def _read(
     settings: Settings, options: RunOptions, report: RunReport, state: State
 ) -> tuple[Listing, list[Profile]]:
     """The edition's listing and the profiles it is for; what went wrong goes in the report."""
-    # Profiles are read on another core while the listings are fetched and parsed.
-    with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
-        listing = options.listing or fetch(
+
+    def fetched() -> Listing:
+        return options.listing or fetch(
             settings, options.sources, edition=report.edition, state=state, on_report=options.on_source
         )
-        profiles, report.profile_errors = loaded()
-    report.sources, report.listing = listing.reports, listing
+
+    if options.profiles is not None:  # another pass of an edition: its profiles are read already
+        listing, profiles = fetched(), list(options.profiles)
+    else:  # profiles are read on another core while the listings are fetched and parsed
+        with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
+            listing = fetched()
+            profiles, report.profile_errors = loaded()
+    report.sources, report.listing, report.profiles = listing.reports, listing, tuple(profiles)
     if options.since is not None:
         listing = _with_archived(state.db, listing, options.since)
     return listing, [p for p in profiles if options.only is None or options.only(p)]
