@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from digest.config.liked_papers import MAX_VOTES, normalize_paper_id
+from digest.config.liked_papers import MAX_VOTES
 from digest.config.profiles import load_profile, load_profiles
+from digest.models import paper_id_of
 
 from .conftest import Site
 from .test_check import assert_failed_cleanly, error_lines, line_of
@@ -29,17 +30,18 @@ Cli = Callable[..., Result]
         ("10.1101/2026.01.02.123456", "10.1101/2026.01.02.123456"),
         ("https://doi.org/10.1101/2026.01.02.ABC", "10.1101/2026.01.02.abc"),
         ("doi:10.1038/s41586-021-03819-2", "10.1038/s41586-021-03819-2"),
+        ("https://doi.org/10.48550/arXiv.2406.10670", "2406.10670"),  # arXiv's DOI names the arXiv paper
     ],
 )
 def test_paper_ids_are_normalized_as_sources_name_papers(written: str, canonical: str) -> None:
-    assert normalize_paper_id(written) == canonical
+    assert paper_id_of(written) == canonical
 
 
 @pytest.mark.parametrize(
     "written", ["", "pretraining", "2406", "arXiv:", "https://example.org/abs/2406.10670"]
 )
 def test_text_that_is_no_paper_id_is_none(written: str) -> None:
-    assert normalize_paper_id(written) is None
+    assert paper_id_of(written) is None
 
 
 def test_a_profile_with_likes_and_no_keywords_is_valid(tmp_path: Path) -> None:

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
+from ..models import paper_id_of
 from . import yamlfile
 from .yamlfile import Document, KeyPath
 
 SIMILARITIES = ("strict", "normal", "loose")
 # Enough for any reader's taste; a longer list is a pasted library, slow to train on every run.
 MAX_VOTES = 1000
-
-# New-style ids (2406.10670) and old-style ids (hep-th/9901001, math.PR/0601001), version apart:
-# the forms sources reduce a paper to (sources/arxiv.py), so a liked id meets its paper.
-_ARXIV = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
-_ARXIV_URL = re.compile(r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(.+?)(?:\.pdf)?/?")
-_DOI = re.compile(r"10\.\d{4,9}/\S+")
-_DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
-
-
-def normalize_paper_id(text: str) -> str | None:
-    """`arXiv:2305.10429v2`, an abs or pdf URL, or a DOI → the canonical id; None when it is none."""
-    text = text.strip()
-    url = _ARXIV_URL.fullmatch(text)
-    if url:
-        text = url.group(1)
-    text = re.sub(r"^arxiv:\s*", "", text, flags=re.IGNORECASE)
-    arxiv = _ARXIV.fullmatch(text)
-    if arxiv:
-        return arxiv.group(1)
-    doi = _DOI_PREFIX.sub("", text)
-    return doi.lower() if _DOI.fullmatch(doi) else None
 
 
 def votes(doc: Document, data: dict[str, Any], key: str) -> dict[str, KeyPath]:
@@ -45,7 +24,7 @@ def votes(doc: Document, data: dict[str, Any], key: str) -> dict[str, KeyPath]:
         return {}
     ids: dict[str, KeyPath] = {}
     for path, text in entries:
-        paper_id = normalize_paper_id(text)
+        paper_id = paper_id_of(text)
         if paper_id is None:
             hint = "an arXiv id (2406.10670, arXiv:2305.10429v2, an abs URL) or a DOI (10.1101/…)"
             doc.problem(path, f"'{text}' is not a paper id", hint)
@@ -85,6 +64,6 @@ def vote_position(path: Path, key: str, paper_id: str) -> tuple[int | None, str]
     doc = yamlfile.load(path)
     data = doc.data if isinstance(doc.data, dict) else {}
     for entry_path, text in _entries(doc, data, key):
-        if normalize_paper_id(text) == paper_id:
+        if paper_id_of(text) == paper_id:
             return doc.line(entry_path), yamlfile.format_key(entry_path)
     return doc.line((key,)), key

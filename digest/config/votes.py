@@ -15,7 +15,8 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import ConfigError, Problem
-from .liked_papers import MAX_VOTES, normalize_paper_id
+from ..models import paper_id_of
+from .liked_papers import MAX_VOTES
 from .profile_edits import _edit, _file_lock
 from .profiles import load_profile
 
@@ -52,7 +53,7 @@ def vote(path: Path, key: str, written: Sequence[str]) -> Voted:
 def _normalized(path: Path, written: Sequence[str]) -> tuple[str, ...]:
     ids, problems = [], []
     for text in written:
-        paper_id = normalize_paper_id(text)
+        paper_id = paper_id_of(text)
         if paper_id is None:
             problems.append(Problem(path, None, "", f"'{text}' is not a paper id", _HINT))
         else:
@@ -95,7 +96,7 @@ def _is_one_of(entry: Any, ids: tuple[str, ...]) -> bool:
     # An unquoted 2406.10670 is a float to YAML (2406.1067): compared as a number, it still meets its id.
     if isinstance(entry, float):
         return any(_as_number(i) == entry for i in ids)
-    return normalize_paper_id(str(entry)) in ids
+    return paper_id_of(str(entry)) in ids
 
 
 def _as_number(paper_id: str) -> float | None:

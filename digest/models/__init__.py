@@ -29,6 +29,7 @@ from .papers import (
     SourceReport,
     Span,
     paper_from_dict,
+    paper_id_of,
     paper_to_dict,
 )
 from .settings import (
@@ -67,5 +68,6 @@ __all__ = [
     "Uncomposed",
     "UnsetVariable",
     "paper_from_dict",
+    "paper_id_of",
     "paper_to_dict",
 ]

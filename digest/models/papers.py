@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -230,3 +231,28 @@ class SourceConfig:
     name: str
     location: str
     kind: str = "auto"  # or a format name, when detection should be overruled
+
+
+# What people write for a paper: `arXiv:2305.10429v2`, an abs or pdf URL, arXiv's own DOI
+# (10.48550/arXiv.…), or a DOI. New-style and old-style arXiv ids, version apart, are the forms
+# sources reduce a paper to, so a liked id meets its paper.
+_ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
+_ARXIV_FORMS = re.compile(
+    r"^(?:arxiv:\s*|https?://(?:export\.|www\.)?arxiv\.org/(?:abs|pdf)/"
+    r"|(?:https?://(?:dx\.)?doi\.org/)?10\.48550/arxiv\.)",
+    re.IGNORECASE,
+)
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_DOI_FORMS = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
+
+
+def paper_id_of(text: str) -> str | None:
+    """The canonical id in what people write for a paper: an arXiv id without its version, or a
+    DOI in lower case; None when the text is neither."""
+    text = text.strip()
+    bare = _ARXIV_FORMS.sub("", text).removesuffix("/").removesuffix(".pdf")
+    arxiv = _ARXIV_ID.fullmatch(bare)
+    if arxiv:
+        return arxiv.group(1)
+    doi = _DOI_FORMS.sub("", text)
+    return doi.lower() if _DOI.fullmatch(doi) else None

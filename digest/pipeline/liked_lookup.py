@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..models import Paper, Settings
+from ..models import Paper, Settings, paper_id_of
 from ..sources.biorxiv import doi_id
 from ..sources.fetch import FetchClock, FetchPolicy
 from ..sources.fetch import fetch as fetch_source
@@ -45,7 +45,7 @@ class LikedPapers(NamedTuple):
 
 def canonical_id(text: str) -> str:
     """An id as the archive keys it: an arXiv id without version, else a DOI in lower case."""
-    return arxiv_id(text) or doi_id(text)
+    return paper_id_of(text) or doi_id(text)
 
 
 def liked_papers(

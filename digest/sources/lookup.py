@@ -7,13 +7,12 @@ trouble: an id arXiv does not know, or a batch that could not be had, comes back
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import SourceError
-from ..models import Paper
+from ..models import Paper, paper_id_of
 from .arxiv import is_id
 from .bounded import DEFAULT_LIMITS, ParseLimits, parse_bounded
 from .fetch import Fetched
@@ -22,13 +21,6 @@ API_URL = "https://export.arxiv.org/api/query"
 # Ids per request: a short URL, a small answer, and 10,000 likes still only 200 requests.
 BATCH_SIZE = 50
 SOURCE_NAME = "arXiv lookup"
-
-# What people paste: `arXiv:2305.10429v2`, abs/pdf URLs, arXiv's own DOI (10.48550/arXiv.…).
-_PREFIXES = re.compile(
-    r"^(?:arxiv:|https?://(?:export\.|www\.)?arxiv\.org/(?:abs|pdf)/|(?:https?://doi\.org/)?10\.48550/arxiv\.)",
-    re.IGNORECASE,
-)
-_VERSION = re.compile(r"v\d+$")
 
 Fetcher = Callable[[str], Fetched]
 
@@ -45,9 +37,8 @@ class LookedUp:
 
 def arxiv_id(text: str) -> str | None:
     """The canonical arXiv id (no version) in an id, prefix or URL as people write it, or None."""
-    bare = _PREFIXES.sub("", text.strip()).removesuffix(".pdf").removesuffix("/")
-    bare = _VERSION.sub("", bare)
-    return bare if is_id(bare) else None
+    found = paper_id_of(text)
+    return found if found is not None and is_id(found) else None
 
 
 def look_up_arxiv(
