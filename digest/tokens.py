@@ -1,6 +1,7 @@
 """Signed tokens for links in emails: HMAC-SHA256 over a small payload, URL-safe.
 
-A token binds an address to a purpose ("confirm", "unsubscribe", "manage", "view:<edition>"),
+A token binds an address to a purpose ("confirm", "unsubscribe", "manage", "view:<edition>",
+"vote" for one paper),
 may expire, may carry a nonce that the database consumes to make it single-use, and may say
 when it was issued, so that a subscriber who asks for new links can retire the older ones.
 Tokens without an issue time (from before it was added) stay valid until such a rotation.
@@ -28,6 +29,7 @@ class Claims:
     address: str
     nonce: str | None = None
     issued: int = 0  # Unix seconds; 0 for tokens from before issue times were recorded
+    subject: str | None = None  # what the link acts on besides the address: a paper, for a vote
 
 
 def _b64(data: bytes) -> str:
@@ -44,9 +46,9 @@ def _mac(secret: str, payload: str) -> bytes:
 
 def sign(
     secret: str, purpose: str, address: str, expires: dt.datetime | None = None, nonce: str | None = None,
-    issued: dt.datetime | None = None,
+    issued: dt.datetime | None = None, subject: str | None = None,
 ) -> str:  # fmt: skip
-    """A URL-safe token binding `address` to `purpose`, valid until `expires` if given."""
+    """A URL-safe token binding `address` (and `subject`) to `purpose`, valid until `expires` if given."""
     data: dict[str, object] = {"p": purpose, "a": address}
     if expires is not None:
         data["e"] = int(expires.timestamp())
@@ -54,6 +56,8 @@ def sign(
         data["n"] = nonce
     if issued is not None:
         data["t"] = int(issued.timestamp())
+    if subject is not None:
+        data["s"] = subject
     payload = _b64(json.dumps(data, separators=(",", ":")).encode())
     return f"{payload}.{_b64(_mac(secret, payload))}"
 
@@ -71,9 +75,13 @@ def verify(secret: str, purpose: str, token: str, now: dt.datetime | None = None
     expires = data.get("e")
     if isinstance(expires, int) and (now or dt.datetime.now(dt.UTC)).timestamp() > expires:
         raise TokenGone("this link has expired", "ask for a new one")
-    nonce, issued = data.get("n"), data.get("t")
-    nonce = nonce if isinstance(nonce, str) else None
-    return Claims(data["a"], nonce, issued if isinstance(issued, int) else 0)
+    nonce, issued, subject = data.get("n"), data.get("t"), data.get("s")
+    return Claims(
+        data["a"],
+        nonce if isinstance(nonce, str) else None,
+        issued if isinstance(issued, int) else 0,
+        subject if isinstance(subject, str) else None,
+    )
 
 
 def new_nonce() -> str:

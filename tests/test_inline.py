@@ -44,8 +44,8 @@ def listings(tmp_path: Path) -> list[Path]:
     stand_ins = tmp_path / "stand-ins.xml"
     stand_ins.write_text(
         '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
-        "<title>A language model dgstmarkabstractx dgstmarkwhyx dgsttextmarknumberx</title>"
-        "<link>https://example.org/p/1</link><description>Pretraining dgsttextmarknumberx "
+        "<title>A language model dgstmarkabstractx dgstmarkwhyx dgsttextmarknumberx dgstmarkvotex</title>"
+        "<link>https://example.org/p/1</link><description>Pretraining dgsttextmarknumberx dgsttextmarkvotex "
         "dgsttextmarkwhyx dgsttextwrapabstractw72s0x dgstmarktitlex</description></item></channel></rss>"
     )
     found = [ARXIV_SAMPLE, HF_SAMPLE, hostile, stand_ins]
@@ -72,11 +72,19 @@ def digests(tmp_path: Path) -> list[Digest]:
     return made
 
 
+def with_votes(digest: Digest) -> Links:
+    """LINKS with a vote page per paper, different for every reader, as an edition's are."""
+    reader = digest.recipient
+    pages = {m.paper.id: f"https://d.example.org/v/{reader}/{n}" for n, m in enumerate(digest.matches)}
+    return replace(LINKS, votes=pages)
+
+
 def test_fast_inlining_matches_premailer_on_every_digest(tmp_path: Path) -> None:
     fast, slow = Renderer("Digest", fast_inline=True), Renderer("Digest", fast_inline=False)
 
-    for digest in digests(tmp_path):
-        quick, careful = fast.render(digest, LINKS), slow.render(digest, LINKS)
+    for digest in digests(tmp_path) * 2:  # the second time round, every paper block is reused
+        links = with_votes(digest)
+        quick, careful = fast.render(digest, links), slow.render(digest, links)
 
         assert same_document(quick.html, careful.html), digest.recipient
         assert quick.text == careful.text and quick.subject == careful.subject
@@ -116,7 +124,8 @@ def test_an_operator_text_template_gives_what_rendering_each_email_gives(
     for digest in digests(tmp_path):
         reordered = replace(digest, matches=digest.matches[::-1])  # each paper under another number
         for version in (digest, reordered):
-            assert fast.render(version, LINKS).text == slow.render(version, LINKS).text, digest.recipient
+            links = with_votes(version)
+            assert fast.render(version, links).text == slow.render(version, links).text, digest.recipient
 
 
 def test_a_full_memo_forgets_its_older_half_and_keeps_the_newest() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from .papers import Digest
@@ -27,6 +27,9 @@ class Links:
     manage: str
     unsubscribe_mailto: str
     web: str  # this edition in a browser, with every matched paper
+    # Per paper id, the page where the reader says "more like this" or "less like this"
+    # (`?vote=like` or `?vote=dislike`); none in a preview, which nobody votes from.
+    votes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,24 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from ..matching import CompiledProfile, PaperIndex, select_top
-from ..models import Compose, Digest, Job, Links, Listing, Outgoing, RenderedDigest, Settings, Uncomposed
+from ..models import (
+    Compose,
+    Digest,
+    Job,
+    Links,
+    Listing,
+    Match,
+    Outgoing,
+    RenderedDigest,
+    Settings,
+    Uncomposed,
+)
 from ..render.mime import build_message, mailbox_of
 from ..render.renderer import Renderer
 from ..store import Ledger, PaperArchive
@@ -45,7 +56,7 @@ class Composer:
     def compose(self, digest: Digest) -> tuple[RenderedDigest, Outgoing]:
         """The rendered digest and its MIME message."""
         settings = self.settings
-        links = self.links(digest.recipient, digest.edition)
+        links = self.links(digest.recipient, digest.edition, digest.matches)
         rendered = self.renderer.render(digest, links, settings.intro, settings.footer)
         sender, title = settings.sender, settings.title
         message = build_message(
@@ -53,7 +64,7 @@ class Composer:
         )
         return rendered, message
 
-    def links(self, address: str, edition: dt.date) -> Links:
+    def links(self, address: str, edition: dt.date, matches: Sequence[Match] = ()) -> Links:
         # Issued now, so a subscriber who asks for new links retires these; manage links expire
         # (every digest brings a fresh one), unsubscribe links do not.
         unsubscribe = sign(self.secret, "unsubscribe", address, issued=self.now)
@@ -65,7 +76,14 @@ class Composer:
             manage=f"{base}/manage/{manage}",
             unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
             web=f"{base}/digest/{edition.isoformat()}/{view}",
+            votes={m.paper.id: self.vote_link(address, m.paper.id) for m in matches},
         )
+
+    def vote_link(self, address: str, paper_id: str) -> str:
+        """The page where `address` likes or dislikes one paper; it expires like a manage link."""
+        expires = self.now + MANAGE_LINK_LIFETIME
+        token = sign(self.secret, "vote", address, expires, issued=self.now, subject=paper_id)
+        return f"{self.settings.base_url}/feedback/{token}"
 
 
 def make_digest(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from .filters import safe_url, short_authors, wrap
 from .inline import Ancestors, CannotInline, Inliner, same_document
 from .memo import make_room
 from .tex import readable_tex
-from .text_blocks import PAPER_TEXT, CannotDefer, TextBlocks
+from .text_blocks import PAPER_TEXT, CannotDefer, TextBlocks, fill_in
 from .views import ABSTRACT_CHARS, PaperView, Pieces, paper_view
 
 log = logging.getLogger("digest.render")
@@ -67,7 +68,7 @@ class Renderer:
         self.checked = False
         self.text_blocks = TextBlocks(environments(templates_dir)[1]) if fast_inline else None
         self._blocks: dict[tuple[Any, ...], tuple[str, dict[str, str]]] = {}
-        self._filled: dict[tuple[Any, ...], str] = {}
+        self._filled: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._views: dict[tuple[Any, ...], PaperView] = {}
         # Fast paths the templates turned off, by template, with the reason: `digest check` reports them.
         self.slow_paths: dict[str, str] = {}
@@ -88,7 +89,7 @@ class Renderer:
             context = self._context(digest, links, notes, abstract_chars)
             html, blocks = self._html(context)
         recurring: list[str] = []
-        context["paper_text"] = functools.partial(self._paper_text, recurring=recurring)
+        context["paper_text"] = functools.partial(self._paper_text, votes=links.votes, recurring=recurring)
         return RenderedDigest(
             subject=subject_line(self.site_title, digest),
             html=html,
@@ -120,6 +121,7 @@ class Renderer:
     def _fast_html(self, inliner: Inliner, context: dict[str, Any]) -> tuple[str, list[str]]:
         """The email with each paper block made once per paper and filled in for this reader."""
         order: list[PaperView] = []
+        votes: Mapping[str, str] = context["links"].votes
 
         def slot(item: PaperView) -> Markup:
             order.append(item)
@@ -128,16 +130,20 @@ class Renderer:
         blocks: list[str] = []
 
         def expand(number: int, ancestors: Ancestors) -> str:
-            blocks.append(self._block(inliner, order[number], ancestors))
-            return blocks[-1]
+            item = order[number]
+            vote = votes.get(item.paper.id)
+            pieces = self._block(inliner, item, ancestors, vote is not None)
+            blocks.extend(pieces)
+            return str(escape(vote or "")).join(pieces)
 
         page = self.html_env.get_template(HTML_TEMPLATE).render({**context, "paper_html": slot})
         return inliner.inline(page, expand), blocks
 
-    def _block(self, inliner: Inliner, item: PaperView, ancestors: Ancestors) -> str:
+    def _block(self, inliner: Inliner, item: PaperView, ancestors: Ancestors, votes: bool) -> tuple[str, ...]:
         """A paper block: rendered and inlined once per paper, with its highlights and reasons
-        (all that differs between subscribers) put in for each."""
-        key = (item.paper.id, bool(item.abstract), item.trimmed, ancestors)
+        put in for each reader. Its vote links differ for every reader: the block comes in the
+        pieces around them, which other readers' emails share."""
+        key = (item.paper.id, bool(item.abstract), item.trimmed, ancestors, votes)
         if key not in self._blocks:
             marked = replace(
                 item,
@@ -145,7 +151,8 @@ class Renderer:
                 abstract=((_MARK["abstract"], False),) if item.abstract else (),
                 reasons=(_MARK["why"],),
             )
-            raw = self.html_env.get_template(PAPER_HTML).render(item=marked)
+            vote = _MARK["vote"] if votes else None
+            raw = self.html_env.get_template(PAPER_HTML).render(item=marked, vote=vote)
             block, where = inliner.inline_fragment(raw, ancestors)
             hit: dict[str, str] = {
                 m: inliner.start_tag(where[m], "span", {"class": "hit"})
@@ -163,7 +170,8 @@ class Renderer:
                 "abstract": _highlighted(item.abstract, hit.get("abstract", "")),
                 "why": str(escape("; ".join(item.reasons))),
             }  # in one pass: a stand-in written in a paper's own text stays as written
-            self._filled[filled] = _MARKS.sub(lambda found: values[found[1]], block)
+            pieces = block.split(_MARK["vote"])  # before filling in: a paper's text may hold the stand-in
+            self._filled[filled] = tuple(_MARKS.sub(lambda found: values[found[1]], p) for p in pieces)
         return self._filled[filled]
 
     def _slow(self, template: str, reason: str) -> None:
@@ -172,7 +180,12 @@ class Renderer:
 
     def _page(self, context: dict[str, Any]) -> str:
         paper_html = self.html_env.get_template(PAPER_HTML)
-        context = {**context, "paper_html": lambda item: Markup(paper_html.render(item=item))}
+        votes: Mapping[str, str] = context["links"].votes
+
+        def block(item: PaperView) -> Markup:
+            return Markup(paper_html.render(item=item, vote=votes.get(item.paper.id)))
+
+        context = {**context, "paper_html": block}
         return self.html_env.get_template(HTML_TEMPLATE).render(context)
 
     def _view(self, match: Match, abstract_chars: int) -> PaperView:
@@ -183,18 +196,21 @@ class Renderer:
             self._views[key] = paper_view(match, abstract_chars)
         return self._views[key]
 
-    def _paper_text(self, item: PaperView, number: int, recurring: list[str] | None = None) -> str:
+    def _paper_text(
+        self, item: PaperView, number: int, votes: Mapping[str, str], recurring: list[str] | None = None
+    ) -> str:
         """A paper of the text part; the pieces of it other emails share are added to `recurring`."""
+        vote = votes.get(item.paper.id)
         if self.text_blocks is not None:
             try:
-                pieces = self.text_blocks.block(item, number)
+                block = self.text_blocks.block(item, number, vote is not None)
                 if recurring is not None:
-                    recurring += pieces
-                return str(number).join(pieces)
+                    recurring += block[0]
+                return fill_in(block, {"number": str(number), "vote": vote or ""})
             except CannotDefer as reason:
                 self._slow(PAPER_TEXT, f"text blocks rendered for each subscriber: {reason}")
                 self.text_blocks = None
-        return self.text_env.get_template(PAPER_TEXT).render(item=item, number=number)
+        return self.text_env.get_template(PAPER_TEXT).render(item=item, number=number, vote=vote)
 
     def _context(
         self, digest: Digest, links: Links, notes: dict[str, str | None], abstract_chars: int
@@ -257,7 +273,7 @@ def inline_styles(html: str) -> str:
 
 
 # Stand-ins for what differs between subscribers in a paper block; plain text, so no template escapes them.
-_MARK = {name: f"dgstmark{name}x" for name in ("title", "abstract", "why")}
+_MARK = {name: f"dgstmark{name}x" for name in ("title", "abstract", "why", "vote")}
 _MARKS = re.compile("dgstmark(title|abstract|why)x")
 
 

@@ -13,6 +13,14 @@ from .memo import make_room
 from .views import PaperView
 
 PAPER_TEXT = "paper.txt.j2"
+# A paper block as pieces shared between readers, and the names of the slots between them.
+Block = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def fill_in(block: Block, values: dict[str, str]) -> str:
+    """The block for one reader: `values` by slot name between its pieces."""
+    pieces, slots = block
+    return pieces[0] + "".join(values[slot] + piece for slot, piece in zip(slots, pieces[1:], strict=True))
 
 
 class CannotDefer(Exception):
@@ -29,12 +37,12 @@ class TextBlocks:
         self.env.filters["wordwrap"] = self._wrap_later
         self._separators: list[str] = []
         self._blocks: dict[tuple[Any, ...], str] = {}
-        self._filled: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._filled: dict[tuple[Any, ...], Block] = {}
 
-    def block(self, item: PaperView, number: int) -> tuple[str, ...]:
-        """The paper's block in the pieces that recur in other readers' blocks: joined by its
-        number, the block."""
-        key = (item.paper.id, bool(item.abstract), item.trimmed)
+    def block(self, item: PaperView, number: int, votes: bool = False) -> Block:
+        """The paper's block in the pieces that recur in other readers' blocks, and the names of
+        what goes between them for this reader ("number", "vote": see `fill_in`)."""
+        key = (item.paper.id, bool(item.abstract), item.trimmed, votes)
         if key not in self._blocks:
             marked = replace(
                 item,
@@ -42,15 +50,17 @@ class TextBlocks:
                 abstract_text=_TEXT_MARK["abstract"] if item.abstract_text else "",
                 reasons=(_TEXT_MARK["why"],),
             )
+            vote = _TEXT_MARK["vote"] if votes else None
             try:
                 self._blocks[key] = self.env.get_template(PAPER_TEXT).render(
-                    item=marked, number=_TEXT_MARK["number"]
+                    item=marked, number=_TEXT_MARK["number"], vote=vote
                 )
             except (TypeError, ValueError) as error:  # arithmetic on a stand-in, say
                 raise CannotDefer(str(error)) from error
         block = self._blocks[key]
-        # Readers matched by the same terms get the same block but for its number: it is filled in
-        # once, around the number. (Unless the template wraps the number: its width changes the rest.)
+        # Readers matched by the same terms get the same block but for its number and vote links:
+        # it is filled in once, around them. (Unless the template wraps the number: its width
+        # changes the rest.)
         number_wrapped = _NUMBER_WRAPPED in block
         filled: tuple[Any, ...] = (key, item.title_text, item.abstract_text, tuple(item.reasons))
         filled += (number,) if number_wrapped else ()
@@ -67,8 +77,9 @@ class TextBlocks:
                 separator = self._separators[int(found["sep"])]
                 return wrap(values[found["name"]], int(found["width"]), wrapstring=separator)
 
-            around = [block] if number_wrapped else block.split(_TEXT_MARK["number"])
-            self._filled[filled] = tuple(_TEXT_SLOT.sub(fill, piece) for piece in around)
+            around = (_VOTE_SLOT if number_wrapped else _READER_SLOTS).split(block)
+            pieces = tuple(_TEXT_SLOT.sub(fill, piece) for piece in around[::2])
+            self._filled[filled] = (pieces, tuple(around[1::2]))
         return self._filled[filled]
 
     def _wrap_later(self, value: str, width: int = 79, break_long_words: bool = True,
@@ -84,7 +95,10 @@ class TextBlocks:
         return f"dgsttextwrap{mark[1]}w{width}s{self._separators.index(separator)}x"
 
 
-_TEXT_MARK = {name: f"dgsttextmark{name}x" for name in ("title", "abstract", "why", "number")}
+_TEXT_MARK = {name: f"dgsttextmark{name}x" for name in ("title", "abstract", "why", "number", "vote")}
+# What differs between readers who share a block, split out of it: the captured name is the slot's.
+_READER_SLOTS = re.compile("dgsttextmark(number|vote)x")
+_VOTE_SLOT = re.compile("dgsttextmark(vote)x")
 _NUMBER_WRAPPED = "dgsttextwrapnumber"
 _TEXT_MARK_NAME = re.compile(r"dgsttextmark([a-z]+)x")
 _TEXT_SLOT = re.compile(
