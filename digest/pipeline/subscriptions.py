@@ -30,7 +30,7 @@ from ..models import Profile, Settings
 from ..render.mime import build_notice
 from ..render.pages import Pages
 from ..store import Subscribers
-from ..tokens import new_nonce, sign, site_secret, verify
+from ..tokens import Claims, new_nonce, sign, site_secret, verify
 
 CONFIRM_DAYS = 7
 RESEND_AFTER = dt.timedelta(hours=1)  # one confirmation per address per hour, however often asked
@@ -90,7 +90,7 @@ def reserve_return(
     """Like `reserve_signup`, for an address that left and wants its profile back as it is.
 
     Its sign-up holds no keywords: confirming it writes no profile, it only lifts the unsubscribe."""
-    if profile_for(settings.profiles_dir, address, _cache(settings)) is None:
+    if profile_for(settings.profiles_dir, address, profiles_cache(settings)) is None:
         raise SubscriptionError("no profile lists this address any more", "sign up again on the form")
     return _reserve(settings, db, address, [], None, now or dt.datetime.now(dt.UTC))
 
@@ -148,7 +148,7 @@ def confirm_subscription(
     if keywords:
         path = save_profile(settings, address, keywords, name)
     else:  # a return (`reserve_return`): the profile stays as it is
-        profile = profile_for(settings.profiles_dir, address, _cache(settings))
+        profile = profile_for(settings.profiles_dir, address, profiles_cache(settings))
         if profile is None:
             raise TokenGone("no profile lists this address any more", "sign up again on the form")
         path = profile.path
@@ -158,8 +158,8 @@ def confirm_subscription(
 
 def save_profile(settings: Settings, address: str, keywords: Sequence[str], name: str | None = None) -> Path:
     """Write `address`'s keywords to its profile; ProfileNotSaved when the disk refuses."""
-    with _profile_saving("your subscription", "your link still works: try it again later"):
-        return save_subscription(settings.profiles_dir, address, keywords, name, _cache(settings))
+    with profile_saving("your subscription", "your link still works: try it again later"):
+        return save_subscription(settings.profiles_dir, address, keywords, name, profiles_cache(settings))
 
 
 def chosen_settings(form: Mapping[str, str], current: SubscriberSettings) -> SubscriberSettings:
@@ -198,7 +198,7 @@ def current_settings(settings: Settings, address: str) -> tuple[SubscriberSettin
     """What the manage page shows for `address`: its settings, how many addresses its profile
     mails, and whether only a profile with mistakes lists it (so that no digest goes to it)."""
     try:
-        profile = profile_to_edit(settings.profiles_dir, address, _cache(settings))
+        profile = profile_to_edit(settings.profiles_dir, address, profiles_cache(settings))
     except ConfigError:
         profile, broken = None, True
     else:
@@ -210,22 +210,22 @@ def current_settings(settings: Settings, address: str) -> tuple[SubscriberSettin
 
 def save_settings(settings: Settings, address: str, chosen: SubscriberSettings) -> Path:
     """Write a manage form's settings into the file that lists `address`; ProfileNotSaved when refused."""
-    with _profile_saving("your changes", "what you typed is kept below: save again later"):
-        return profile_edits.save_settings(settings.profiles_dir, address, chosen, _cache(settings))
+    with profile_saving("your changes", "what you typed is kept below: save again later"):
+        return profile_edits.save_settings(settings.profiles_dir, address, chosen, profiles_cache(settings))
 
 
 def give_own_profile(settings: Settings, address: str) -> Path:
     """Give `address` a profile file of its own, copying the shared one it was listed in."""
-    with _profile_saving("your own profile", "nothing changed: try again later"):
-        return profile_edits.give_own_file(settings.profiles_dir, address, _cache(settings))
+    with profile_saving("your own profile", "nothing changed: try again later"):
+        return profile_edits.give_own_file(settings.profiles_dir, address, profiles_cache(settings))
 
 
-def _cache(settings: Settings) -> Path:
+def profiles_cache(settings: Settings) -> Path:
     return settings.state_dir / CACHE_FILE  # the one runs keep: unchanged files are not parsed
 
 
 @contextlib.contextmanager
-def _profile_saving(what: str, retry: str) -> Iterator[None]:
+def profile_saving(what: str, retry: str) -> Iterator[None]:
     """Turn a refused profile write into ProfileNotSaved: what the person may do, what to tell whom."""
     try:
         yield
@@ -251,10 +251,17 @@ def link_address(
     site_key: str, db: sqlite3.Connection, purpose: str, token: str, now: dt.datetime | None = None
 ) -> str:
     """The address a manage, view or unsubscribe link stands for, unless it was rotated away."""
+    return link_claims(site_key, db, purpose, token, now).address
+
+
+def link_claims(
+    site_key: str, db: sqlite3.Connection, purpose: str, token: str, now: dt.datetime | None = None
+) -> Claims:
+    """What a link says, unless it was rotated away (TokenError when it is not genuine)."""
     claims = verify(site_key, purpose, token, now)
     if claims.issued < Subscribers(db).links_valid_from(claims.address):
         raise TokenGone("this link was replaced by a newer one", "use the links in your latest digest")
-    return claims.address
+    return claims
 
 
 def rotate_links(db: sqlite3.Connection, address: str, now: dt.datetime | None = None) -> None:

@@ -1,4 +1,4 @@
-"""The web endpoints: subscribe, confirm, unsubscribe (RFC 8058 one-click), manage, view, health.
+"""The web endpoints: subscribe, confirm, unsubscribe (RFC 8058 one-click), manage, view, vote, health.
 
 Starlette keeps this small; the work happens in `subscriptions` and `store`, run in a thread
 so a slow SMTP relay never stalls the event loop. Every GET is harmless, because mail
@@ -8,6 +8,7 @@ scanners follow links: only a POST subscribes, confirms, unsubscribes or saves.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
@@ -31,6 +32,7 @@ from ..render.pages import Pages
 from ..store import PaperArchive, State
 from ..tokens import verify
 from .confirmation_queue import ConfirmationQueue
+from .feedback import vote_page
 from .forms import MANAGE_FIELDS, present_fields, sentence, text_fields, typed
 from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
@@ -54,6 +56,7 @@ def create_app(
         Route("/unsubscribe/{token}", site.unsubscribe, methods=["GET", "POST"]),
         Route("/manage/{token}", site.manage, methods=["GET", "POST"]),
         Route("/digest/{edition}/{token}", site.edition_page, methods=["GET"]),
+        Route("/feedback/{token}", functools.partial(vote_page, site), methods=["GET", "POST"]),
         Route("/healthz", site.healthz, methods=["GET"]),
     ]
     missing = {404: site.not_found, 405: site.not_found}  # designed pages, not Starlette's plain text
