@@ -185,3 +185,27 @@ def test_a_vote_from_a_shared_profile_gives_the_reader_a_file_of_their_own(
     own = next(name for name, emails in owners.items() if emails == ("alice@example.org",))
     assert len(profiles[own].like) == 1
     assert all(not p.like for name, p in profiles.items() if name != own)  # bob's digest is as it was
+
+
+def test_the_manage_page_lists_votes_and_removes_one_keeping_comments(
+    site: Site, cli: Any, web: Server
+) -> None:
+    html, _ = sent_digest(site, cli)
+    (first, _), _, (second, _), _ = vote_links(html)[:4]
+    web.client.post(web.local(first), data={"vote": "like"})
+    web.client.post(web.local(second), data={"vote": "dislike"})
+    profile = site.profiles / "alice.yaml"
+    (liked,), (disliked,) = load_profile(profile).like, load_profile(profile).dislike
+    manage = f"/manage/{sign('test-secret', 'manage', 'alice@example.org')}"
+
+    page = web.client.get(manage).text
+    assert "More like these" in page and "Less like these" in page
+    assert f'name="paper" value="{liked}"' in page and f'name="paper" value="{disliked}"' in page
+
+    removed = web.client.post(manage, data={"action": "forget", "paper": liked})
+
+    assert removed.status_code == 200 and "Removed." in removed.text
+    assert f'value="{liked}"' not in removed.text and f'value="{disliked}"' in removed.text
+    after = load_profile(profile)
+    assert after.like == () and after.dislike == (disliked,)
+    assert "# Alice's reading list: keep this comment" in profile.read_text()

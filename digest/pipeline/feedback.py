@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import get_args
 
 from ..config.profiles import profile_to_edit
-from ..config.votes import Choice, choice_of, set_vote
-from ..errors import SubscriptionError, TokenGone
+from ..config.votes import OPPOSITE, Choice, choice_of, set_vote, withdraw
+from ..errors import ConfigError, SubscriptionError, TokenGone
 from ..models import Settings
 from ..store import PaperArchive
 from .subscriptions import give_own_profile, has_left, link_claims, profile_saving, profiles_cache
 
 CHOICES: tuple[Choice, ...] = get_args(Choice)
+VoteLists = dict[str, list[tuple[str, str]]]  # "like" and "dislike": (paper id, title) each
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,25 @@ def _choice(text: str) -> Choice:
         if text == choice:
             return choice
     raise SubscriptionError(f"'{text[:20]}' is not a vote", "choose like, dislike or none")
+
+
+def listed_votes(settings: Settings, db: sqlite3.Connection, address: str) -> VoteLists:
+    """The papers `address`'s profile likes and dislikes, as (id, title) by list, for its manage page."""
+    try:
+        profile = profile_to_edit(settings.profiles_dir, address, profiles_cache(settings))
+    except ConfigError:  # the page says the profile has a mistake
+        profile = None
+    if profile is None:
+        return {key: [] for key in OPPOSITE}
+    known = PaperArchive(db).papers_with_ids([*profile.like, *profile.dislike])
+    return {
+        key: [(i, known[i].title if i in known else i) for i in getattr(profile, key)] for key in OPPOSITE
+    }
+
+
+def forget(settings: Settings, address: str, paper_id: str) -> None:
+    """Take a paper out of the likes and dislikes of the profile that mails `address`."""
+    with profile_saving("your change", "nothing changed: try again later"):
+        profile = profile_to_edit(settings.profiles_dir, address, profiles_cache(settings))
+        if profile is not None:
+            withdraw(profile.path, [paper_id])

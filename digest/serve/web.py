@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, TokenGone, TooManySignUps
 from ..models import Settings
-from ..pipeline import subscriptions
+from ..pipeline import feedback, subscriptions
 from ..render.pages import Pages
 from ..store import PaperArchive, State
 from ..tokens import verify
@@ -137,7 +137,8 @@ class Site:
         found = await run_in_threadpool(subscriptions.current_settings, self.settings, address)
         left = await self._work(lambda db: subscriptions.has_left(db, address))
         context: dict[str, Any] = dict(zip(("chosen", "sharing", "broken"), found, strict=True))
-        context |= {"address": address, "left": left}
+        votes = await self._work(lambda db: feedback.listed_votes(self.settings, db, address))
+        context |= {"address": address, "left": left, "votes": votes}
         if request.method == "GET":
             return self._manage_page(token, context)
         try:
@@ -151,10 +152,12 @@ class Site:
     async def _manage_post(self, request: Request, token: str, context: dict[str, Any]) -> Response:
         """One of the manage page's buttons; `context` takes what was typed, to show it again if refused."""
         address, current = context["address"], context["chosen"]
-        fields = await present_fields(request, (*MANAGE_FIELDS, "action"))
+        fields = await present_fields(request, (*MANAGE_FIELDS, "action", "paper"))
         action = fields.get("action", "save")
         if action == "rotate":
             return await self._rotate(address)
+        if action == "forget":
+            return await self._forget(token, context, fields.get("paper", ""))
         if context["left"]:  # settings of an address that left change nothing: the way back comes first
             return (
                 await self._return(address) if action == "resubscribe" else self._manage_page(token, context)
@@ -168,6 +171,14 @@ class Site:
         await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
         self._event("manage", address, f"saved {len(chosen.keywords)} keyword(s)")
         return self._manage_page(token, {**context, "chosen": chosen, "saved": "settings"})
+
+    async def _forget(self, token: str, context: dict[str, Any], paper_id: str) -> Response:
+        """Take a liked or disliked paper off the profile (the manage page's Remove)."""
+        address = context["address"]
+        await run_in_threadpool(feedback.forget, self.settings, address, paper_id)
+        self._event("manage", address, "a vote taken back")
+        votes = await self._work(lambda db: feedback.listed_votes(self.settings, db, address))
+        return self._manage_page(token, {**context, "votes": votes, "saved": "votes"})
 
     async def _return(self, address: str) -> Response:
         """Mail a confirmation that brings back an address that left, with its profile as it is."""
