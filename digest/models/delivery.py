@@ -28,7 +28,7 @@ class Links:
     unsubscribe_mailto: str
     web: str  # this edition in a browser, with every matched paper
     # Per paper id, the page where the reader says "more like this" or "less like this"
-    # (`?vote=like` or `?vote=dislike`); none in a preview, which nobody votes from.
+    # (`?vote=like` or `?vote=dislike`); a paper without one has no vote links.
     votes: Mapping[str, str] = field(default_factory=dict)
 
 
