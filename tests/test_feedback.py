@@ -209,3 +209,19 @@ def test_the_manage_page_lists_votes_and_removes_one_keeping_comments(
     after = load_profile(profile)
     assert after.like == () and after.dislike == (disliked,)
     assert "# Alice's reading list: keep this comment" in profile.read_text()
+
+
+def test_a_profile_with_likes_may_save_without_keywords_on_the_manage_page(site: Site, web: Server) -> None:
+    profile = site.profile("alice", "email: alice@example.org\nkeywords: [pretraining]\nlike: [2305.10429]\n")
+    manage = f"/manage/{sign('test-secret', 'manage', 'alice@example.org')}"
+    form = {"keywords": "", "authors": "", "exclude": "", "frequency": "daily", "max_papers": "20"}
+
+    saved = web.client.post(manage, data=form)
+
+    assert saved.status_code == 200 and "Saved." in saved.text
+    after = load_profile(profile)
+    assert after.keywords == () and after.like == ("2305.10429",)
+    site.profile("bob", "email: bob@example.org\nkeywords: [pretraining]\n")
+    bob = f"/manage/{sign('test-secret', 'manage', 'bob@example.org')}"
+    refused = web.client.post(bob, data=form)  # nothing at all to select by
+    assert refused.status_code == 400 and "At least one keyword or author is needed" in refused.text

@@ -162,10 +162,13 @@ def save_profile(settings: Settings, address: str, keywords: Sequence[str], name
         return save_subscription(settings.profiles_dir, address, keywords, name, profiles_cache(settings))
 
 
-def chosen_settings(form: Mapping[str, str], current: SubscriberSettings) -> SubscriberSettings:
-    """The settings a manage form asks for; a field the form lacks keeps its current value."""
+def chosen_settings(
+    form: Mapping[str, str], current: SubscriberSettings, likes: bool = False
+) -> SubscriberSettings:
+    """The settings a manage form asks for; a field the form lacks keeps its current value.
+    A profile with liked papers (`likes`) may do without keywords and authors."""
     terms = {key: _terms(form[key], key) if key in form else getattr(current, key) for key in TERM_FIELDS}
-    if not (terms["keywords"] or terms["authors"]):
+    if not (terms["keywords"] or terms["authors"] or likes):
         raise SubscriptionError("at least one keyword or author is needed", "for example: pretraining")
     frequency = form.get("frequency", current.frequency).strip()
     if frequency not in ("daily", "weekly"):

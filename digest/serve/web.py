@@ -167,7 +167,7 @@ class Site:
             self._event("manage", address, "given a profile of its own")
             return self._manage_page(token, {**context, "sharing": 1, "saved": "own"})
         context["chosen"] = typed(fields, current)
-        chosen = subscriptions.chosen_settings(fields, current)
+        chosen = subscriptions.chosen_settings(fields, current, bool(context["votes"]["like"]))
         await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
         self._event("manage", address, f"saved {len(chosen.keywords)} keyword(s)")
         return self._manage_page(token, {**context, "chosen": chosen, "saved": "settings"})
