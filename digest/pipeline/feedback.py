@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
 
-from ..config.profiles import profile_to_edit
+from ..config.profiles import load_profile, profile_to_edit
 from ..config.votes import OPPOSITE, Choice, choice_of, set_vote, withdraw
-from ..errors import ConfigError, SubscriptionError, TokenGone
-from ..models import Settings
+from ..errors import SubscriptionError, TokenGone
+from ..models import Profile, Settings
 from ..store import PaperArchive
 from .subscriptions import give_own_profile, has_left, link_claims, profile_saving, profiles_cache
 
@@ -73,12 +73,8 @@ def _choice(text: str) -> Choice:
     raise SubscriptionError(f"'{text[:20]}' is not a vote", "choose like, dislike or none")
 
 
-def listed_votes(settings: Settings, db: sqlite3.Connection, address: str) -> VoteLists:
-    """The papers `address`'s profile likes and dislikes, as (id, title) by list, for its manage page."""
-    try:
-        profile = profile_to_edit(settings.profiles_dir, address, profiles_cache(settings))
-    except ConfigError:  # the page says the profile has a mistake
-        profile = None
+def listed_votes(db: sqlite3.Connection, profile: Profile | None) -> VoteLists:
+    """The papers a profile likes and dislikes, as (id, title) by list, for its manage page."""
     if profile is None:
         return {key: [] for key in OPPOSITE}
     known = PaperArchive(db).papers_with_ids([*profile.like, *profile.dislike])
@@ -87,9 +83,12 @@ def listed_votes(settings: Settings, db: sqlite3.Connection, address: str) -> Vo
     }
 
 
-def forget(settings: Settings, address: str, paper_id: str) -> None:
-    """Take a paper out of the likes and dislikes of the profile that mails `address`."""
+def forget(settings: Settings, address: str, paper_id: str) -> Profile | None:
+    """Take a paper out of the likes and dislikes of the profile that mails `address`; that
+    profile as it is now."""
     with profile_saving("your change", "nothing changed: try again later"):
         profile = profile_to_edit(settings.profiles_dir, address, profiles_cache(settings))
         if profile is not None:
             withdraw(profile.path, [paper_id])
+            return load_profile(profile.path)
+    return None

@@ -197,9 +197,12 @@ def _max_papers(form: Mapping[str, str], current: SubscriberSettings) -> int:
     return int(text)
 
 
-def current_settings(settings: Settings, address: str) -> tuple[SubscriberSettings, int, bool]:
+def current_settings(
+    settings: Settings, address: str
+) -> tuple[SubscriberSettings, int, bool, Profile | None]:
     """What the manage page shows for `address`: its settings, how many addresses its profile
-    mails, and whether only a profile with mistakes lists it (so that no digest goes to it)."""
+    mails, whether only a profile with mistakes lists it (so that no digest goes to it), and
+    the profile itself (None for the last two)."""
     try:
         profile = profile_to_edit(settings.profiles_dir, address, profiles_cache(settings))
     except ConfigError:
@@ -207,8 +210,8 @@ def current_settings(settings: Settings, address: str) -> tuple[SubscriberSettin
     else:
         broken = False
     if profile is None:
-        return SubscriberSettings((), (), (), "daily", DEFAULT_MAX_PAPERS), 1, broken
-    return subscriber_settings(profile), len(profile.emails), broken
+        return SubscriberSettings((), (), (), "daily", DEFAULT_MAX_PAPERS), 1, broken, None
+    return subscriber_settings(profile), len(profile.emails), broken, profile
 
 
 def save_settings(settings: Settings, address: str, chosen: SubscriberSettings) -> Path:

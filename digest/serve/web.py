@@ -136,8 +136,9 @@ class Site:
             return self._token_error(error)
         found = await run_in_threadpool(subscriptions.current_settings, self.settings, address)
         left = await self._work(lambda db: subscriptions.has_left(db, address))
-        context: dict[str, Any] = dict(zip(("chosen", "sharing", "broken"), found, strict=True))
-        votes = await self._work(lambda db: feedback.listed_votes(self.settings, db, address))
+        *shown, profile = found
+        context: dict[str, Any] = dict(zip(("chosen", "sharing", "broken"), shown, strict=True))
+        votes = await self._work(lambda db: feedback.listed_votes(db, profile))
         context |= {"address": address, "left": left, "votes": votes}
         if request.method == "GET":
             return self._manage_page(token, context)
@@ -175,9 +176,9 @@ class Site:
     async def _forget(self, token: str, context: dict[str, Any], paper_id: str) -> Response:
         """Take a liked or disliked paper off the profile (the manage page's Remove)."""
         address = context["address"]
-        await run_in_threadpool(feedback.forget, self.settings, address, paper_id)
+        profile = await run_in_threadpool(feedback.forget, self.settings, address, paper_id)
         self._event("manage", address, "a vote taken back")
-        votes = await self._work(lambda db: feedback.listed_votes(self.settings, db, address))
+        votes = await self._work(lambda db: feedback.listed_votes(db, profile))
         return self._manage_page(token, {**context, "votes": votes, "saved": "votes"})
 
     async def _return(self, address: str) -> Response:
