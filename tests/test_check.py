@@ -465,6 +465,8 @@ def test_check_says_nothing_of_templates_that_keep_the_fast_paths(site: Site, cl
             "{{ marked(item.title) | upper }}</a>",
             "premailer",
         ),
+        ("paper.html.j2", '{{ vote }}?vote=like"', '{{ vote | upper }}?vote=like"', "premailer"),
+        ("paper.txt.j2", "{{ vote }}?vote=like", "{{ vote | upper }}?vote=like", "changed, not printed"),
     ],
 )
 def test_check_warns_of_a_template_that_turns_a_fast_path_off(

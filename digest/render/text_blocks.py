@@ -57,6 +57,8 @@ class TextBlocks:
                 )
             except (TypeError, ValueError) as error:  # arithmetic on a stand-in, say
                 raise CannotDefer(str(error)) from error
+            if self._blocks[key].lower().count("dgsttext") != self._blocks[key].count("dgsttext"):
+                raise CannotDefer("a stand-in is changed, not printed (upper-cased, say)")
         block = self._blocks[key]
         # Readers matched by the same terms get the same block but for its number and vote links:
         # it is filled in once, around them. (Unless the template wraps the number: its width
