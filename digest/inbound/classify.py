@@ -80,7 +80,7 @@ def _complaint(message: Message, tokens: tuple[str, ...]) -> InboundMessage:
     addresses = _unique(_address(value) for value in named if "@" in value)
     feedback = report.get("feedback-type", "abuse")[:40]
     return InboundMessage(
-        "complaint", f"complaint ({feedback})", _unique([*tokens, *quoted_tokens]),
+        "complaint", f"feedback type {feedback}", _unique([*tokens, *quoted_tokens]),
         _message_ids(quoted), addresses,
     )  # fmt: skip
 
@@ -91,7 +91,9 @@ def _dsn(message: Message, tokens: tuple[str, ...]) -> InboundMessage:
     quoted_tokens = tuple(tokens_in_headers(quoted)) if quoted is not None else ()
     failed = [f for f in failures if f.action != "delayed"]
     if not failed:
-        return InboundMessage("delay", "delay notice: the server is still trying")
+        if failures:
+            return InboundMessage("delay", "delay notice: the server is still trying")
+        return InboundMessage("other", "a delivery report that names no failed recipient")
     permanent = any(f.status.startswith("5") for f in failed) or not any(f.status for f in failed)
     first = failed[0]
     summary = f"{first.status or 'no status'} {first.diagnostic or first.action}".strip()

@@ -110,13 +110,15 @@ def _target(state: State, found: InboundMessage, today: dt.date) -> tuple[str, d
         delivery = bounces.delivery_of(message_id)
         if delivery is not None:
             return delivery
+    if why:  # a token was there but does not hold: a forgery must not fall back on an address
+        return "; ".join(why)
     for address in found.addresses:
         latest = bounces.latest_edition(address)
         if latest is not None:
             return address, latest
-    if found.addresses and not why:
-        why.append(f"{', '.join(found.addresses[:3])} was never mailed by this site")
-    return "; ".join(why) or "it names no address, token or Message-ID of ours"
+    if found.addresses:
+        return f"{', '.join(found.addresses[:3])} was never mailed by this site"
+    return "it names no address, token or Message-ID of ours"
 
 
 def _keep(settings: Settings, data: bytes, now: dt.datetime, line: str) -> Handled:
