@@ -11,11 +11,13 @@ import click
 
 from ..config.settings import load_settings
 from ..delivery.dkim import DkimSigner
+from ..delivery.dns_lookup import make_resolver
 from ..errors import DigestError, DkimError, Problem
 from ..models import Settings
 from ..pipeline import inbound as inbound_mail
+from ..pipeline.doctor import checks as doctor_checks
 from .main import config_option, main
-from .output import print_error
+from .output import coloured, print_error
 
 EX_TEMPFAIL = 75  # sysexits.h: the mail server keeps the message and tries again later
 log = logging.getLogger("digest.inbound")
@@ -74,3 +76,40 @@ def inbound(config_path: Path, recipients: tuple[str, ...]) -> None:
         print_error(f"inbound message not handled, the mail server will try again: {what}")
         sys.exit(EX_TEMPFAIL)
     click.echo(handled.line)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--nameserver", metavar="HOST[:PORT]",
+    help="Ask this DNS server instead of the system's resolver (e.g. to check before the records spread).",
+)  # fmt: skip
+@click.option(
+    "--dns-timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 60), metavar="SECONDS",
+    help="How long one DNS look-up may take before its check fails.",
+)  # fmt: skip
+def doctor(config_path: Path, nameserver: str | None, dns_timeout: float) -> None:
+    """Check what receivers want of bulk mail, one line per check, with the fix.
+
+    SPF, DKIM (the published key matches delivery.dkim's key), DMARC and MX
+    records; the return path; https links; the SMTP relay's login (nothing is
+    sent); and the headers of a sample digest (List-Unsubscribe, one-click,
+    signed). Exits 1 when any check fails.
+
+    \b
+    Examples:
+      digest doctor
+      digest doctor --nameserver 9.9.9.9 --dns-timeout 3
+    """
+    settings = load_settings(config_path)
+    resolver = make_resolver(nameserver, dns_timeout)
+    found = doctor_checks(settings, resolver)
+    for check in found:
+        mark = coloured("✓", "green") if check.ok else coloured("✗", "red")
+        click.echo(f"{mark} {check.name}: {check.detail}")
+        if check.fix and not check.ok:
+            click.echo(f"    fix: {check.fix}")
+    failed = sum(1 for check in found if not check.ok)
+    click.echo(f"{len(found) - failed} of {len(found)} checks passed", err=True)
+    if failed:
+        sys.exit(1)

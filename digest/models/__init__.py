@@ -15,7 +15,7 @@ from .delivery import (
     SendOutcome,
     Uncomposed,
 )
-from .inbound import BounceScore, InboundKind, InboundMessage
+from .inbound import BounceScore, InboundKind, InboundMessage, MailCheck
 from .papers import (
     SOURCE_KINDS,
     CachedFeed,
@@ -61,6 +61,7 @@ __all__ = [
     "Likeness",
     "Links",
     "Listing",
+    "MailCheck",
     "Match",
     "Outgoing",
     "Paper",

@@ -36,3 +36,13 @@ class BounceScore:
     last_bounce: str  # ISO 8601, UTC
     reason: str  # of the last bounce
     suppressed: bool
+
+
+@dataclass(frozen=True)
+class MailCheck:
+    """One line of `digest doctor`: what was checked, whether it passed, and how to fix it."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
