@@ -113,7 +113,7 @@ def test_broken_records_each_fail_with_their_fix(
     assert f"_dmarc.{DOMAIN} has no DMARC record" in found["DMARC"]
     assert "has no MX record" in found["MX"]
     assert "refused the login" in found["SMTP relay"]
-    assert found["Headers"].startswith("✗") and "<https:" in found["Headers"]
+    assert found["Headers"].startswith("✗") and "lacks an https unsubscribe link" in found["Headers"]
     fixes = [line for line in result.output.splitlines() if line.startswith("    fix: ")]
     assert len(fixes) == 7
     assert f'publish a TXT record at d2026._domainkey.{DOMAIN}: "v=DKIM1; k=rsa; p=' in result.output

@@ -165,7 +165,7 @@ def suppressions(config_path: Path, clear: str | None) -> None:
     scored = {bounced.address for bounced in scores}
     for address, reason, since in listed:
         if address not in scored:
-            click.echo(f"{address}  suppressed since {since}  {reason}")
+            click.echo(f"{address}  since {since}  {reason}")
     click.echo(f"{len(listed)} suppressed address(es), {len(scores)} with bounces", err=True)
 
 

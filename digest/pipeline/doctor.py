@@ -85,7 +85,8 @@ def sample_headers(settings: Settings, now: dt.datetime) -> MailCheck:
         return MailCheck("Headers", False, f"the sample could not be signed: {error}", error.hint)
     missing = [name for name in WANTED_HEADERS if not message.get(name)]
     unsubscribe = str(message.get("List-Unsubscribe", ""))
-    missing += [kind for kind in ("<https:", "<mailto:") if kind not in unsubscribe]
+    wanted_links = {"<https:": "an https unsubscribe link", "<mailto:": "a mailto unsubscribe"}
+    missing += [what for start, what in wanted_links.items() if start not in unsubscribe]
     if message.get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click":
         missing.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
     if settings.dkim is not None:
