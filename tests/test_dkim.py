@@ -147,3 +147,20 @@ def test_a_dkim_section_missing_keys_is_reported_with_its_key_path(site: Site, c
     assert result.exit_code == 1
     assert "delivery.dkim.domain: missing required key" in result.stderr
     assert "delivery.dkim.key_fil: unknown key" in result.stderr
+
+
+def test_a_confirmation_is_signed_too_and_comes_from_its_own_sender(
+    site: Site, cli: Cli, dns_server: DnsServer, key: Path
+) -> None:
+    config = yaml.safe_load(site.config.read_text(encoding="utf-8"))
+    config["delivery"]["dkim"] = {"selector": "d2026", "domain": "digest.example.net", "key_file": str(key)}
+    config["subscriptions"] = {"sender": "Test Digest sign-ups <join@digest.example.net>"}
+    site.config.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    publish(dns_server, key)
+
+    result = cli("subscribe", "zed@example.org", "--keyword", "pretraining", "--config", site.config)
+
+    assert result.exit_code == 0, result.stderr
+    data = (site.outbox / "confirmations" / "zed@example.org.eml").read_bytes()
+    assert dkim.verify(data, dnsfunc=dkim_dnsfunc(dns_server.resolver()))
+    assert b"\r\nFrom: Test Digest sign-ups <join@digest.example.net>\r\n" in data
