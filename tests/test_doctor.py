@@ -149,3 +149,10 @@ def test_without_dkim_or_a_return_path_doctor_says_what_to_set(
     found = marks(result)
     assert "delivery.dkim is not set" in found["DKIM"] and found["DKIM"].startswith("✗")
     assert found["Return path"].startswith("✗") and "fix: set delivery.return_path" in result.output
+
+
+def test_a_nameserver_that_is_not_an_address_is_one_clear_error(site: Site) -> None:
+    result = CliRunner().invoke(main, ["doctor", "--config", str(site.config), "--nameserver", "dns.example"])
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: 'dns.example' is not a nameserver")

@@ -61,7 +61,7 @@ def inbound(config_path: Path, recipients: tuple[str, ...]) -> None:
     \b
     Examples:
       digest inbound < bounce.eml
-      digest inbound --config /etc/digest/digest.yaml --recipient bounces+20261130-0a1b@example.org
+      digest inbound --config /etc/digest/digest.yaml --recipient 'bounces+<token>@example.org'
     """
     data = sys.stdin.buffer.read()
     try:

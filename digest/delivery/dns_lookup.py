@@ -7,6 +7,8 @@ from collections.abc import Callable
 import dns.exception
 import dns.resolver
 
+from ..errors import DigestError
+
 DEADLINE = 5.0  # seconds for one look-up, retries included
 
 
@@ -21,8 +23,13 @@ def make_resolver(nameserver: str | None = None, deadline: float = DEADLINE) -> 
     else:
         host, _, port = nameserver.rpartition(":") if nameserver.count(":") == 1 else (nameserver, "", "")
         resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = [host]
-        resolver.port = int(port) if port else 53
+        try:
+            resolver.nameservers = [host]
+            resolver.port = int(port) if port else 53
+        except ValueError as exc:
+            raise DigestError(
+                f"'{nameserver}' is not a nameserver", "give an IP address, e.g. 9.9.9.9:53"
+            ) from exc
     resolver.lifetime = resolver.timeout = deadline
     return resolver
 
