@@ -19,7 +19,10 @@ class LookupFailed(Exception):
 def make_resolver(nameserver: str | None = None, deadline: float = DEADLINE) -> dns.resolver.Resolver:
     """The system's resolver, or one that asks `nameserver` (`host` or `host:port`) only."""
     if nameserver is None:
-        resolver = dns.resolver.Resolver()
+        try:
+            resolver = dns.resolver.Resolver()
+        except dns.resolver.NoResolverConfiguration as exc:
+            raise DigestError("this system has no DNS resolver configured", "pass --nameserver") from exc
     else:
         host, _, port = nameserver.rpartition(":") if nameserver.count(":") == 1 else (nameserver, "", "")
         resolver = dns.resolver.Resolver(configure=False)
