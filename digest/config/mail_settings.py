@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import BouncePolicy, DkimConfig
-from .addresses import normalize_address, normalize_mailbox
+from .addresses import normalize_mailbox
 from .options import BY_KEY, keys_under
 from .yamlfile import Document, KeyPath
 
@@ -23,12 +23,6 @@ def mailbox_or_none(doc: Document, mapping: dict[str, Any], path: KeyPath) -> st
     except ValueError as exc:
         doc.problem(path, f"invalid address: {exc}")
         return None
-
-
-def bare_address(mailbox: str) -> str:
-    """`bounces@example.org` of `Bounces <bounces@example.org>`."""
-    found = re.search(r"<([^>]*)>\s*$", mailbox)
-    return normalize_address(found.group(1) if found else mailbox)
 
 
 def dkim(doc: Document, delivery: dict[str, Any], base: Path) -> DkimConfig | None:
