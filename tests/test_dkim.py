@@ -164,3 +164,13 @@ def test_a_confirmation_is_signed_too_and_comes_from_its_own_sender(
     data = (site.outbox / "confirmations" / "zed@example.org.eml").read_bytes()
     assert dkim.verify(data, dnsfunc=dkim_dnsfunc(dns_server.resolver()))
     assert b"\r\nFrom: Test Digest sign-ups <join@digest.example.net>\r\n" in data
+
+
+def test_signing_only_prepends_a_header_and_the_message_bytes_stay_as_built(key: Path) -> None:
+    signer = DkimSigner(DkimConfig("d2026", "digest.example.net", key))
+    built = b"From: Test Digest <digest@digest.example.net>\r\nSubject: Papers\r\n\r\nline one=\r\n two\r\n"
+
+    signed = signer.sign(built)
+
+    assert signed.startswith(b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;")
+    assert signed.endswith(b"\r\n" + built) and signed.count(b"DKIM-Signature:") == 1
