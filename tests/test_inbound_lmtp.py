@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import queue
+import re
 import signal
 import smtplib
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import IO
+from urllib.parse import unquote
 
 import dkim
 import pytest
@@ -31,7 +36,7 @@ from .mail_keys import make_key
 from .smtp_relay import Relay, free_port, serving
 
 TODAY = dt.datetime.now(dt.UTC).date()
-ALICE, BOB = "alice@example.org", "bob@example.org"
+ALICE, BOB, CAROL = "alice@example.org", "bob@example.org", "carol@example.org"
 
 
 @pytest.fixture
@@ -51,15 +56,43 @@ def configure(site: Site, relay_port: int, lmtp_port: int, key: Path) -> None:
     config["inbound"] = {"lmtp": f"127.0.0.1:{lmtp_port}", "suppress_score": 2}
     site.config.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     site.profile("bob", "email: bob@example.org\nkeywords: [language model]\n")
+    site.profile("carol", "email: carol@example.org\nkeywords: [language model]\n")
 
 
-def wait_for_line(stream: IO[bytes], text: str, seen: list[str]) -> None:
-    """Read the server's log until `text` appears (it says so once it listens)."""
-    for raw in stream:
-        seen.append(raw.decode(errors="replace"))
-        if text in seen[-1]:
-            return
-    raise AssertionError("digest serve stopped before saying: " + text + "\n" + "".join(seen))
+def mailto_unsubscribe(message: EmailMessage) -> tuple[str, bytes]:
+    """The mail a client sends for the digest's List-Unsubscribe mailto: (its address, the mail)."""
+    mailto = re.search(r"<mailto:([^?>]+)\?subject=([^>]+)>", str(message["List-Unsubscribe"]))
+    assert mailto is not None
+    token = unquote(mailto.group(2)).removeprefix("unsubscribe ")
+    return mailto.group(1), mail.mailed_unsubscribe(CAROL, token)
+
+
+class ServerLog:
+    """The server's log lines, read on a thread of their own so a test can wait for one with a
+    deadline (a generous one: it fails a broken server, it does not time a working one)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.reader.start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for raw in stream:
+            self.lines.put(raw.decode(errors="replace"))
+        self.lines.put("")  # the server stopped
+
+    def wait_for(self, text: str) -> None:
+        while True:
+            try:
+                line = self.lines.get(timeout=60)
+            except queue.Empty:
+                line = ""
+            self.seen.append(line)
+            if text in line:
+                return
+            if not line:
+                raise AssertionError(f"digest serve never said: {text}\n" + "".join(self.seen))
 
 
 def hand_over(port: int, sender: str, recipient: str, data: bytes) -> None:
@@ -85,33 +118,36 @@ def test_bounces_over_lmtp_suppress_at_the_score_and_a_complaint_unsubscribes(
     command = [sys.executable, "-m", "digest", "serve", "--no-schedule", "--config", str(site.config),
                "--port", str(free_port())]  # fmt: skip
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    log: list[str] = []
     with subprocess.Popen(command, stderr=subprocess.PIPE, env=environment) as server:
+        assert server.stderr is not None
+        log = ServerLog(server.stderr)
         try:
-            assert server.stderr is not None
-            wait_for_line(server.stderr, "listening for inbound mail (LMTP)", log)
+            log.wait_for("listening for inbound mail (LMTP)")
             alice_id, bounces = to_alice.message_id, to_alice.sender
             hand_over(lmtp_port, "", bounces, mail.postfix_dsn(bounces, ALICE, alice_id))
             hand_over(lmtp_port, "", bounces, mail.exim_bounce(bounces, ALICE, alice_id))
             complaint = mail.arf_complaint("abuse@digest.example.net", to_bob.message_id)
             hand_over(lmtp_port, "", "abuse@digest.example.net", complaint)
-            wait_for_line(server.stderr, "complaint from", log)
+            hand_over(lmtp_port, CAROL, *mailto_unsubscribe(relay.to(CAROL)[0].message))
+            log.wait_for("by mail")  # LMTP answers once a message is handled: the last line is there
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
+            log.reader.join(timeout=60)  # it read to the end before the pipe is closed
 
     listed = runner.invoke(main, ["suppressions", "--config", str(site.config)])
     [alice_line] = [line for line in listed.output.splitlines() if line.startswith(ALICE)]
     assert "score 2 of 2  suppressed  last bounce" in alice_line and "5.2.1" in alice_line
     assert any(line.startswith(f"{BOB}  since") for line in listed.output.splitlines())
     assert "2 suppressed address(es), 1 with bounces" in listed.stderr
-    text = "".join(log)
+    text = "".join(log.seen)
     assert ALICE not in text and BOB not in text  # the log names a keyed tag and the domain
-    assert "score 2 of 2; suppressed" in text
+    assert "score 2 of 2; suppressed" in text and "complaint from" in text
 
     again = runner.invoke(main, ["run", "--once", "--config", str(site.config), "--date", "2030-01-02"])
-    assert "1 suppressed" in again.stderr and "1 unsubscribed" in again.stderr, again.stderr
+    assert "1 suppressed" in again.stderr and "2 unsubscribed" in again.stderr, again.stderr
     assert relay.to(ALICE) == [to_alice] and relay.to(BOB) == [to_bob]  # neither is mailed again
+    assert len(relay.to(CAROL)) == 1  # nor is carol, who left by mail
 
     cleared = runner.invoke(main, ["suppressions", "--config", str(site.config), "--clear", ALICE])
     assert cleared.exit_code == 0
