@@ -3,7 +3,9 @@ ones and none at all, and a real relay on loopback that checks the login."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,10 @@ import yaml
 from click.testing import CliRunner, Result
 
 from digest.cli import main
+from digest.config.settings import load_settings
 from digest.delivery.dkim import DkimSigner
 from digest.models import DkimConfig
+from digest.store import Ledger, Subscribers, connect
 
 from .conftest import Site
 from .dns_server import DnsServer, dns_serving
@@ -87,9 +91,19 @@ def test_a_well_set_up_site_passes_every_check(
 
     assert result.exit_code == 0, result.output
     found = marks(result)
-    assert list(found) == ["SPF", "DKIM", "DMARC", "MX", "Return path", "HTTPS", "SMTP relay", "Headers"]
+    assert list(found) == [
+        "SPF",
+        "DKIM",
+        "DMARC",
+        "MX",
+        "Return path",
+        "HTTPS",
+        "SMTP relay",
+        "Headers",
+        "Complaints",
+    ]
     assert all(line.startswith("✓") for line in found.values()), result.output
-    assert "8 of 8 checks passed" in result.stderr
+    assert "9 of 9 checks passed" in result.stderr
     assert f"as {LOGIN}" in found["SMTP relay"]
     assert relay.received == []  # the login was checked, nothing was sent
 
@@ -117,7 +131,7 @@ def test_broken_records_each_fail_with_their_fix(
     fixes = [line for line in result.output.splitlines() if line.startswith("    fix: ")]
     assert len(fixes) == 7
     assert f'publish a TXT record at d2026._domainkey.{DOMAIN}: "v=DKIM1; k=rsa; p=' in result.output
-    assert "1 of 8 checks passed" in result.stderr
+    assert "2 of 9 checks passed" in result.stderr
 
 
 def test_a_dns_server_that_never_answers_fails_each_dns_check_and_says_so(
@@ -156,3 +170,21 @@ def test_a_nameserver_that_is_not_an_address_is_one_clear_error(site: Site) -> N
 
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: 'dns.example' is not a nameserver")
+
+
+def test_a_complaint_rate_past_three_in_a_thousand_fails(
+    site: Site, relay: Relay, dns_server: DnsServer, key: Path
+) -> None:
+    configure(site, relay, key)
+    publish_good_records(dns_server, key)
+    state_dir = load_settings(site.config).state_dir
+    edition = dt.datetime.now(dt.UTC).date()
+    with closing(connect(state_dir / "digest.sqlite3")) as db:
+        for number in range(200):
+            Ledger(db).mark_sent(f"reader{number}@example.org", edition, f"<{number}@x>", [])
+        Subscribers(db).unsubscribe("reader7@example.org", "complaint")
+
+    found = marks(doctor(site, dns_server))
+
+    assert found["Complaints"].startswith("✗")
+    assert "1 in 30 days for 200 digests sent (0.50%; receivers act at 0.3%)" in found["Complaints"]

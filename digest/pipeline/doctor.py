@@ -13,12 +13,14 @@ import dns.resolver
 from ..delivery import dns_checks
 from ..delivery.dkim import DkimSigner
 from ..delivery.transports import connect
-from ..errors import DkimError, TransportDown
+from ..errors import DigestError, DkimError, TransportDown
 from ..models import Digest, MailCheck, Profile, Settings
 from ..render.mime import mailbox_of
+from ..store import Bounces, State
 from .composing import Composer
 
 SAMPLE_RECIPIENT = "sample@example.org"
+COMPLAINT_LIMIT = 0.003  # the spam rate past which Gmail and Yahoo junk or refuse a bulk sender
 # What the bulk-sender rules want in every message, and what the DKIM signature must cover.
 WANTED_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe",
                   "List-Unsubscribe-Post")  # fmt: skip
@@ -39,6 +41,7 @@ def checks(
         https_links(settings),
         relay_login(settings),
         sample_headers(settings, now or dt.datetime.now(dt.UTC)),
+        complaint_rate(settings, now or dt.datetime.now(dt.UTC)),
     ]
 
 
@@ -97,6 +100,21 @@ def sample_headers(settings: Settings, now: dt.datetime) -> MailCheck:
         return MailCheck("Headers", False, "a sample digest lacks " + ", ".join(missing), fix)
     signed = " and is signed" if settings.dkim else ""
     return MailCheck("Headers", True, f"a sample digest carries {', '.join(WANTED_HEADERS)}{signed}")
+
+
+def complaint_rate(settings: Settings, now: dt.datetime) -> MailCheck:
+    """Spam complaints per digest sent over 30 days: Gmail and Yahoo act at 0.3%."""
+    try:
+        with State(settings.state_dir, settings.secret) as state:
+            complaints, sent = Bounces(state.db).complaints_and_sent(now - dt.timedelta(days=30))
+    except DigestError as error:
+        return MailCheck("Complaints", False, f"the state database cannot be read: {error}", error.hint)
+    rate = complaints / sent if sent else 0.0
+    detail = f"{complaints} in 30 days for {sent} digests sent ({rate:.2%}; receivers act at 0.3%)"
+    if rate < COMPLAINT_LIMIT:
+        return MailCheck("Complaints", True, detail)
+    fix = "mail only confirmed sign-ups, and keep the unsubscribe link easy to find"
+    return MailCheck("Complaints", False, detail, fix)
 
 
 def _sample(settings: Settings, now: dt.datetime) -> Message:

@@ -78,6 +78,17 @@ class Bounces:
         row = self.db.execute("SELECT max(edition) FROM deliveries WHERE address = ?", (address,)).fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
+    def complaints_and_sent(self, since: dt.datetime) -> tuple[int, int]:
+        """Spam complaints received, and digests sent, since `since`: the complaint rate receivers watch."""
+        at = since.isoformat(timespec="seconds")
+        complaints = self.db.execute(
+            "SELECT COUNT(*) FROM unsubscribes WHERE via = 'complaint' AND at >= ?", (at,)
+        ).fetchone()[0]
+        sent = self.db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE state = 'sent' AND updated_at >= ?", (at,)
+        ).fetchone()[0]
+        return int(complaints), int(sent)
+
     def bounced_count(self, edition: dt.date) -> int:
         """How many deliveries of `edition` bounced after they were handed over."""
         row = self.db.execute(
