@@ -14,6 +14,7 @@
     │   ├── TooManySignUps      the site's hourly limit of confirmations is reached
     │   ├── ProfileNotSaved     the profile could not be written; the link still works
     │   └── FormError           a form field that is not text (a file upload)
+    ├── DkimError               the DKIM key cannot be read or is too weak
     ├── EditionLocked           another run is sending this edition
     └── StateError              the state database is missing, broken or cannot be written
 
@@ -83,6 +84,10 @@ class UncertainDelivery(DeliveryError):
 
 class TransportDown(DeliveryError):
     """The transport cannot deliver anything now; the rest of the run is left for later."""
+
+
+class DkimError(DigestError):
+    """The DKIM private key cannot be read, is not an RSA key, or is shorter than 2048 bits."""
 
 
 class EditionLocked(DigestError):

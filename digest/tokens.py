@@ -15,7 +15,9 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,3 +114,43 @@ def _new_secret(path: Path) -> None:
         pass  # the other run's secret stands
     finally:
         partial.unlink()
+
+
+# Return-path tokens (VERP). A bounce comes back to the envelope sender, so the envelope sender
+# of each digest names its recipient and edition: `<YYYYMMDD>-<mac>`. Short, since a local part
+# may hold 64 characters, and lower case, since some servers fold local parts. The address is
+# not in it: the edition's ledger rows are the candidates, and the one whose mac matches is it.
+RETURN_PATH_LIFETIME = dt.timedelta(days=60)  # bounces and complaints later than this are ignored
+_RETURN_PATH = re.compile(r"(\d{8})-([0-9a-f]{20})")
+
+
+def return_path_token(secret: str, address: str, edition: dt.date) -> str:
+    return f"{edition:%Y%m%d}-{_return_path_mac(secret, address, edition)}"
+
+
+def _return_path_mac(secret: str, address: str, edition: dt.date) -> str:
+    payload = f"return-path|{address.lower()}|{edition.isoformat()}"
+    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def return_path_edition(token: str, today: dt.date) -> dt.date:
+    """The edition a return-path token names; TokenError when malformed, TokenGone when too old."""
+    found = _RETURN_PATH.fullmatch(token.lower())
+    try:
+        edition = dt.datetime.strptime(found.group(1), "%Y%m%d").date() if found else None
+    except ValueError:
+        edition = None
+    if edition is None:
+        raise TokenError(f"'{token[:60]}' is not a return-path token")
+    if edition < today - RETURN_PATH_LIFETIME or edition > today + dt.timedelta(days=2):
+        raise TokenGone(f"return-path token of edition {edition} is outside the last 60 days")
+    return edition
+
+
+def return_path_address(secret: str, token: str, candidates: Iterable[str], edition: dt.date) -> str:
+    """Which of `candidates` (the edition's recipients) the token was made for; TokenError if none."""
+    mac = token.lower().rpartition("-")[2]
+    for address in candidates:
+        if hmac.compare_digest(_return_path_mac(secret, address, edition), mac):
+            return address
+    raise TokenError(f"return-path token '{token[:60]}' matches no recipient of edition {edition}")

@@ -57,6 +57,7 @@ class Received:
     message: EmailMessage
     tls: bool
     login: str | None
+    data: bytes = b""  # as it arrived: a DKIM signature is checked against these bytes
 
     @property
     def message_id(self) -> str:
@@ -186,7 +187,8 @@ class Relay:
         tls = server.transport is not None and server.transport.get_extra_info("ssl_object") is not None
         with self.lock:
             for recipient in envelope.rcpt_tos:
-                self.received.append(Received(recipient, envelope.mail_from, message, tls, login))
+                received = Received(recipient, envelope.mail_from, message, tls, login, envelope.content)
+                self.received.append(received)
             watch = self._watch
             if watch is None or len(self.received) < watch.count:
                 return None

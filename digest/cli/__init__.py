@@ -2,6 +2,7 @@
 
 # Importing the command modules registers their commands on the group.
 from . import edition as _edition  # noqa: F401
+from . import mail as _mail  # noqa: F401
 from . import service as _service  # noqa: F401
 from . import votes as _votes  # noqa: F401
 from .main import main

@@ -21,6 +21,7 @@ from ..pipeline import selection
 from ..pipeline.short_keywords import short_keywords
 from ..render.fast_paths import slow_paths
 from .arguments import source_from_argument
+from .mail import dkim_problems, print_dkim_record
 from .main import common_options, config_option, date_option, main
 from .output import (
     exit_if_every_source_failed,
@@ -247,8 +248,10 @@ def check(config_path: Path) -> None:
         except ConfigError as error:
             problems.extend(error.problems)
     problems.extend(shared_address_problems(profiles))
+    problems.extend(dkim_problems(settings))
     if problems:
         raise ConfigError(problems)
+    print_dkim_record(settings)
     _warn_of_short_keywords(settings, profiles)
     if settings.templates_dir is not None:
         for template, reason in slow_paths(settings.title, settings.templates_dir):

@@ -87,6 +87,8 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_ti
     """Serve the web pages and send every edition at its time, in each subscriber's time zone.
 
     The pages: subscribe, confirm, unsubscribe (one-click), manage, view, /healthz.
+    With inbound.lmtp set, it also takes bounces, complaints and mailed
+    unsubscribes over LMTP from a mail server (see `digest inbound`).
     Editions missed while the service was down are sent once when it is back
     (within schedule.catch_up_days). SIGTERM or Ctrl-C stops it cleanly: the
     message in flight is finished and recorded, the rest wait for the next start.
@@ -101,6 +103,7 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_ti
     """
     import uvicorn
 
+    from ..serve.lmtp import LmtpListener
     from ..serve.scheduler import Service
     from ..serve.web import create_app
     from ..serve.web_server import listening_socket, log_config, server_config
@@ -110,21 +113,32 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_ti
     logging.config.dictConfig(logging_setup)
     service = None if no_schedule else Service(settings)  # checks the state; starts with the server
     listening = listening_socket(host, port)  # a busy port stops it here, before anything is sent
+    lmtp = LmtpListener(settings, settings.lmtp) if settings.lmtp else None
+    if lmtp is not None:
+        lmtp.start()  # so does a busy LMTP port
     where = f"http://{host}:{port} (links in emails use {settings.base_url})"
     logging.getLogger("digest.serve").info("serving %s on %s", settings.title, where)
     app = create_app(settings, service, request_seconds=request_timeout)
     config = server_config(app, host, port, request_timeout, log_config=logging_setup)
-    uvicorn.Server(config).run(sockets=[listening])
+    try:
+        uvicorn.Server(config).run(sockets=[listening])
+    finally:
+        if lmtp is not None:
+            lmtp.stop()
 
 
 @main.command()
 @config_option
 @click.option("--clear", "clear", metavar="EMAIL", help="Allow mail to this address again.")
 def suppressions(config_path: Path, clear: str | None) -> None:
-    """List the addresses no longer mailed after repeated permanent failures.
+    """List bounce scores and the addresses no longer mailed.
 
     An address is suppressed after `delivery.suppress_after` editions in a row
-    ended in a permanent (5xx) refusal. Clear it once the address works again.
+    ended in a permanent (5xx) refusal, when its bounce score reaches
+    `inbound.suppress_score` (a hard bounce adds 1, a soft one
+    `inbound.soft_bounce_weight`; the score starts over after
+    `inbound.decay_days` without a bounce), or at once after a spam complaint.
+    Clearing one lifts its suppression and starts its score over.
 
     \b
     Examples:
@@ -140,9 +154,19 @@ def suppressions(config_path: Path, clear: str | None) -> None:
         click.echo(f"{clear} will be mailed again")
         return
     listed = state.list_suppressions(settings)
+    scores = state.bounce_scores(settings)
+    limit = settings.bounces.suppress_score
+    for bounced in scores:
+        marker = "suppressed" if bounced.suppressed else "mailed"
+        click.echo(
+            f"{bounced.address}  score {bounced.score:g} of {limit:g}  {marker}  "
+            f"last bounce {bounced.last_bounce}  {bounced.reason}"
+        )
+    scored = {bounced.address for bounced in scores}
     for address, reason, since in listed:
-        click.echo(f"{address}  since {since}  {reason}")
-    click.echo(f"{len(listed)} suppressed address(es)", err=True)
+        if address not in scored:
+            click.echo(f"{address}  since {since}  {reason}")
+    click.echo(f"{len(listed)} suppressed address(es), {len(scores)} with bounces", err=True)
 
 
 @main.command("init-state")

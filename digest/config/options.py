@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import DeliveryPolicy, Settings, SmtpConfig, SourceConfig
+from ..models import BouncePolicy, DeliveryPolicy, Settings, SmtpConfig, SourceConfig
 
 # What a value must be; settings.py reads the plain kinds, and checks the rest by hand.
 PLAIN_KINDS = ("text", "integer", "number", "flag", "timezone")
@@ -95,6 +95,21 @@ OPTIONS = (
            (DeliveryPolicy, "suppress_after"), 1, 100),
     Option("delivery.uncertain_limit", "integer", "unanswered hand-overs that stop a run",
            (DeliveryPolicy, "uncertain_limit"), 1, 1000),
+    Option("delivery.return_path", "mailbox", "bounces go here, as bounces+<token>@… (VERP)",
+           (Settings, "return_path")),
+    Option("delivery.dkim.selector", "text", "the DKIM key's selector (required)"),
+    Option("delivery.dkim.domain", "text", "the signing domain: the From's or its parent (required)"),
+    Option("delivery.dkim.key_file", "file", "the PEM private key, RSA of 2048 bits or more (required)"),
+    Option("inbound.lmtp", "host:port", "digest serve takes bounces and complaints here over LMTP",
+           (Settings, "lmtp")),
+    Option("inbound.suppress_score", "number", "bounce score that suppresses an address",
+           (BouncePolicy, "suppress_score"), 0.5, 100),
+    Option("inbound.soft_bounce_weight", "number", "what a temporary (4.x.x) bounce adds; a hard one adds 1",
+           (BouncePolicy, "soft_weight"), 0, 1),
+    Option("inbound.decay_days", "integer", "days without a bounce after which the score starts over",
+           (BouncePolicy, "decay_days"), 1, 365),
+    Option("subscriptions.sender", "mailbox", "the From of confirmation mail; default: site.sender",
+           (Settings, "notice_sender")),
     Option("subscriptions.max_per_hour", "integer", "confirmation emails per hour at most",
            (Settings, "max_signups_per_hour"), 1, 100_000),
     Option("schedule.send_at", "time", "local HH:MM of the default edition", (Settings, "send_at")),

@@ -11,6 +11,7 @@ from ..errors import ConfigError, Problem
 from ..models import SOURCE_KINDS, DeliveryPolicy, Settings, SmtpConfig, SourceConfig, UnsetVariable
 from . import hints, yamlfile
 from .addresses import normalize_mailbox
+from .mail_settings import bounce_policy, dkim, lmtp_address, mailbox_or_none
 from .options import BY_KEY, keys_under
 from .yamlfile import Document, KeyPath, format_key
 
@@ -51,6 +52,7 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
     templates = doc.text(top, "templates", ())
     fetch = _section(doc, top, "fetch")
     schedule, signups = _section(doc, top, "schedule"), _section(doc, top, "subscriptions")
+    inbound = _section(doc, top, "inbound")
     base = path.parent
     settings = Settings(
         path=path,
@@ -76,6 +78,11 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         fetch_deadline=float(_read(doc, fetch, "fetch.deadline")),
         arxiv_api=_unless_off(_read(doc, fetch, "fetch.arxiv_api")),
         unset_variables=tuple(deferred),
+        return_path=mailbox_or_none(doc, delivery, ("delivery", "return_path")),
+        dkim=dkim(doc, delivery, base),
+        lmtp=lmtp_address(doc, inbound),
+        bounces=bounce_policy(doc, inbound),
+        notice_sender=mailbox_or_none(doc, signups, ("subscriptions", "sender")),
     )
     return settings, doc.problems
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
-from ..models import Outgoing, SmtpConfig
+from ..models import DkimConfig, Outgoing, SmtpConfig
 
 
 class Transport(Protocol):
@@ -215,7 +215,13 @@ def _text(reply: bytes | str) -> str:
     return " ".join((reply.decode(errors="replace") if isinstance(reply, bytes) else reply).split())
 
 
-def open_transport(transport: str, smtp: SmtpConfig | None, outbox: Path, edition: str) -> Transport:
-    if transport == "smtp" and smtp is not None:
-        return Smtp(smtp)
-    return Outbox(outbox, edition)
+def open_transport(
+    transport: str, smtp: SmtpConfig | None, outbox: Path, edition: str, dkim: DkimConfig | None = None
+) -> Transport:
+    """The configured transport; with `dkim`, one that signs each message it hands over."""
+    chosen: Transport = Smtp(smtp) if transport == "smtp" and smtp is not None else Outbox(outbox, edition)
+    if dkim is None:
+        return chosen
+    from .dkim import DkimSigner, SignedTransport  # it imports Transport from here
+
+    return SignedTransport(chosen, DkimSigner(dkim))

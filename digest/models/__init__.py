@@ -15,6 +15,7 @@ from .delivery import (
     SendOutcome,
     Uncomposed,
 )
+from .inbound import BounceScore, InboundKind, InboundMessage, MailCheck
 from .papers import (
     SOURCE_KINDS,
     CachedFeed,
@@ -34,7 +35,9 @@ from .papers import (
 )
 from .settings import (
     WEEKDAYS,
+    BouncePolicy,
     DeliveryPolicy,
+    DkimConfig,
     Settings,
     SmtpConfig,
     UnsetVariable,
@@ -43,16 +46,22 @@ from .settings import (
 __all__ = [
     "SOURCE_KINDS",
     "WEEKDAYS",
+    "BouncePolicy",
+    "BounceScore",
     "CachedFeed",
     "Compose",
     "DeliveryLedger",
     "DeliveryPolicy",
     "DeliveryState",
     "Digest",
+    "DkimConfig",
+    "InboundKind",
+    "InboundMessage",
     "Job",
     "Likeness",
     "Links",
     "Listing",
+    "MailCheck",
     "Match",
     "Outgoing",
     "Paper",

@@ -42,6 +42,26 @@ class DeliveryPolicy:
     uncertain_limit: int = 3  # unknown outcomes in a row that stop a run: the relay is not answering
 
 
+@dataclass(frozen=True)
+class DkimConfig:
+    """Who signs: the selector and domain of the published key, and the private key file."""
+
+    selector: str
+    domain: str
+    key_file: Path
+
+
+@dataclass(frozen=True)
+class BouncePolicy:
+    """How bounces add up: a hard (5.x.x) one weighs 1, a soft one less; the score starts over
+    after `decay_days` without a bounce, and an address whose score reaches `suppress_score` is
+    suppressed."""
+
+    suppress_score: float = 3.0
+    soft_weight: float = 0.5
+    decay_days: int = 30
+
+
 # kw_only: every option has its default here (config/options.py reads them: the one copy),
 # and the fields keep their order.
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +91,11 @@ class Settings:
     weekdays_only: bool | None = None  # None: only when every source is an arXiv listing
     catch_up_days: int = 2  # after downtime, editions missed in this many days are still sent
     max_signups_per_hour: int = 100  # confirmation emails for the whole site: the form cannot flood strangers
+    return_path: str | None = None  # VERP: bounces+<token>@domain per recipient; None: the sender
+    dkim: DkimConfig | None = None
+    lmtp: str | None = None  # host:port where `digest serve` takes inbound mail over LMTP
+    bounces: BouncePolicy = field(default_factory=lambda: BouncePolicy())
+    notice_sender: str | None = None  # the From of confirmation mail; None: site.sender
     # Each ${VAR} left unset because only sending would use it.
     unset_variables: tuple[UnsetVariable, ...] = ()
 

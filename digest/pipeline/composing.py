@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from ..delivery.return_path import with_return_path
 from ..matching import CompiledProfile, PaperIndex, select_top
 from ..models import (
     Compose,
@@ -61,6 +62,10 @@ class Composer:
         sender, title = settings.sender, settings.title
         message = build_message(
             rendered, links, sender=sender, list_title=title, now=self.now, encoded=self.encoded
+        )
+        # The envelope sender names the recipient and edition (VERP), so a bounce says whom it is about.
+        message = with_return_path(
+            message, settings.return_path, self.secret, digest.recipient, digest.edition
         )
         return rendered, message
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
-from ..models import Settings
-from ..store import Ledger, Subscribers, connect
+from ..models import BounceScore, Settings
+from ..store import Bounces, Ledger, Subscribers, connect
 from ..store.connection import DATABASE_NAME
 
 T = TypeVar("T")
@@ -39,8 +40,20 @@ def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
     return with_state(settings, lambda db: Ledger(db).suppressions())
 
 
+def bounce_scores(settings: Settings, now: dt.datetime | None = None) -> list[BounceScore]:
+    """Each address that bounced: its score (decayed), last bounce and reason, highest first."""
+    now = now or dt.datetime.now(dt.UTC)
+    return with_state(settings, lambda db: Bounces(db).scores(now, settings.bounces.decay_days))
+
+
 def clear_suppression(settings: Settings, address: str) -> bool:
-    return with_state(settings, lambda db: Ledger(db).unsuppress(address.strip()))
+    """Mail `address` again: its suppression lifted and its bounce score started over."""
+
+    def clear(db: sqlite3.Connection) -> bool:
+        unsuppressed = Ledger(db).unsuppress(address.strip())
+        return Bounces(db).clear(address.strip()) or unsuppressed
+
+    return with_state(settings, clear)
 
 
 def sent_papers(settings: Settings, address: str) -> frozenset[str]:

@@ -302,10 +302,11 @@ def send_confirmation(settings: Settings, signup: SignUp) -> None:
     )  # fmt: skip
     subject = f"Confirm your subscription to {settings.title}"
     message = build_notice(
-        sender=settings.sender, recipient=signup.address, subject=subject, text=text, now=signup.at
-    )
+        sender=settings.notice_sender or settings.sender, recipient=signup.address, subject=subject,
+        text=text, now=signup.at,
+    )  # fmt: skip
     outbox = settings.state_dir / "outbox"
-    transport = open_transport(settings.transport, settings.smtp, outbox, "confirmations")
+    transport = open_transport(settings.transport, settings.smtp, outbox, "confirmations", settings.dkim)
     try:
         transport.send(message, signup.address)
     except DeliveryError as error:

@@ -102,6 +102,7 @@ def log_config() -> dict[str, Any]:
         "loggers": {
             "uvicorn": quiet, "uvicorn.error": quiet, "uvicorn.access": quiet,
             "apscheduler": {"level": "WARNING"},  # our own lines say what ran
+            "mail.log": {"level": "WARNING"},  # aiosmtpd's LMTP sessions: digest.inbound says what came
         },
     }  # fmt: skip
 

@@ -112,6 +112,20 @@ CREATE TABLE IF NOT EXISTS link_rotations (
 """
 
 
+# Version 4 (or later, as other steps land): bounce scores per address, and the bounce a
+# delivery received, so an edition's report can count them.
+BOUNCES = """
+CREATE TABLE IF NOT EXISTS bounces (
+    address      TEXT PRIMARY KEY,
+    score        REAL NOT NULL,
+    count        INTEGER NOT NULL,
+    last_bounce  TEXT NOT NULL,
+    reason       TEXT NOT NULL
+);
+ALTER TABLE deliveries ADD COLUMN bounce TEXT
+"""
+
+
 def _first_tables(db: sqlite3.Connection) -> None:
     _run(db, DELIVERIES_V1 + ";" + SENT_PAPERS)
 
@@ -133,11 +147,16 @@ def _later_tables(db: sqlite3.Connection) -> None:
     _run(db, LATER_TABLES)
 
 
+def _bounces(db: sqlite3.Connection) -> None:
+    _run(db, BOUNCES)
+
+
 # Step n takes a database from version n - 1 to version n. Append; never edit a step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _first_tables,
     _six_delivery_states,
     _later_tables,
+    _bounces,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
