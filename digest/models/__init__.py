@@ -31,6 +31,9 @@ from .papers import (
     paper_from_dict,
     paper_id_of,
     paper_to_dict,
+    reason_from_dict,
+    reason_to_dict,
+    trending_reason,
 )
 from .settings import (
     WEEKDAYS,
@@ -70,4 +73,7 @@ __all__ = [
     "paper_from_dict",
     "paper_id_of",
     "paper_to_dict",
+    "reason_from_dict",
+    "reason_to_dict",
+    "trending_reason",
 ]

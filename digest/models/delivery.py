@@ -27,6 +27,8 @@ class Links:
     manage: str
     unsubscribe_mailto: str
     web: str  # this edition in a browser, with every matched paper
+    feed: str = ""  # the subscriber's personal Atom feed ("" where there is none, as in a preview)
+    archive: str = ""  # the subscriber's past editions
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,7 @@ class Renderer:
             "digest": digest,
             "edition": digest.edition.strftime("%A, %d %B %Y"),
             "papers": [self._view(m, abstract_chars) for m in digest.matches],
+            "trending": [self._view(m, SHORT_ABSTRACT_CHARS) for m in digest.trending],
             "preheader": "; ".join(readable_tex(m.paper.title) for m in digest.matches[:3]),
             "links": links,
             "note_html": markdown_html(digest.profile.note),

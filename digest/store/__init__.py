@@ -2,7 +2,8 @@
 
 One file in the state dir holds the delivery ledger and the schedule log (ledger.py), the HTTP
 cache, the paper archive and each source's last listing (listings.py), and the subscribers'
-sign-ups and unsubscribes (subscribers.py). Its tables and their numbered migrations are in
+sign-ups and unsubscribes (subscribers.py), and what each edition matched for each address, with
+its reasons (editions.py: the archive pages and the feed). Its tables and their numbered migrations are in
 schema.py; connection.py opens it (a `State` holds one connection for a whole run). Unsubscribes
 are also kept in a file beside it (departures.py), and a marker says a database was created,
 so a lost one is noticed.
@@ -10,11 +11,13 @@ so a lost one is noticed.
 
 from .connection import BROKEN_HINT, DATABASE_NAME, State, connect, now_text, state_unless_given
 from .departures import departed
+from .editions import EditionArchive, SentEdition, SentPaper
 from .ledger import Ledger, ScheduleLog
 from .listings import HttpCache, PaperArchive, SourceHistory
 from .subscribers import Subscribers
 
 __all__ = [
-    "BROKEN_HINT", "DATABASE_NAME", "HttpCache", "Ledger", "PaperArchive", "ScheduleLog",
-    "SourceHistory", "State", "Subscribers", "connect", "departed", "now_text", "state_unless_given",
+    "BROKEN_HINT", "DATABASE_NAME", "EditionArchive", "HttpCache", "Ledger", "PaperArchive", "ScheduleLog",
+    "SentEdition", "SentPaper", "SourceHistory", "State", "Subscribers", "connect", "departed", "now_text",
+    "state_unless_given",
 ]  # fmt: skip

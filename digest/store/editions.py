@@ -1,0 +1,114 @@
+"""A subscriber's past editions: what each matched, why, and what was sent (archive and feed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..models import Match, Paper, Reason, reason_from_dict, reason_to_dict
+from .listings import PaperArchive
+
+# (address, edition, [(paper id, its reasons)] best first): one composed edition of one address.
+Remembered = tuple[str, str, list[tuple[str, tuple[Reason, ...]]]]
+
+
+@dataclass(frozen=True)
+class SentEdition:
+    """One edition that reached an address: when, and how many papers it matched and sent."""
+
+    edition: str  # YYYY-MM-DD
+    sent_at: dt.datetime
+    matched: int
+    sent: int
+
+
+@dataclass(frozen=True)
+class SentPaper:
+    """A paper as a feed entry: the edition that sent it, when, and why it was picked."""
+
+    match: Match
+    edition: str
+    sent_at: dt.datetime
+
+
+class EditionArchive:
+    """Every paper each edition matched for each address, with its reasons, beside the ledger."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def remember(self, editions: Iterable[Remembered]) -> None:
+        """Keep what each (address, edition) matched, best first, and why (for its web pages)."""
+        rows = [
+            (address, edition, json.dumps([i for i, _ in matched]), _reasons_json(matched))
+            for address, edition, matched in editions
+        ]
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                """INSERT OR REPLACE INTO edition_papers (address, edition, paper_ids, reasons)
+                   VALUES (?, ?, ?, ?)""",
+                rows,
+            )
+
+    def sent_editions(self, address: str, limit: int = 100) -> list[SentEdition]:
+        """The address's editions that were sent, newest first."""
+        rows = self.db.execute(
+            """SELECT d.edition, d.updated_at, d.papers, e.paper_ids FROM deliveries d
+               LEFT JOIN edition_papers e ON e.address = d.address AND e.edition = d.edition
+               WHERE d.address = ? AND d.state = 'sent' ORDER BY d.edition DESC LIMIT ?""",
+            (address, limit),
+        )
+        return [
+            SentEdition(edition, _moment(at), len(json.loads(ids or papers)), len(json.loads(papers)))
+            for edition, at, papers, ids in rows
+        ]
+
+    def matches(self, address: str, edition: str) -> list[Match]:
+        """Every paper the edition matched for the address, best first, with its reasons."""
+        row = self.db.execute(
+            "SELECT paper_ids, reasons FROM edition_papers WHERE address = ? AND edition = ?",
+            (address, edition),
+        ).fetchone()
+        if row is None:
+            return []
+        ids, reasons = json.loads(row[0]), json.loads(row[1])
+        papers = PaperArchive(self.db).papers_with_ids(ids)
+        return [_match(papers[i], reasons.get(i, [])) for i in ids if i in papers]
+
+    def sent_papers(self, address: str, editions: int = 10) -> list[SentPaper]:
+        """The papers the address's last `editions` sent editions carried, newest edition first,
+        each edition's papers in the order the email showed them."""
+        found: list[SentPaper] = []
+        for sent in self.sent_editions(address, editions):
+            row = self.db.execute(
+                """SELECT d.papers, e.reasons FROM deliveries d LEFT JOIN edition_papers e
+                   ON e.address = d.address AND e.edition = d.edition
+                   WHERE d.address = ? AND d.edition = ?""",
+                (address, sent.edition),
+            ).fetchone()
+            ids, reasons = json.loads(row[0]), json.loads(row[1] or "{}")
+            papers = PaperArchive(self.db).papers_with_ids(ids)
+            found += [
+                SentPaper(_match(papers[i], reasons.get(i, [])), sent.edition, sent.sent_at)
+                for i in ids
+                if i in papers
+            ]
+        return found
+
+
+def _reasons_json(matched: list[tuple[str, tuple[Reason, ...]]]) -> str:
+    return json.dumps({i: [reason_to_dict(r) for r in reasons] for i, reasons in matched}, ensure_ascii=False)
+
+
+def _match(paper: Paper, reasons: list[dict[str, object]]) -> Match:
+    return Match(paper, 0.0, tuple(reason_from_dict(r) for r in reasons))
+
+
+def _moment(text: str) -> dt.datetime:
+    """A stored timestamp as an aware datetime (they are written in UTC)."""
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
