@@ -4,6 +4,7 @@ Every type that crosses from one module to another is here, so the stages share 
 instead of importing each other.
 """
 
+from .archive import SentEdition, SentPaper
 from .delivery import (
     Compose,
     DeliveryLedger,
@@ -63,6 +64,8 @@ __all__ = [
     "Reason",
     "RenderedDigest",
     "SendOutcome",
+    "SentEdition",
+    "SentPaper",
     "Settings",
     "SmtpConfig",
     "SourceConfig",

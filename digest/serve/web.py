@@ -31,6 +31,7 @@ from ..render.pages import Pages
 from ..store import PaperArchive, State
 from ..tokens import verify
 from .confirmation_queue import ConfirmationQueue
+from .feed import FeedEndpoint
 from .forms import MANAGE_FIELDS, present_fields, sentence, text_fields, typed
 from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
@@ -55,6 +56,7 @@ def create_app(
         Route("/manage/{token}", site.manage, methods=["GET", "POST"]),
         Route("/digest/{edition}/{token}", site.edition_page, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
+        Route("/feed/{token}.atom", FeedEndpoint(site).page, methods=["GET"]),
     ]
     missing = {404: site.not_found, 405: site.not_found}  # designed pages, not Starlette's plain text
     app = Starlette(routes=routes, middleware=[guard], exception_handlers=missing, lifespan=site.lifespan)

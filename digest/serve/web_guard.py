@@ -62,7 +62,9 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), *_ENCODED_HEADERS]
+                own = message.get("headers", [])
+                named = {name.lower() for name, _ in own}  # a page's own caching (the feed's) is kept
+                message["headers"] = [*own, *(h for h in _ENCODED_HEADERS if h[0] not in named)]
             await send(message)
 
         try:

@@ -11,13 +11,13 @@ so a lost one is noticed.
 
 from .connection import BROKEN_HINT, DATABASE_NAME, State, connect, now_text, state_unless_given
 from .departures import departed
-from .editions import EditionArchive, SentEdition, SentPaper
+from .editions import EditionArchive
 from .ledger import Ledger, ScheduleLog
 from .listings import HttpCache, PaperArchive, SourceHistory
 from .subscribers import Subscribers
 
 __all__ = [
     "BROKEN_HINT", "DATABASE_NAME", "EditionArchive", "HttpCache", "Ledger", "PaperArchive", "ScheduleLog",
-    "SentEdition", "SentPaper", "SourceHistory", "State", "Subscribers", "connect", "departed", "now_text",
+    "SourceHistory", "State", "Subscribers", "connect", "departed", "now_text",
     "state_unless_given",
 ]  # fmt: skip

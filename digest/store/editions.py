@@ -6,32 +6,12 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from ..models import Match, Paper, Reason, reason_from_dict, reason_to_dict
+from ..models import Match, Paper, Reason, SentEdition, SentPaper, reason_from_dict, reason_to_dict
 from .listings import PaperArchive
 
 # (address, edition, [(paper id, its reasons)] best first): one composed edition of one address.
 Remembered = tuple[str, str, list[tuple[str, tuple[Reason, ...]]]]
-
-
-@dataclass(frozen=True)
-class SentEdition:
-    """One edition that reached an address: when, and how many papers it matched and sent."""
-
-    edition: str  # YYYY-MM-DD
-    sent_at: dt.datetime
-    matched: int
-    sent: int
-
-
-@dataclass(frozen=True)
-class SentPaper:
-    """A paper as a feed entry: the edition that sent it, when, and why it was picked."""
-
-    match: Match
-    edition: str
-    sent_at: dt.datetime
 
 
 class EditionArchive:
