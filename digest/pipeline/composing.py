@@ -66,20 +66,26 @@ class Composer:
         return rendered, message
 
     def links(self, address: str, edition: dt.date) -> Links:
-        # Issued now, so a subscriber who asks for new links retires these; manage links expire
-        # (every digest brings a fresh one), unsubscribe links do not.
-        unsubscribe = sign(self.secret, "unsubscribe", address, issued=self.now)
-        view = sign(self.secret, f"view:{edition.isoformat()}", address, issued=self.now)
-        manage = sign(self.secret, "manage", address, self.now + MANAGE_LINK_LIFETIME, issued=self.now)
-        base, mailbox = self.settings.base_url, mailbox_of(self.settings.sender)
-        return Links(
-            unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
-            manage=f"{base}/manage/{manage}",
-            unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
-            web=f"{base}/digest/{edition.isoformat()}/{view}",
-            feed=feed_url(base, sign(self.secret, "feed", address, issued=self.now)),
-            archive=f"{base}/archive/{sign(self.secret, 'archive', address, issued=self.now)}",
-        )
+        return digest_links(self.settings, self.secret, address, edition, self.now)
+
+
+def digest_links(settings: Settings, secret: str, address: str, edition: dt.date, now: dt.datetime) -> Links:
+    """The links one digest (or its web page) carries, signed for `address`.
+
+    Issued now, so a subscriber who asks for new links retires these; manage links expire
+    (every digest brings a fresh one), unsubscribe, feed and archive links do not."""
+    unsubscribe = sign(secret, "unsubscribe", address, issued=now)
+    view = sign(secret, f"view:{edition.isoformat()}", address, issued=now)
+    manage = sign(secret, "manage", address, now + MANAGE_LINK_LIFETIME, issued=now)
+    base, mailbox = settings.base_url, mailbox_of(settings.sender)
+    return Links(
+        unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
+        manage=f"{base}/manage/{manage}",
+        unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
+        web=f"{base}/digest/{edition.isoformat()}/{view}",
+        feed=feed_url(base, sign(secret, "feed", address, issued=now)),
+        archive=f"{base}/archive/{sign(secret, 'archive', address, issued=now)}",
+    )
 
 
 def feed_url(base: str, token: str) -> str:

@@ -73,14 +73,16 @@ class Renderer:
         self.slow_paths: dict[str, str] = {}
 
     def render(
-        self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None
-    ) -> RenderedDigest:
-        """Subject, HTML and text of a digest, the HTML kept under the size budget."""
+        self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None,
+        budget: float = HTML_BUDGET,
+    ) -> RenderedDigest:  # fmt: skip
+        """Subject, HTML and text of a digest, the HTML kept under the size budget (a web page,
+        which has no budget, passes infinity)."""
         notes = {"intro": intro, "footer": footer}
         abstract_chars = ABSTRACT_CHARS
         context = self._context(digest, links, notes, abstract_chars)
         html, blocks = self._html(context)
-        while (size := len(html.encode())) > HTML_BUDGET and digest.matches:
+        while (size := len(html.encode())) > budget and digest.matches:
             if abstract_chars > SHORT_ABSTRACT_CHARS:
                 abstract_chars = SHORT_ABSTRACT_CHARS  # first shorten every abstract...
             else:

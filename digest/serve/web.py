@@ -27,9 +27,11 @@ from starlette.routing import Route
 from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, TokenGone, TooManySignUps
 from ..models import Settings
 from ..pipeline import subscriptions
+from ..pipeline.composing import digest_links
 from ..render.pages import Pages
-from ..store import PaperArchive, State
+from ..store import State
 from ..tokens import verify
+from .archive import ArchivePages
 from .confirmation_queue import ConfirmationQueue
 from .feed import FeedEndpoint
 from .forms import MANAGE_FIELDS, present_fields, sentence, text_fields, typed
@@ -47,6 +49,7 @@ def create_app(
 
     A request body must be complete within `request_seconds` (the server bounds the headers)."""
     site = Site(settings, service)
+    archive = ArchivePages(site)
     guard = Middleware(Guard, error_page=site.error_page, body_seconds=request_seconds)
     routes = [
         Route("/", site.subscribe, methods=["GET", "POST"]),
@@ -54,7 +57,8 @@ def create_app(
         Route("/confirm/{token}", site.confirm, methods=["GET", "POST"]),
         Route("/unsubscribe/{token}", site.unsubscribe, methods=["GET", "POST"]),
         Route("/manage/{token}", site.manage, methods=["GET", "POST"]),
-        Route("/digest/{edition}/{token}", site.edition_page, methods=["GET"]),
+        Route("/digest/{edition}/{token}", archive.edition, methods=["GET"]),
+        Route("/archive/{token}", archive.listing, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
         Route("/feed/{token}.atom", FeedEndpoint(site).page, methods=["GET"]),
     ]
@@ -184,15 +188,6 @@ class Site:
         message = "Every link sent to you so far, this one included, no longer works."
         return self._notice("Your links are replaced", message, "Your next digest brings new ones.")
 
-    async def edition_page(self, request: Request) -> Response:
-        edition, token = request.path_params["edition"], request.path_params["token"]
-        try:
-            address = await self._address(f"view:{edition}", token)
-        except TokenError as error:
-            return self._token_error(error)
-        papers = await self._work(lambda db: PaperArchive(db).edition_papers(address, edition))
-        return self._page("digest", edition=edition, address=address, papers=papers)
-
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """Start the scheduler with the server; on SIGTERM or SIGINT, stop it cleanly first."""
@@ -267,10 +262,11 @@ class Site:
         self, token: str, context: dict[str, Any], status: int = 200, error: str | None = None,
         hint: str | None = None,
     ) -> Response:  # fmt: skip
-        base, address = self.settings.base_url, context["address"]
-        unsubscribe = f"{base}/unsubscribe/{subscriptions.unsubscribe_token(self.settings, address)}"
+        now = dt.datetime.now(dt.UTC)
+        links = digest_links(self.settings, self.secret, context["address"], now.date(), now)
         return self._page("manage", status=status, error=error, hint=hint, action=f"/manage/{token}",
-                          unsubscribe=unsubscribe, **{"saved": None, **context})  # fmt: skip
+                          unsubscribe=links.unsubscribe, links=links,
+                          **{"saved": None, **context})  # fmt: skip
 
     def _action(self, heading: str, message: str, button: str) -> Response:
         return self._page("action", heading=heading, message=message, button=button, action="")
