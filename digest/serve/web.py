@@ -35,6 +35,7 @@ from .archive import ArchivePages
 from .confirmation_queue import ConfirmationQueue
 from .feed import FeedEndpoint
 from .forms import MANAGE_FIELDS, present_fields, sentence, text_fields, typed
+from .live_preview import LivePreview, TooManyPreviews
 from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
 
@@ -61,6 +62,8 @@ def create_app(
         Route("/archive/{token}", archive.listing, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
         Route("/feed/{token}.atom", FeedEndpoint(site).page, methods=["GET"]),
+        Route("/preview.json", site.live.json, methods=["GET"]),
+        Route("/preview.js", site.live.script, methods=["GET"]),
     ]
     missing = {404: site.not_found, 405: site.not_found}  # designed pages, not Starlette's plain text
     app = Starlette(routes=routes, middleware=[guard], exception_handlers=missing, lifespan=site.lifespan)
@@ -79,15 +82,19 @@ class Site:
         self.secret = subscriptions.secret(settings)  # read once, not on every request
         self.states = threading.local()  # one State, so one connection, per worker thread
         self.mailer = ConfirmationQueue(settings, self.path)
+        self.live = LivePreview(self)  # the keyword preview of the subscribe and manage pages
 
     async def subscribe(self, request: Request) -> Response:
         if request.method == "GET":
             return self._page("subscribe", email="", keywords="", name="")
         blank = dict.fromkeys(("email", "keywords", "name"), "")
         try:
-            fields = await text_fields(request, tuple(blank))
+            fields = await text_fields(request, (*blank, "action"))
         except FormError as error:
             return self._page("subscribe", status=400, error=sentence(error), **(blank | error.fields))
+        if fields.pop("action") == "preview":  # the no-JavaScript preview: the page again, with it
+            found = await self._preview(request, fields["keywords"])
+            return self._page("subscribe", found.pop("status", 200), **fields, **found)
         try:
             signup = await self._work(
                 lambda db: subscriptions.reserve_signup(
@@ -167,10 +174,21 @@ class Site:
             self._event("manage", address, "given a profile of its own")
             return self._manage_page(token, {**context, "sharing": 1, "saved": "own"})
         context["chosen"] = typed(fields, current)
+        if action == "preview":  # nothing saved: the page again, as typed, with the preview
+            found = await self._preview(request, fields.get("keywords", ""))
+            status, error = found.pop("status", 200), found.pop("error", None)
+            return self._manage_page(token, {**context, **found}, status, error)
         chosen = subscriptions.chosen_settings(fields, current)
         await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
         self._event("manage", address, f"saved {len(chosen.keywords)} keyword(s)")
         return self._manage_page(token, {**context, "chosen": chosen, "saved": "settings"})
+
+    async def _preview(self, request: Request, keywords: str) -> dict[str, Any]:
+        """What a form page shows of its keywords' preview: `preview`, or an `error` and 429."""
+        try:
+            return {"preview": await self.live.preview(request, keywords)}
+        except TooManyPreviews:
+            return {"error": "Too many previews in a minute. Wait a moment, then try again.", "status": 429}
 
     async def _return(self, address: str) -> Response:
         """Mail a confirmation that brings back an address that left, with its profile as it is."""

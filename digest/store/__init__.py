@@ -11,7 +11,7 @@ so a lost one is noticed.
 
 from .connection import BROKEN_HINT, DATABASE_NAME, State, connect, now_text, state_unless_given
 from .departures import departed
-from .editions import EditionArchive
+from .editions import EditionArchive, papers_by_day
 from .ledger import Ledger, ScheduleLog
 from .listings import HttpCache, PaperArchive, SourceHistory
 from .subscribers import Subscribers
@@ -19,5 +19,5 @@ from .subscribers import Subscribers
 __all__ = [
     "BROKEN_HINT", "DATABASE_NAME", "EditionArchive", "HttpCache", "Ledger", "PaperArchive", "ScheduleLog",
     "SourceHistory", "State", "Subscribers", "connect", "departed", "now_text",
-    "state_unless_given",
+    "papers_by_day", "state_unless_given",
 ]  # fmt: skip

@@ -7,7 +7,16 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from ..models import Match, Paper, Reason, SentEdition, SentPaper, reason_from_dict, reason_to_dict
+from ..models import (
+    Match,
+    Paper,
+    Reason,
+    SentEdition,
+    SentPaper,
+    paper_from_dict,
+    reason_from_dict,
+    reason_to_dict,
+)
 from .listings import PaperArchive
 
 # (address, edition, [(paper id, its reasons)] best first): one composed edition of one address.
@@ -92,3 +101,13 @@ def _moment(text: str) -> dt.datetime:
     """A stored timestamp as an aware datetime (they are written in UTC)."""
     moment = dt.datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def papers_by_day(db: sqlite3.Connection, since: dt.datetime) -> list[tuple[dt.date, Paper]]:
+    """Every paper a listing brought since `since`, with the day (UTC) it was first seen."""
+    rows = db.execute(
+        # last_seen '' marks a paper looked up by id (a liked one), which no listing brought
+        "SELECT first_seen, data FROM papers WHERE first_seen >= ? AND last_seen != '' ORDER BY first_seen",
+        (since.isoformat(timespec="seconds"),),
+    )
+    return [(_moment(seen).date(), paper_from_dict(json.loads(data))) for seen, data in rows]
