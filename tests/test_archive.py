@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from digest.models import Paper, paper_to_dict
+from digest.store import EditionArchive, connect
+from digest.store.schema import MIGRATIONS, SCHEMA_VERSION
 from digest.tokens import sign
 
 from .conftest import Site
@@ -113,3 +120,28 @@ def test_the_manage_page_links_archive_and_feed(site: Site, web: Server) -> None
     assert archive and feed
     assert web.client.get(archive.group(1)).status_code == 200
     assert web.client.get(feed.group(1)).status_code == 200
+
+
+def test_an_edition_recorded_before_reasons_were_kept_still_shows_its_papers(tmp_path: Path) -> None:
+    path = tmp_path / "digest.sqlite3"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as old:
+        for step in MIGRATIONS[:3]:  # the database as it was before the step that keeps reasons
+            step(old)
+        old.execute("PRAGMA user_version = 3")
+        paper = Paper(
+            "2501.00001", "Old paper", "An abstract.", ("A. Author",), "https://arxiv.org/abs/2501.00001"
+        )
+        old.execute(
+            "INSERT INTO papers VALUES (?, ?, '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00')",
+            (paper.id, json.dumps(paper_to_dict(paper))),
+        )
+        old.execute(
+            "INSERT INTO edition_papers VALUES (?, '2026-11-01', ?)", (ADDRESS, json.dumps([paper.id]))
+        )
+
+    with contextlib.closing(connect(path, create=True)) as db:
+        matches = EditionArchive(db).matches(ADDRESS, "2026-11-01")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+
+    assert version == SCHEMA_VERSION
+    assert [(m.paper.title, m.reasons) for m in matches] == [("Old paper", ())]

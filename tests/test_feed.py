@@ -160,3 +160,13 @@ def test_the_email_footer_links_archive_and_feed(site: Site, cli: Any) -> None:
     html = email.message_from_bytes(raw, policy=policy.default).get_body(("html",)).get_content()  # type: ignore[union-attr]
 
     assert ">Atom feed</a>" in html and ">Past editions</a>" in html
+
+
+def test_replacing_links_retires_the_old_feed_link(two_editions: Site, web: Server) -> None:
+    url = web.local(feed_link(two_editions, "2026-11-17"))
+    manage = f"/manage/{sign('test-secret', 'manage', ADDRESS)}"
+
+    assert web.client.post(manage, data={"action": "rotate"}).status_code == 200
+    retired = web.client.get(url)
+
+    assert retired.status_code == 410 and "replaced by a newer one" in retired.text
