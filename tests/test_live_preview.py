@@ -21,6 +21,7 @@ from .test_web import Server, serving
 
 TODAY = dt.date(2026, 11, 16)
 CHROMIUM = shutil.which("chromium")
+NO_CHROMIUM = CHROMIUM is None and os.environ.get("CI") != "true"
 
 
 def paper(paper_id: str, title: str) -> Paper:
@@ -131,9 +132,7 @@ def test_the_manage_preview_shows_what_was_typed_and_saves_nothing(archived: Sit
     assert (archived.profiles / "alice.yaml").read_text() == before
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None and os.environ.get("CI") != "true", reason="headless Chromium is not installed"
-)
+@pytest.mark.skipif(NO_CHROMIUM, reason="headless Chromium is not installed")
 @pytest.mark.parametrize("width", [375, 1280])
 def test_typing_keywords_shows_the_preview_in_a_browser(web: Server, width: int, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -160,3 +159,27 @@ def test_typing_keywords_shows_the_preview_in_a_browser(web: Server, width: int,
     assert "would have been selected" in total and int(total.split()[0]) >= 1
     assert days == 7 and titles >= 1
     assert overflow <= 0 and errors == []
+
+
+@pytest.mark.skipif(NO_CHROMIUM, reason="headless Chromium is not installed")
+def test_the_manage_page_previews_as_keywords_are_edited(web: Server, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    shots = Path(os.environ.get("DIGEST_SCREENSHOTS", tmp_path))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+        )
+        page = browser.new_page(viewport={"width": 375, "height": 900})
+        page.goto(f"http://127.0.0.1:{web.port}/manage/{sign('test-secret', 'manage', 'alice@example.org')}")
+        page.wait_for_selector("#preview .preview-total")  # the saved keywords, previewed on arrival
+        before = page.inner_text("#preview .preview-total")
+        page.fill("#keywords", "")
+        page.type("#keywords", "diffusion", delay=20)
+        page.locator("#preview .preview-papers").get_by_text("'diffusion' in").first.wait_for()
+        after = page.inner_text("#preview .preview-total")
+        overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        page.screenshot(path=str(shots / "live-preview-manage-375.png"), full_page=True)
+        browser.close()
+
+    assert int(before.split()[0]) > int(after.split()[0]) >= 1
+    assert overflow <= 0
