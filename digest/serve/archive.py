@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,7 +101,7 @@ class ArchivePages:
         """The links of a digest; on its own web page, no "view in your browser" link."""
         settings, secret = self.site.settings, self.site.secret
         links = digest_links(settings, secret, address, day or now.date(), now)
-        return Links(links.unsubscribe, links.manage, links.unsubscribe_mailto, "", links.feed, links.archive)
+        return replace(links, web="")
 
     def _view_path(self, address: str, edition: str, now: dt.datetime) -> str:
         return f"/digest/{edition}/{sign(self.site.secret, f'view:{edition}', address, issued=now)}"
