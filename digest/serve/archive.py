@@ -72,9 +72,8 @@ class ArchivePages:
         except ValueError:
             return site._notice("No such edition", "This link names no edition.", status=404)
         matches = await site._work(lambda db: EditionArchive(db).matches(address, edition))
-        if not matches:
-            message = "The papers of this edition are no longer available."
-            return site._notice("Nothing to show", message, status=404)
+        if not matches:  # a genuine link, as before: the page says why it is empty
+            return site._notice("Nothing to show", "The papers of this edition are no longer available.")
         html = await run_in_threadpool(self._edition_html, address, day, matches)
         return HTMLResponse(html)
 
