@@ -89,8 +89,24 @@ class EditionArchive:
         return found
 
 
+# (paper id, reasons) → its JSON member: readers matched by the same terms share it, so an
+# edition encodes each once. Forgotten whole past MEMO_SIZE entries, so memory stays flat.
+_ENCODED: dict[tuple[str, tuple[Reason, ...]], str] = {}
+MEMO_SIZE = 50_000
+
+
 def _reasons_json(matched: list[tuple[str, tuple[Reason, ...]]]) -> str:
-    return json.dumps({i: [reason_to_dict(r) for r in reasons] for i, reasons in matched}, ensure_ascii=False)
+    """{paper id: [reason, ...]} as JSON text."""
+    if len(_ENCODED) > MEMO_SIZE:
+        _ENCODED.clear()
+    members = []
+    for key in matched:
+        member = _ENCODED.get(key)
+        if member is None:
+            reasons = [reason_to_dict(r) for r in key[1]]
+            member = _ENCODED[key] = f"{json.dumps(key[0])}: {json.dumps(reasons, ensure_ascii=False)}"
+        members.append(member)
+    return "{" + ", ".join(members) + "}"
 
 
 def _match(paper: Paper, reasons: list[dict[str, object]]) -> Match:
