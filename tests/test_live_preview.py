@@ -17,6 +17,7 @@ from digest.serve.live_preview import MAX_KEYWORDS, RateLimit, keywords_of, prev
 from digest.tokens import sign
 
 from .conftest import HF_SAMPLE, FeedServer, Site
+from .test_archive_browser import MEASURE
 from .test_web import Server, serving
 
 TODAY = dt.date(2026, 11, 16)
@@ -133,15 +134,18 @@ def test_the_manage_preview_shows_what_was_typed_and_saves_nothing(archived: Sit
 
 
 @pytest.mark.skipif(NO_CHROMIUM, reason="headless Chromium is not installed")
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [375, 1280])
-def test_typing_keywords_shows_the_preview_in_a_browser(web: Server, width: int, tmp_path: Path) -> None:
+def test_typing_keywords_shows_the_preview_in_a_browser(
+    web: Server, width: int, scheme: str, tmp_path: Path
+) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     shots = Path(os.environ.get("DIGEST_SCREENSHOTS", tmp_path))
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
         )
-        page = browser.new_page(viewport={"width": width, "height": 900})
+        page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
         errors: list[str] = []
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.goto(f"http://127.0.0.1:{web.port}/subscribe")
@@ -153,12 +157,14 @@ def test_typing_keywords_shows_the_preview_in_a_browser(web: Server, width: int,
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
-        page.screenshot(path=str(shots / f"live-preview-{width}.png"), full_page=True)
+        preview, buttons = page.evaluate(MEASURE, "#preview"), page.evaluate(MEASURE, ".buttons")
+        page.screenshot(path=str(shots / f"live-preview-{width}-{scheme}.png"), full_page=True)
         browser.close()
 
     assert "would have been selected" in total and int(total.split()[0]) >= 1
     assert days == 7 and titles >= 1
     assert overflow <= 0 and errors == []
+    assert preview["low"] == [] and preview["small"] == [] and buttons["small"] == []
 
 
 @pytest.mark.skipif(NO_CHROMIUM, reason="headless Chromium is not installed")
