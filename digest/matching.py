@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from .models import Likeness, Match, Paper, Profile, Reason, Span
+from .models import Likeness, Match, Paper, Profile, Reason, Span, trending_reason
 
 # A word: letters and digits, with any combining accents typed after them (NFD text).
 _WORD = re.compile(r"(?:[^\W_][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*)+")
@@ -222,9 +222,43 @@ def select_top(
     profile: CompiledProfile, index: PaperIndex, skip: frozenset[str], limit: int
 ) -> tuple[list[Match], list[str]]:
     """The best `limit` papers the profile selects, and the ids of all it selects, best first."""
+    shown, matched = select_top_with_reasons(profile, index, skip, limit)
+    return shown, [paper_id for paper_id, _ in matched]
+
+
+def select_top_with_reasons(
+    profile: CompiledProfile, index: PaperIndex, skip: frozenset[str], limit: int
+) -> tuple[list[Match], list[tuple[str, tuple[Reason, ...]]]]:
+    """The best `limit` papers the profile selects, and (id, reasons) of all it selects, best
+    first; the papers shown carry every reason, likes included (the rest only their terms)."""
     ranked = _ranked(profile, index, skip)
     shown = [_match(profile, index.papers[n], score, reasons) for score, n, reasons in ranked[:limit]]
-    return shown, [index.papers[n].id for _, n, _ in ranked]
+    full = {m.paper.id: m.reasons for m in shown}
+    ids = (index.papers[n].id for _, n, _ in ranked)
+    return shown, [(i, full.get(i, reasons)) for i, (_, _, reasons) in zip(ids, ranked, strict=True)]
+
+
+def select_trending(
+    profile: CompiledProfile, index: PaperIndex, skip: frozenset[str], chosen: Iterable[str]
+) -> list[Match]:
+    """The profile's `trending` most upvoted papers that its terms did not select (`chosen`) and
+    that were not sent before (`skip`), best first, each with its upvotes as its reason.
+
+    Only papers with upvotes (a Hugging Face listing gave them) take part; `exclude` still wins.
+    """
+    wanted = profile.profile.trending
+    if wanted <= 0:
+        return []
+    taken = skip | frozenset(chosen)
+    dropped = frozenset().union(*(index.papers_with(t) for t in profile.exclude))
+    candidates = [
+        (paper.upvotes, n)
+        for n, paper in enumerate(index.papers)
+        if paper.upvotes is not None and paper.id not in taken and n not in dropped
+    ]
+    order = index.tie_order  # upvotes first; the usual tie order (recency) after
+    best = sorted(candidates, key=lambda c: (c[0], order[c[1]]), reverse=True)[:wanted]
+    return [Match(index.papers[n], 0.0, (trending_reason(votes),)) for votes, n in best]
 
 
 def _ranked(

@@ -217,7 +217,8 @@ def test_web_view_lists_every_matched_paper(site: Site, cli: Any, web: Server) -
     page = web.client.get(web.local(link))
 
     assert page.status_code == 200
-    assert page.text.count('class="paper"') == 8  # all 8 matches, though the email showed 2
+    assert page.text.count('class="paper-title"') == 8  # all 8 matches, though the email showed 2
+    assert page.text.count("Why: ") == 8  # each with its reasons, as in the email
     assert web.client.get(web.local(link).replace("2026-11-16", "2026-11-17")).status_code == 400
 
 

@@ -29,7 +29,7 @@ from .profiles import load_profile, profile_from_text, profile_to_edit
 _MAX_PAPERS: int = model_default(Profile, "max_papers")
 # The fields a new file copies, in the order a person would write them.
 _COPIED = ("name", "keywords", "all_of", "exclude", "authors", "categories", "max_papers",
-           "timezone", "send_at", "frequency", "weekday", "note")  # fmt: skip
+           "timezone", "send_at", "frequency", "weekday", "note", "trending")  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +156,8 @@ def _create(profiles_dir: Path, profile: Profile, why: str) -> Path:
     data["email"] = address
     for key in _COPIED:
         value = getattr(profile, key)
-        if value not in (None, ()) and not (key == "max_papers" and value == _MAX_PAPERS):
+        defaults = {"max_papers": _MAX_PAPERS, "trending": 0}  # a default is not written out
+        if value not in (None, ()) and not (key in defaults and value == defaults[key]):
             data[key] = CommentedSeq(value) if isinstance(value, tuple) else value
     candidates = new_profile_paths(profiles_dir, address)
     text = profile_files.dump(profile_files.round_trip_yaml(), data)

@@ -20,12 +20,14 @@ from .yamlfile import Document
 PROFILE_KEYS = (
     "email", "name", "keywords", "all_of", "exclude", "authors", "categories",
     "max_papers", "timezone", "send_at", "frequency", "weekday", "note", "like", "dislike", "similarity",
+    "trending",
 )  # fmt: skip
 FREQUENCIES = ("daily", "weekly")
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CATEGORY = re.compile(r"^[A-Za-z-]+(\.[A-Za-z-]+)?$")
 # models.Profile holds the default, once: profiles built in code get the same one.
 _MAX_PAPERS: int = model_default(Profile, "max_papers")
+MAX_TRENDING = 20  # a short section beside the profile's own papers, not a second digest
 
 log = logging.getLogger("digest.profiles")
 
@@ -102,6 +104,7 @@ def _validated(doc: Document) -> Profile:
         like=tuple(like),
         dislike=tuple(dislike),
         similarity=doc.choice(data, "similarity", (), liked_papers.SIMILARITIES),
+        trending=doc.integer(data, "trending", (), 0, 0, MAX_TRENDING),
     )
     for key in ("keywords", "all_of", "exclude", "authors"):
         for index, term in enumerate(getattr(profile, key)):

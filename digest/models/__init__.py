@@ -4,6 +4,7 @@ Every type that crosses from one module to another is here, so the stages share 
 instead of importing each other.
 """
 
+from .archive import SentEdition, SentPaper
 from .delivery import (
     Compose,
     DeliveryLedger,
@@ -32,6 +33,9 @@ from .papers import (
     paper_from_dict,
     paper_id_of,
     paper_to_dict,
+    reason_from_dict,
+    reason_to_dict,
+    trending_reason,
 )
 from .settings import (
     WEEKDAYS,
@@ -69,6 +73,8 @@ __all__ = [
     "Reason",
     "RenderedDigest",
     "SendOutcome",
+    "SentEdition",
+    "SentPaper",
     "Settings",
     "SmtpConfig",
     "SourceConfig",
@@ -79,4 +85,7 @@ __all__ = [
     "paper_from_dict",
     "paper_id_of",
     "paper_to_dict",
+    "reason_from_dict",
+    "reason_to_dict",
+    "trending_reason",
 ]

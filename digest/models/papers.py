@@ -27,6 +27,8 @@ class Paper:
     hf_url: str | None = None
     code_url: str | None = None
     sources: tuple[str, ...] = ()
+    ai_summary: str | None = None  # Hugging Face's one-line summary, when it gives one
+    organization: str | None = None  # the organization Hugging Face lists the paper under
 
 
 def paper_to_dict(paper: Paper) -> dict[str, Any]:
@@ -117,6 +119,7 @@ class Profile:
     like: tuple[str, ...] = ()  # canonical paper ids: "more like these"
     dislike: tuple[str, ...] = ()  # canonical paper ids: "less like these"
     similarity: str | None = None  # strict, normal (the default) or loose: how close a liked paper must be
+    trending: int = 0  # add the N most upvoted Hugging Face papers the profile did not select
 
     @property
     def slug(self) -> str:
@@ -136,7 +139,7 @@ class Span:
 class Reason:
     """Why a paper was selected: which term matched, in which field, and where."""
 
-    kind: str  # "keyword", "author" or "like"
+    kind: str  # "keyword", "author", "like" or "trending"
     term: str  # a like: the title of the nearest liked paper
     field: str  # "title", "abstract" or "authors"; a like: "title and abstract"
     spans: tuple[Span, ...] = ()
@@ -145,7 +148,30 @@ class Reason:
     def __str__(self) -> str:
         if self.kind == "like":
             return like_explanation(self)
+        if self.kind == "trending":
+            return f"trending on Hugging Face ({self.term})"
         return f"{self.kind} '{self.term}' in {self.field}"
+
+
+def trending_reason(upvotes: int) -> Reason:
+    """Why a paper no term selected is in the trending section: its upvotes."""
+    return Reason("trending", f"{upvotes} upvote{'s' if upvotes != 1 else ''}", "upvotes")
+
+
+def reason_to_dict(reason: Reason) -> dict[str, Any]:
+    """A reason as JSON-ready data, so an edition's reasons can be kept for its archive page."""
+    data: dict[str, Any] = {"kind": reason.kind, "term": reason.term, "field": reason.field}
+    if reason.spans:
+        data["spans"] = [[s.start, s.end] for s in reason.spans]
+    if reason.because:
+        data["because"] = list(reason.because)
+    return data
+
+
+def reason_from_dict(data: dict[str, Any]) -> Reason:
+    spans = tuple(Span(int(start), int(end)) for start, end in data.get("spans", ()))
+    because = tuple(str(term) for term in data.get("because", ()))
+    return Reason(str(data["kind"]), str(data["term"]), str(data["field"]), spans, because)
 
 
 def like_explanation(reason: Reason, width: int = 50) -> str:
@@ -187,15 +213,15 @@ class Match:
     @property
     def via(self) -> list[str]:
         """What selected or lifted the paper: keywords, authors, like."""
-        kinds = {"keyword": "keywords", "author": "authors", "like": "like"}
+        kinds = {"keyword": "keywords", "author": "authors", "like": "like", "trending": "trending"}
         return list(dict.fromkeys(kinds[r.kind] for r in self.reasons if r.kind in kinds))
 
     def explanations(self) -> list[str]:
         """The reasons in words, one per term: "'pretraining' in title and abstract"."""
         fields: dict[tuple[str, str], list[str]] = {}
-        likes = [like_explanation(r) for r in self.reasons if r.kind == "like"]
+        likes = [str(r) for r in self.reasons if r.kind in ("like", "trending")]
         for reason in self.reasons:
-            if reason.kind != "like":
+            if reason.kind not in ("like", "trending"):
                 fields.setdefault((reason.kind, reason.term), []).append(reason.field)
         return [
             f"author {term}" if kind == "author" else f"'{term}' in {' and '.join(where)}"
@@ -214,6 +240,9 @@ class Digest:
     more: int = 0  # matched but cut by max_papers
     failed_sources: tuple[SourceReport, ...] = field(default=())
     matched_ids: tuple[str, ...] = ()  # every paper matched, best first, for the web view
+    # The reasons of each of matched_ids, in the same order, kept for the archive and the feed.
+    matched_reasons: tuple[tuple[Reason, ...], ...] = ()
+    trending: tuple[Match, ...] = ()  # the profile's `trending: N`: upvoted papers no term selected
 
     @property
     def matched(self) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from ..delivery.return_path import with_return_path
-from ..matching import CompiledProfile, PaperIndex, select_top
+from ..matching import CompiledProfile, PaperIndex, select_top_with_reasons, select_trending
 from ..models import (
     Compose,
     Digest,
@@ -26,13 +26,14 @@ from ..models import (
     Listing,
     Match,
     Outgoing,
+    Reason,
     RenderedDigest,
     Settings,
     Uncomposed,
 )
 from ..render.mime import build_message, mailbox_of
 from ..render.renderer import Renderer
-from ..store import Ledger, PaperArchive
+from ..store import EditionArchive, Ledger
 from ..tokens import MANAGE_LINK_LIFETIME, sign, site_secret
 from .workers import can_fork, cores, fork_pool
 
@@ -40,8 +41,9 @@ MIN_PARALLEL = 100  # fewer messages than this are not worth starting processes 
 TASK = 8  # messages a worker composes per request: fewer round trips between the processes
 LOOKAHEAD = 6  # tasks composed ahead of the hand-over: the workers stay busy, memory stays flat
 REMEMBER_BATCH = 16  # fewer than LOOKAHEAD * TASK, so the workers go on while a batch is recorded
-# A message (None: nothing matched, Uncomposed: it failed), and every paper matched.
-Composed = tuple[Job | Uncomposed | None, tuple[str, ...]]
+# A message (None: nothing matched, Uncomposed: it failed), and every paper matched, with its reasons.
+Matched = tuple[tuple[str, tuple[Reason, ...]], ...]
+Composed = tuple[Job | Uncomposed | None, Matched]
 
 
 class Composer:
@@ -70,35 +72,55 @@ class Composer:
         return rendered, message
 
     def links(self, address: str, edition: dt.date, matches: Sequence[Match] = ()) -> Links:
-        # Issued now, so a subscriber who asks for new links retires these; manage links expire
-        # (every digest brings a fresh one), unsubscribe links do not.
-        unsubscribe = sign(self.secret, "unsubscribe", address, issued=self.now)
-        view = sign(self.secret, f"view:{edition.isoformat()}", address, issued=self.now)
-        manage = sign(self.secret, "manage", address, self.now + MANAGE_LINK_LIFETIME, issued=self.now)
-        base, mailbox = self.settings.base_url, mailbox_of(self.settings.sender)
-        return Links(
-            unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
-            manage=f"{base}/manage/{manage}",
-            unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
-            web=f"{base}/digest/{edition.isoformat()}/{view}",
-            votes={m.paper.id: self.vote_link(address, m.paper.id) for m in matches},
-        )
+        return digest_links(self.settings, self.secret, address, edition, self.now, matches)
 
-    def vote_link(self, address: str, paper_id: str) -> str:
-        """The page where `address` likes or dislikes one paper; it expires like a manage link."""
-        expires = self.now + MANAGE_LINK_LIFETIME
-        token = sign(self.secret, "vote", address, expires, issued=self.now, subject=paper_id)
-        return f"{self.settings.base_url}/feedback/{token}"
+
+def digest_links(
+    settings: Settings, secret: str, address: str, edition: dt.date, now: dt.datetime,
+    matches: Sequence[Match] = (),
+) -> Links:  # fmt: skip
+    """The links one digest (or its web page) carries, signed for `address`, with a vote page
+    for each of the `matches`.
+
+    Issued now, so a subscriber who asks for new links retires these; manage and vote links
+    expire (every digest brings fresh ones), unsubscribe, feed and archive links do not."""
+    unsubscribe = sign(secret, "unsubscribe", address, issued=now)
+    view = sign(secret, f"view:{edition.isoformat()}", address, issued=now)
+    manage = sign(secret, "manage", address, now + MANAGE_LINK_LIFETIME, issued=now)
+    base, mailbox = settings.base_url, mailbox_of(settings.sender)
+    return Links(
+        unsubscribe=f"{base}/unsubscribe/{unsubscribe}",
+        manage=f"{base}/manage/{manage}",
+        unsubscribe_mailto=f"mailto:{mailbox}?subject={quote('unsubscribe ' + unsubscribe)}",
+        web=f"{base}/digest/{edition.isoformat()}/{view}",
+        feed=feed_url(base, sign(secret, "feed", address, issued=now)),
+        archive=f"{base}/archive/{sign(secret, 'archive', address, issued=now)}",
+        votes={m.paper.id: vote_link(base, secret, address, m.paper.id, now) for m in matches},
+    )
+
+
+def feed_url(base: str, token: str) -> str:
+    return f"{base}/feed/{token}.atom"
+
+
+def vote_link(base: str, secret: str, address: str, paper_id: str, now: dt.datetime) -> str:
+    """The page where `address` likes or dislikes one paper; it expires like a manage link."""
+    token = sign(secret, "vote", address, now + MANAGE_LINK_LIFETIME, issued=now, subject=paper_id)
+    return f"{base}/feedback/{token}"
 
 
 def make_digest(
     compiled: CompiledProfile, recipient: str, edition: dt.date, papers: PaperIndex, listing: Listing,
     already_sent: frozenset[str],
 ) -> Digest:  # fmt: skip
-    shown, matched = select_top(compiled, papers, already_sent, compiled.profile.max_papers)
+    shown, matched = select_top_with_reasons(compiled, papers, already_sent, compiled.profile.max_papers)
     more = len(matched) - len(shown)
-    troubled = listing.troubled_sources
-    return Digest(edition, compiled.profile, recipient, tuple(shown), more, troubled, tuple(matched))
+    trending = select_trending(compiled, papers, already_sent, (i for i, _ in matched))
+    return Digest(
+        edition, compiled.profile, recipient, tuple(shown), more, listing.troubled_sources,
+        matched_ids=tuple(i for i, _ in matched), matched_reasons=tuple(r for _, r in matched),
+        trending=tuple(trending),
+    )  # fmt: skip
 
 
 @dataclass
@@ -126,15 +148,18 @@ class Composition:
         digest = make_digest(
             self.recipients[number][0], address, self.edition, self.index, self.listing, sent_before
         )
-        if not digest.matches:
+        if not digest.matches:  # trending papers come beside matched ones, never alone
             return None, ()
         rendered, message = self.composer.compose(digest)
         # Only what the email showed counts as sent; papers past the size budget come again.
-        return Job(address, message, tuple(m.paper.id for m in rendered.digest.matches)), digest.matched_ids
+        shown = rendered.digest.matches + rendered.digest.trending
+        matched = tuple(zip(digest.matched_ids, digest.matched_reasons, strict=True))
+        trending = tuple((m.paper.id, m.reasons) for m in digest.trending)
+        return Job(address, message, tuple(m.paper.id for m in shown)), matched + trending
 
 
 def composer_for(
-    composition: Composition, ledger: Ledger, archive: PaperArchive | None, parallel: bool = True
+    composition: Composition, ledger: Ledger, archive: EditionArchive | None, parallel: bool = True
 ) -> Compose:
     """How this run composes: in worker processes where it pays and is safe, else here.
     Each composed edition is remembered in `archive` (for its web page), unless it is None."""
@@ -150,7 +175,7 @@ def composer_for(
         while batch := list(itertools.islice(composed, REMEMBER_BATCH)):
             if archive is not None:
                 edition = composition.edition.isoformat()
-                archive.remember_editions(
+                archive.remember(
                     (address, edition, list(matched))
                     for (_, address), (job, matched) in batch
                     if isinstance(job, Job)

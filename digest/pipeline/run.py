@@ -24,7 +24,7 @@ from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
 from ..sources.stale import mark_stale, papers_of
-from ..store import HttpCache, Ledger, PaperArchive, SourceHistory, Subscribers, departed
+from ..store import EditionArchive, HttpCache, Ledger, PaperArchive, SourceHistory, Subscribers, departed
 from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
 from .composing import Composer, Composition, composer_for
@@ -240,7 +240,7 @@ def _deliver(
 ) -> Tally:  # fmt: skip
     """Render, hand over and record every recipient's message, but for those who left."""
     db = state.db
-    ledger, archive = Ledger(db), PaperArchive(db)
+    ledger, archive = Ledger(db), EditionArchive(db)
     # An unsubscribe wins over any profile file, and over a database that lost it.
     left = Subscribers(db).unsubscribed() | departed(settings.state_dir)
     report.unsubscribed = sum(1 for _, address in composition.recipients if address in left)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..config.profiles import load_profile
 from ..errors import SourceError
-from ..matching import CompiledProfile, PaperIndex, compile_profile, select
+from ..matching import CompiledProfile, PaperIndex, compile_profile, select, select_trending
 from ..models import Listing, Match, Paper, Settings, SourceConfig, SourceReport
 from ..store import PaperArchive
 from ..store.connection import state_unless_given
@@ -53,7 +53,9 @@ def match(
         compiled, warnings = learned.profiles[0], learned.warnings
     index = PaperIndex(listing.papers, [compiled])
     excluded = dropped_by_exclude(compiled, index)
-    return Matched(select(compiled, index), listing, excluded, warnings)
+    selected = select(compiled, index)
+    trending = select_trending(compiled, index, frozenset(), (m.paper.id for m in selected))
+    return Matched(selected + trending, listing, excluded, warnings)
 
 
 def archived(settings: Settings, since: dt.datetime) -> Listing:

@@ -74,14 +74,16 @@ class Renderer:
         self.slow_paths: dict[str, str] = {}
 
     def render(
-        self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None
-    ) -> RenderedDigest:
-        """Subject, HTML and text of a digest, the HTML kept under the size budget."""
+        self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None,
+        budget: float = HTML_BUDGET,
+    ) -> RenderedDigest:  # fmt: skip
+        """Subject, HTML and text of a digest, the HTML kept under the size budget (a web page,
+        which has no budget, passes infinity)."""
         notes = {"intro": intro, "footer": footer}
         abstract_chars = ABSTRACT_CHARS
         context = self._context(digest, links, notes, abstract_chars)
         html, blocks = self._html(context)
-        while (size := len(html.encode())) > HTML_BUDGET and digest.matches:
+        while (size := len(html.encode())) > budget and digest.matches:
             if abstract_chars > SHORT_ABSTRACT_CHARS:
                 abstract_chars = SHORT_ABSTRACT_CHARS  # first shorten every abstract...
             else:
@@ -220,6 +222,7 @@ class Renderer:
             "digest": digest,
             "edition": digest.edition.strftime("%A, %d %B %Y"),
             "papers": [self._view(m, abstract_chars) for m in digest.matches],
+            "trending": [self._view(m, SHORT_ABSTRACT_CHARS) for m in digest.trending],
             "preheader": "; ".join(readable_tex(m.paper.title) for m in digest.matches[:3]),
             "links": links,
             "note_html": markdown_html(digest.profile.note),

@@ -28,12 +28,16 @@ from starlette.routing import Route
 from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, TokenGone, TooManySignUps
 from ..models import Settings
 from ..pipeline import feedback, subscriptions
+from ..pipeline.composing import digest_links
 from ..render.pages import Pages
-from ..store import PaperArchive, State
+from ..store import State
 from ..tokens import verify
+from .archive import ArchivePages
 from .confirmation_queue import ConfirmationQueue
+from .feed import FeedEndpoint
 from .feedback import vote_page
 from .forms import MANAGE_FIELDS, present_fields, sentence, text_fields, typed
+from .live_preview import LivePreview, TooManyPreviews
 from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
 
@@ -48,6 +52,7 @@ def create_app(
 
     A request body must be complete within `request_seconds` (the server bounds the headers)."""
     site = Site(settings, service)
+    archive = ArchivePages(site)
     guard = Middleware(Guard, error_page=site.error_page, body_seconds=request_seconds)
     routes = [
         Route("/", site.subscribe, methods=["GET", "POST"]),
@@ -55,9 +60,13 @@ def create_app(
         Route("/confirm/{token}", site.confirm, methods=["GET", "POST"]),
         Route("/unsubscribe/{token}", site.unsubscribe, methods=["GET", "POST"]),
         Route("/manage/{token}", site.manage, methods=["GET", "POST"]),
-        Route("/digest/{edition}/{token}", site.edition_page, methods=["GET"]),
+        Route("/digest/{edition}/{token}", archive.edition, methods=["GET"]),
+        Route("/archive/{token}", archive.listing, methods=["GET"]),
         Route("/feedback/{token}", functools.partial(vote_page, site), methods=["GET", "POST"]),
         Route("/healthz", site.healthz, methods=["GET"]),
+        Route("/feed/{token}.atom", FeedEndpoint(site).page, methods=["GET"]),
+        Route("/preview.json", site.live.json, methods=["GET"]),
+        Route("/preview.js", site.live.script, methods=["GET"]),
     ]
     missing = {404: site.not_found, 405: site.not_found}  # designed pages, not Starlette's plain text
     app = Starlette(routes=routes, middleware=[guard], exception_handlers=missing, lifespan=site.lifespan)
@@ -76,15 +85,19 @@ class Site:
         self.secret = subscriptions.secret(settings)  # read once, not on every request
         self.states = threading.local()  # one State, so one connection, per worker thread
         self.mailer = ConfirmationQueue(settings, self.path)
+        self.live = LivePreview(self)  # the keyword preview of the subscribe and manage pages
 
     async def subscribe(self, request: Request) -> Response:
         if request.method == "GET":
             return self._page("subscribe", email="", keywords="", name="")
         blank = dict.fromkeys(("email", "keywords", "name"), "")
         try:
-            fields = await text_fields(request, tuple(blank))
+            fields = await text_fields(request, (*blank, "action"))
         except FormError as error:
             return self._page("subscribe", status=400, error=sentence(error), **(blank | error.fields))
+        if fields.pop("action") == "preview":  # the no-JavaScript preview: the page again, with it
+            found = await self._preview(request, fields["keywords"])
+            return self._page("subscribe", found.pop("status", 200), **fields, **found)
         try:
             signup = await self._work(
                 lambda db: subscriptions.reserve_signup(
@@ -168,6 +181,10 @@ class Site:
             self._event("manage", address, "given a profile of its own")
             return self._manage_page(token, {**context, "sharing": 1, "saved": "own"})
         context["chosen"] = typed(fields, current)
+        if action == "preview":  # nothing saved: the page again, as typed, with the preview
+            found = await self._preview(request, fields.get("keywords", ""))
+            status, error = found.pop("status", 200), found.pop("error", None)
+            return self._manage_page(token, {**context, **found}, status, error)
         chosen = subscriptions.chosen_settings(fields, current, bool(context["votes"]["like"]))
         await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
         self._event("manage", address, f"saved {len(chosen.keywords)} keyword(s)")
@@ -180,6 +197,13 @@ class Site:
         self._event("manage", address, "a vote taken back")
         votes = await self._work(lambda db: feedback.listed_votes(db, profile))
         return self._manage_page(token, {**context, "votes": votes, "saved": "votes"})
+
+    async def _preview(self, request: Request, keywords: str) -> dict[str, Any]:
+        """What a form page shows of its keywords' preview: `preview`, or an `error` and 429."""
+        try:
+            return {"preview": await self.live.preview(request, keywords)}
+        except TooManyPreviews:
+            return {"error": "Too many previews in a minute. Wait a moment, then try again.", "status": 429}
 
     async def _return(self, address: str) -> Response:
         """Mail a confirmation that brings back an address that left, with its profile as it is."""
@@ -196,15 +220,6 @@ class Site:
         self._event("manage", address, "links replaced")
         message = "Every link sent to you so far, this one included, no longer works."
         return self._notice("Your links are replaced", message, "Your next digest brings new ones.")
-
-    async def edition_page(self, request: Request) -> Response:
-        edition, token = request.path_params["edition"], request.path_params["token"]
-        try:
-            address = await self._address(f"view:{edition}", token)
-        except TokenError as error:
-            return self._token_error(error)
-        papers = await self._work(lambda db: PaperArchive(db).edition_papers(address, edition))
-        return self._page("digest", edition=edition, address=address, papers=papers)
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -280,10 +295,11 @@ class Site:
         self, token: str, context: dict[str, Any], status: int = 200, error: str | None = None,
         hint: str | None = None,
     ) -> Response:  # fmt: skip
-        base, address = self.settings.base_url, context["address"]
-        unsubscribe = f"{base}/unsubscribe/{subscriptions.unsubscribe_token(self.settings, address)}"
+        now = dt.datetime.now(dt.UTC)
+        links = digest_links(self.settings, self.secret, context["address"], now.date(), now)
         return self._page("manage", status=status, error=error, hint=hint, action=f"/manage/{token}",
-                          unsubscribe=unsubscribe, **{"saved": None, **context})  # fmt: skip
+                          unsubscribe=links.unsubscribe, links=links,
+                          **{"saved": None, **context})  # fmt: skip
 
     def _action(self, heading: str, message: str, button: str) -> Response:
         return self._page("action", heading=heading, message=message, button=button, action="")

@@ -23,8 +23,9 @@ ErrorPage = Callable[[int, str], str]  # status, sentence → HTML
 
 # Tokens travel in URLs: no referrer may carry them away, and nothing may frame or script these pages.
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
+    # Scripts only from this site (the keyword preview's preview.js, which asks /preview.json).
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
@@ -62,7 +63,9 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), *_ENCODED_HEADERS]
+                own = message.get("headers", [])
+                named = {name.lower() for name, _ in own}  # a page's own caching (the feed's) is kept
+                message["headers"] = [*own, *(h for h in _ENCODED_HEADERS if h[0] not in named)]
             await send(message)
 
         try:

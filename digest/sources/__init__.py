@@ -94,4 +94,6 @@ def merge(first: Paper, second: Paper) -> Paper:
         hf_url=first.hf_url or second.hf_url,
         code_url=first.code_url or second.code_url,
         sources=tuple(dict.fromkeys(first.sources + second.sources)),
+        ai_summary=first.ai_summary or second.ai_summary,
+        organization=first.organization or second.organization,
     )

@@ -27,11 +27,11 @@ def _daily_paper(item: Any, source: str) -> Paper | None:
     """The paper of one list item; None for items that are not papers at all."""
     paper = item.get("paper") if isinstance(item, dict) else None
     if isinstance(paper, dict) and paper.get("id") and paper.get("title"):
-        return _paper(paper, source)
+        return _paper(paper, source, item)
     return None
 
 
-def _paper(paper: dict[str, Any], source: str) -> Paper:
+def _paper(paper: dict[str, Any], source: str, item: dict[str, Any]) -> Paper:
     paper_id = str(paper["id"])
     authors = tuple(
         squash(a["name"]) for a in paper.get("authors") or () if a.get("name") and not a.get("hidden")
@@ -49,7 +49,16 @@ def _paper(paper: dict[str, Any], source: str) -> Paper:
         hf_url=f"https://huggingface.co/papers/{paper_id}",
         code_url=web_url(str(paper.get("githubRepo") or "")) or None,
         sources=(source,),
+        ai_summary=squash(str(paper.get("ai_summary") or item.get("ai_summary") or "")) or None,
+        organization=_organization(item.get("organization") or paper.get("organization")),
     )
+
+
+def _organization(found: Any) -> str | None:
+    """An organization's full name (or its short one); None when the item names none."""
+    if not isinstance(found, dict):
+        return None
+    return squash(str(found.get("fullname") or found.get("name") or "")) or None
 
 
 def _timestamp(text: Any) -> dt.datetime | None:

@@ -2,20 +2,23 @@
 
 One file in the state dir holds the delivery ledger and the schedule log (ledger.py), the HTTP
 cache, the paper archive and each source's last listing (listings.py), and the subscribers'
-sign-ups and unsubscribes (subscribers.py), and bounce scores (bounces.py). Its tables and their
-numbered migrations are in schema.py; connection.py opens it (a `State` holds one connection for
-a whole run). Unsubscribes are also kept in a file beside it (departures.py), and a marker says
-a database was created, so a lost one is noticed.
+sign-ups and unsubscribes (subscribers.py), bounce scores (bounces.py), and what each edition
+matched for each address, with its reasons (editions.py: the archive pages and the feed). Its
+tables and their numbered migrations are in schema.py; connection.py opens it (a `State` holds one
+connection for a whole run). Unsubscribes are also kept in a file beside it (departures.py), and
+a marker says a database was created, so a lost one is noticed.
 """
 
 from .bounces import Bounces
 from .connection import BROKEN_HINT, DATABASE_NAME, State, connect, now_text, state_unless_given
 from .departures import departed
+from .editions import EditionArchive, papers_by_day
 from .ledger import Ledger, ScheduleLog
 from .listings import HttpCache, PaperArchive, SourceHistory
 from .subscribers import Subscribers
 
 __all__ = [
-    "BROKEN_HINT", "DATABASE_NAME", "Bounces", "HttpCache", "Ledger", "PaperArchive", "ScheduleLog",
-    "SourceHistory", "State", "Subscribers", "connect", "departed", "now_text", "state_unless_given",
+    "BROKEN_HINT", "DATABASE_NAME", "Bounces", "EditionArchive", "HttpCache", "Ledger", "PaperArchive",
+    "ScheduleLog", "SourceHistory", "State", "Subscribers", "connect", "departed", "now_text",
+    "papers_by_day", "state_unless_given",
 ]  # fmt: skip

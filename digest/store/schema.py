@@ -151,12 +151,18 @@ def _bounces(db: sqlite3.Connection) -> None:
     _run(db, BOUNCES)
 
 
+def _edition_reasons(db: sqlite3.Connection) -> None:
+    """Why each paper of an edition was matched ({paper id: [reason]}), for the archive and feed."""
+    db.execute("ALTER TABLE edition_papers ADD COLUMN reasons TEXT NOT NULL DEFAULT '{}'")
+
+
 # Step n takes a database from version n - 1 to version n. Append; never edit a step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _first_tables,
     _six_delivery_states,
     _later_tables,
     _bounces,
+    _edition_reasons,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
