@@ -27,11 +27,11 @@ class Links:
     manage: str
     unsubscribe_mailto: str
     web: str  # this edition in a browser, with every matched paper
+    feed: str = ""  # the subscriber's personal Atom feed ("" where there is none, as in a preview)
+    archive: str = ""  # the subscriber's past editions
     # Per paper id, the page where the reader says "more like this" or "less like this"
     # (`?vote=like` or `?vote=dislike`); a paper without one has no vote links.
     votes: Mapping[str, str] = field(default_factory=dict)
-    feed: str = ""  # the subscriber's personal Atom feed ("" where there is none, as in a preview)
-    archive: str = ""  # the subscriber's past editions
 
 
 @dataclass(frozen=True)

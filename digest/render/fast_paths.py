@@ -42,8 +42,8 @@ def _sample(reader: str) -> Digest:
 def _links(reader: str) -> Links:
     base = "https://digest.example.org"
     votes = {f"2601.0000{n}": f"{base}/feedback/{reader}/{n}" for n in range(1, 4)}
-    mailto = "mailto:x@example.org"
-    return Links(f"{base}/unsubscribe/{reader}", f"{base}/manage/{reader}", mailto, f"{base}/web", votes)
+    mailto, web = "mailto:x@example.org", f"{base}/web"
+    return Links(f"{base}/unsubscribe/{reader}", f"{base}/manage/{reader}", mailto, web, votes=votes)
 
 
 def _where(templates_dir: Path, name: str) -> Path:
