@@ -22,6 +22,7 @@ from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
 from ..errors import DigestError
 from ..models import Listing, Profile, Settings
+from ..models.console import NextSend
 from ..pipeline.due import weekly_since
 from ..pipeline.run import RunOptions, RunReport, run_once
 from ..pipeline.state import database_path
@@ -112,6 +113,14 @@ class Service:
 
     def slots(self) -> list[Slot]:
         return list(self._groups())
+
+    def next_send(self, now: dt.datetime) -> NextSend | None:
+        """The first edition due after `now`, for `digest status` and the console."""
+        upcoming = [(slot, *slot.next_fire(now), len(group)) for slot, group in self._groups().items()]
+        if not upcoming:
+            return None
+        slot, edition, at, profiles = min(upcoming, key=lambda item: (item[2], item[0].key))
+        return NextSend(edition, at, slot.key, profiles)
 
     def due(self, now: dt.datetime, state: State | None = None) -> list[tuple[Slot, dt.date, dt.datetime]]:
         with self._state(state) as opened:

@@ -112,6 +112,29 @@ CREATE TABLE IF NOT EXISTS link_rotations (
 """
 
 
+# Version 4: what the operator's console reads and keeps: every fetch of every source (its
+# health over time), the console's sign-ins (so a sign-out revokes its cookie), and deliveries
+# by edition (the per-edition counts, without reading every row of the ledger).
+CONSOLE_TABLES = """
+CREATE TABLE IF NOT EXISTS source_checks (
+    source    TEXT NOT NULL,
+    location  TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    papers    INTEGER NOT NULL,
+    new       INTEGER NOT NULL,
+    error     TEXT
+);
+CREATE INDEX IF NOT EXISTS source_checks_by_day ON source_checks (day);
+CREATE TABLE IF NOT EXISTS admin_sessions (
+    id          TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    ended_at    TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_edition ON deliveries (edition, state)
+"""
+
+
 def _first_tables(db: sqlite3.Connection) -> None:
     _run(db, DELIVERIES_V1 + ";" + SENT_PAPERS)
 
@@ -133,11 +156,16 @@ def _later_tables(db: sqlite3.Connection) -> None:
     _run(db, LATER_TABLES)
 
 
+def _console_tables(db: sqlite3.Connection) -> None:
+    _run(db, CONSOLE_TABLES)
+
+
 # Step n takes a database from version n - 1 to version n. Append; never edit a step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _first_tables,
     _six_delivery_states,
     _later_tables,
+    _console_tables,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
