@@ -62,7 +62,12 @@ def status_json(found: SiteStatus) -> dict[str, Any]:
         "edition": upcoming.edition.isoformat(), "at": upcoming.at.isoformat(),
         "slot": upcoming.slot, "profiles": upcoming.profiles,
     }  # fmt: skip
-    return {"subscribers": found.subscribers, "editions": editions, "sources": sources, "next_send": next_send}
+    return {
+        "subscribers": found.subscribers,
+        "editions": editions,
+        "sources": sources,
+        "next_send": next_send,
+    }
 
 
 def status_lines(found: SiteStatus) -> list[str]:
@@ -71,12 +76,15 @@ def status_lines(found: SiteStatus) -> list[str]:
     for e in found.editions:
         lines.append(
             f"  {e.edition}  sent {e.sent}  failed {e.failed}  deferred {e.deferred}  "
-            f"uncertain {e.uncertain}  bounced {e.bounced}" + (f"  unfinished {e.pending}" if e.pending else "")
+            f"uncertain {e.uncertain}  bounced {e.bounced}"
+            + (f"  unfinished {e.pending}" if e.pending else "")
         )
     lines += ["  (none yet)"] * (not found.editions) + ["", f"Sources (last {console.HEALTH_DAYS} days):"]
     for s in found.sources:
         trouble = f"; last fetch failed: {s.last_error}" if s.last_error else ""
-        lines.append(f"  {s.name}  last fetch {s.last_fetch}  {s.failures} of {s.fetches} fetches failed{trouble}")
+        lines.append(
+            f"  {s.name}  last fetch {s.last_fetch}  {s.failures} of {s.fetches} fetches failed{trouble}"
+        )
     lines += ["  (no fetches yet)"] * (not found.sources) + [""]
     upcoming = found.next_send
     if upcoming is None:
@@ -95,7 +103,9 @@ def status_lines(found: SiteStatus) -> list[str]:
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
 @click.option("--state", type=click.Choice(SUBSCRIBER_STATES), help="Only addresses in this state.")
 @click.option("--search", metavar="TEXT", help="Only addresses or profile files containing TEXT.")
-def subscribers(config_path: Path, as_json: bool, as_csv: bool, state: str | None, search: str | None) -> None:
+def subscribers(
+    config_path: Path, as_json: bool, as_csv: bool, state: str | None, search: str | None
+) -> None:
     """One line per address: state, profile file, frequency, last digest, bounce score, likes.
 
     An address is active when a profile lists it, pending while its sign-up waits

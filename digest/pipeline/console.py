@@ -21,6 +21,7 @@ from ..models.console import (
     NextSend,
     SiteStatus,
     SourceCheck,
+    SourceHealth,
     Subscriber,
     SubscriberState,
 )
@@ -81,9 +82,7 @@ def _left(settings: Settings, db: sqlite3.Connection) -> set[str]:
     return set(unsubscribes(db)) | set(departures(settings.state_dir))
 
 
-def _state_of(
-    address: str, profile: Profile | None, left: set[str], suppressed: set[str]
-) -> SubscriberState:
+def _state_of(address: str, profile: Profile | None, left: set[str], suppressed: set[str]) -> SubscriberState:
     if address in left:
         return "unsubscribed"
     if address in suppressed:
@@ -96,7 +95,9 @@ def counts(rows: Iterable[Subscriber]) -> dict[SubscriberState, int]:
     return {state: found.get(state, 0) for state in SUBSCRIBER_STATES}
 
 
-def filtered(rows: Iterable[Subscriber], state: str | None = None, search: str | None = None) -> list[Subscriber]:
+def filtered(
+    rows: Iterable[Subscriber], state: str | None = None, search: str | None = None
+) -> list[Subscriber]:
     """The rows in `state` whose address or profile file contains `search` (any case)."""
     needle = (search or "").strip().lower()
     return [
@@ -113,8 +114,12 @@ def site_status(
 ) -> SiteStatus:  # fmt: skip
     """The site at a glance: subscribers by state, the last editions, each source's health."""
     rows = subscribers(settings, db, with_last_sent=False)
-    health = SourceLog(db).health(today - dt.timedelta(days=HEALTH_DAYS))
-    return SiteStatus(counts(rows), edition_counts(db, editions), health, next_send)
+    return SiteStatus(counts(rows), edition_counts(db, editions), source_health(db, today), next_send)
+
+
+def source_health(db: sqlite3.Connection, today: dt.date) -> list[SourceHealth]:
+    """Each source's last fetch, and its fetches and failures over the last HEALTH_DAYS days."""
+    return SourceLog(db).health(today - dt.timedelta(days=HEALTH_DAYS))
 
 
 def edition_history(db: sqlite3.Connection, editions: int, before: str | None = None) -> list[EditionCounts]:

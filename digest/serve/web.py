@@ -30,6 +30,7 @@ from ..pipeline import subscriptions
 from ..render.pages import Pages
 from ..store import PaperArchive, State
 from ..tokens import verify
+from .admin import admin_routes
 from .confirmation_queue import ConfirmationQueue
 from .forms import MANAGE_FIELDS, present_fields, sentence, text_fields, typed
 from .scheduler import Service
@@ -55,6 +56,7 @@ def create_app(
         Route("/manage/{token}", site.manage, methods=["GET", "POST"]),
         Route("/digest/{edition}/{token}", site.edition_page, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
+        *admin_routes(settings),  # the operator's console (serve/admin)
     ]
     missing = {404: site.not_found, 405: site.not_found}  # designed pages, not Starlette's plain text
     app = Starlette(routes=routes, middleware=[guard], exception_handlers=missing, lifespan=site.lifespan)

@@ -45,7 +45,8 @@ def edition_counts(db: sqlite3.Connection, limit: int, before: str | None = None
     if editions:
         marks = ",".join("?" * len(editions))
         rows = db.execute(
-            f"SELECT edition, state, COUNT(*) FROM deliveries WHERE edition IN ({marks}) GROUP BY edition, state",
+            f"""SELECT edition, state, COUNT(*) FROM deliveries WHERE edition IN ({marks})
+                GROUP BY edition, state""",
             editions,
         )
         for edition, state, count in rows:
@@ -74,7 +75,7 @@ def pending_addresses(db: sqlite3.Connection) -> dict[str, str]:
     return dict(rows.fetchall())
 
 
-def latest_pending(db: sqlite3.Connection, address: str) -> tuple[list[str], str | None] | None:
+def latest_pending(db: sqlite3.Connection, address: str) -> tuple[str, str | None] | None:
     """The keywords (JSON text) and name of an address's newest waiting sign-up."""
     row = db.execute(
         """SELECT keywords, name FROM pending_subscriptions WHERE address = ?
@@ -86,7 +87,9 @@ def latest_pending(db: sqlite3.Connection, address: str) -> tuple[list[str], str
 
 def unsubscribes(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
     """Every address that left, with how and when."""
-    return {address: (via, at) for address, via, at in db.execute("SELECT address, via, at FROM unsubscribes")}
+    return {
+        address: (via, at) for address, via, at in db.execute("SELECT address, via, at FROM unsubscribes")
+    }
 
 
 def uncertain_deliveries(db: sqlite3.Connection, edition: str) -> list[tuple[str, str, str]]:
