@@ -6,6 +6,7 @@ every chart has its numbers in a table beside it. Colours read on light and dark
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import pygal
@@ -13,6 +14,10 @@ from lxml import etree
 from pygal.style import Style
 
 from ...models.console import EditionCounts
+
+# pygal adds an import hook for its map plugins (pygal.maps.*), which we do not use; left in
+# place it makes every later import of the process warn (ImportWarning, on Python 3.11+).
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
 
 # Sent, failed, bounced, deferred, uncertain; then more for sources. Mid-tone: both modes.
 COLOURS = ("#2563eb", "#dc2626", "#9333ea", "#d97706", "#0d9488", "#65a30d", "#db2777", "#64748b")
