@@ -29,7 +29,9 @@ def test_without_a_password_the_console_is_off_and_says_how_to_turn_it_on(
         assert refused.status_code == 404 and "console is off" in refused.text
 
 
-def test_sign_in_gives_a_strict_cookie_and_sign_out_revokes_it(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sign_in_gives_a_strict_cookie_and_sign_out_revokes_it(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with console(site, monkeypatch) as served:
         operator = Operator(served)
         assert operator.get("/admin").headers["location"] == "/admin/sign-in"
@@ -43,8 +45,8 @@ def test_sign_in_gives_a_strict_cookie_and_sign_out_revokes_it(site: Site, monke
         assert "Signed out" in operator.post("/admin/sign-out", {}, csrf=csrf).text
         # The copied cookie is still well signed and unexpired, but its sign-in has ended.
         assert operator.get("/admin", cookie=stolen).status_code == 303
-        replayed = operator.post("/admin/subscriber", {"address": "alice@example.org", "action": "unsubscribe"},
-                                 csrf=csrf, cookie=stolen)  # fmt: skip
+        unsubscribe = {"address": "alice@example.org", "action": "unsubscribe"}
+        replayed = operator.post("/admin/subscriber", unsubscribe, csrf=csrf, cookie=stolen)
         assert replayed.status_code == 303 and replayed.headers["location"] == "/admin/sign-in"
     with closing(sqlite3.connect(database(site))) as db:
         assert db.execute("SELECT COUNT(*) FROM unsubscribes").fetchone()[0] == 0
