@@ -59,3 +59,9 @@ def ledger_counts(site: Site, edition: dt.date = EDITION) -> Counter[str]:
     with closing(sqlite3.connect(database(site))) as db:
         rows = db.execute("SELECT state FROM deliveries WHERE edition = ?", (edition.isoformat(),))
         return Counter(row[0] for row in rows)
+
+
+def ledger_addresses(site: Site, edition: dt.date) -> set[str]:
+    with closing(sqlite3.connect(database(site))) as db:
+        rows = db.execute("SELECT address FROM deliveries WHERE edition = ?", (edition.isoformat(),))
+        return {row[0] for row in rows}
