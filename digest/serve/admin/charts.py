@@ -25,7 +25,9 @@ STYLE = Style(
     background="transparent", plot_background="transparent", foreground="#6b7280",
     foreground_strong="#6b7280", foreground_subtle="#9ca3af80", colors=COLOURS,
     font_family='-apple-system, "Segoe UI", Helvetica, Arial, sans-serif',
-    label_font_size=13, major_label_font_size=13, legend_font_size=14, title_font_size=16,
+    label_font_size=16, major_label_font_size=16, legend_font_size=17, title_font_size=18,
+    guide_stroke_color="#9ca3af", major_guide_stroke_color="#9ca3af",
+    guide_stroke_dasharray="2,6", major_guide_stroke_dasharray="2,6", dot_opacity="1", stroke_width=2.5,
 )  # fmt: skip
 SIZE = {"width": 800, "height": 320, "style": STYLE, "js": [], "legend_at_bottom": True,
         "x_label_rotation": 30, "truncate_label": 12, "min_scale": 2}  # fmt: skip

@@ -38,6 +38,7 @@ class Gate:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pages = Pages(settings.title, settings.base_url, settings.templates_dir)
+        self.pages.html.filters["when"] = when
         password = configured_password()  # read once: a change takes a restart, as other settings do
         self.password = Password(password) if password else None
         secure = settings.base_url.startswith("https://")
@@ -95,3 +96,8 @@ class Gate:
     def refused(self) -> Response:
         message = "This form did not come from this console, or it is too old. Reload the page and try again."
         return self.page("message", None, status=403, heading="Refused", message=message, current="")
+
+
+def when(stamp: str | None) -> str:
+    """A recorded time as the console shows it: '2026-11-16 07:00 UTC' (every stamp is UTC)."""
+    return f"{stamp[:16].replace('T', ' ')} UTC" if stamp else ""
