@@ -11,6 +11,7 @@ import datetime as dt
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
@@ -40,33 +41,65 @@ def read_profiles(settings: Settings) -> list[Profile]:
     return profiles
 
 
+@dataclass(frozen=True)
+class Roster:
+    """Who is listed, who left, who is suppressed, who waits: every address's state comes from here.
+
+    An unsubscribe wins over everything (a run never mails it), then a suppression; an address
+    in a profile is active; one only waiting for its confirmation is pending."""
+
+    listed: dict[str, Profile]
+    left: set[str]
+    suppressed: set[str]
+    waiting: set[str]
+
+    def state_of(self, address: str) -> SubscriberState:
+        if address in self.left:
+            return "unsubscribed"
+        if address in self.suppressed:
+            return "suppressed"
+        return "active" if address in self.listed else "pending"
+
+    def counts(self) -> dict[SubscriberState, int]:
+        """As counts(subscribers(...)) would say, by set sizes (a site may have 100,000)."""
+        gone, listed = self.left | self.suppressed, self.listed.keys()
+        return {
+            "active": len(listed - gone), "pending": len(self.waiting - listed - gone),
+            "unsubscribed": len(self.left), "suppressed": len(self.suppressed - self.left),
+        }  # fmt: skip
+
+
+def roster(settings: Settings, db: sqlite3.Connection, profiles: Sequence[Profile] | None = None) -> Roster:
+    listed = _listed(read_profiles(settings) if profiles is None else profiles)
+    suppressed = {address for address, _, _ in Ledger(db).suppressions()}
+    return Roster(listed, _left(settings, db), suppressed, set(pending_addresses(db)))
+
+
 def subscribers(
     settings: Settings, db: sqlite3.Connection, profiles: Sequence[Profile] | None = None,
     with_last_sent: bool = True,
 ) -> list[Subscriber]:  # fmt: skip
-    """Every address a profile lists, or that signed up, left or is suppressed, sorted.
-
-    An unsubscribe wins over everything (a run never mails it), then a suppression; an address
-    in a profile is active; one only waiting for its confirmation is pending."""
-    listed = _listed(read_profiles(settings) if profiles is None else profiles)
-    left = _left(settings, db)
-    suppressed = {address for address, _, _ in Ledger(db).suppressions()}
-    waiting = pending_addresses(db)
-    addresses = sorted(set(listed) | left | suppressed | set(waiting))
-    sent = last_sent(db) if with_last_sent else {}
+    """Every address a profile lists, or that signed up, left or is suppressed, sorted."""
+    found = roster(settings, db, profiles)
+    addresses = sorted(found.listed.keys() | found.left | found.suppressed | found.waiting)
     scores = BounceFigures(db).scores(addresses)
     rows = []
     for address in addresses:
-        profile = listed.get(address)
-        state = _state_of(address, profile, left, suppressed)
+        profile = found.listed.get(address)
         rows.append(
             Subscriber(
-                address, profile.path.name if profile else None, state,
-                (profile.frequency or "daily") if profile else None, sent.get(address),
-                scores[address], len(profile.like) if profile else 0,
+                address, profile.path.name if profile else None, found.state_of(address),
+                (profile.frequency or "daily") if profile else None, None, scores[address],
+                len(profile.like) if profile else 0,
             )
         )  # fmt: skip
-    return rows
+    return last_sent_of(db, rows) if with_last_sent else rows
+
+
+def last_sent_of(db: sqlite3.Connection, rows: Sequence[Subscriber]) -> list[Subscriber]:
+    """The rows with the newest edition sent to each (for a page of them, or all)."""
+    sent = last_sent(db, [row.address for row in rows] if len(rows) < 1000 else None)
+    return [replace(row, last_sent=sent.get(row.address)) for row in rows]
 
 
 def _listed(profiles: Iterable[Profile]) -> dict[str, Profile]:
@@ -80,14 +113,6 @@ def _listed(profiles: Iterable[Profile]) -> dict[str, Profile]:
 def _left(settings: Settings, db: sqlite3.Connection) -> set[str]:
     """Who left: in the database, or in the file kept beside it (as a run reads them)."""
     return set(unsubscribes(db)) | set(departures(settings.state_dir))
-
-
-def _state_of(address: str, profile: Profile | None, left: set[str], suppressed: set[str]) -> SubscriberState:
-    if address in left:
-        return "unsubscribed"
-    if address in suppressed:
-        return "suppressed"
-    return "active" if profile is not None else "pending"
 
 
 def counts(rows: Iterable[Subscriber]) -> dict[SubscriberState, int]:
@@ -110,11 +135,11 @@ def filtered(
 
 def site_status(
     settings: Settings, db: sqlite3.Connection, today: dt.date, next_send: NextSend | None,
-    editions: int = STATUS_EDITIONS,
+    profiles: Sequence[Profile] | None = None, editions: int = STATUS_EDITIONS,
 ) -> SiteStatus:  # fmt: skip
     """The site at a glance: subscribers by state, the last editions, each source's health."""
-    rows = subscribers(settings, db, with_last_sent=False)
-    return SiteStatus(counts(rows), edition_counts(db, editions), source_health(db, today), next_send)
+    people = roster(settings, db, profiles).counts()
+    return SiteStatus(people, edition_counts(db, editions), source_health(db, today), next_send)
 
 
 def source_health(db: sqlite3.Connection, today: dt.date) -> list[SourceHealth]:

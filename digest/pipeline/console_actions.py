@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..config.addresses import normalize_address
 from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import profile_for
 from ..errors import SubscriptionError
-from ..models import Settings
+from ..models import Profile, Settings
 from ..store import Ledger, Subscribers
 from ..store.lock import no_edition_sending
 from ..store.overview import latest_pending
@@ -60,13 +61,18 @@ def resend_uncertain(settings: Settings, edition: dt.date) -> RunReport:
     return run_due(settings, RunOptions(edition=edition, resend_uncertain=True))
 
 
-def profile_of(settings: Settings, address: str) -> tuple[Path, str] | None:
-    """The profile file listing `address` and its text, as written."""
+def profile_of(
+    settings: Settings, address: str, profiles: Sequence[Profile] | None = None
+) -> tuple[Path, str] | None:
+    """The profile file listing `address` (among `profiles`, if read already) and its text, as written."""
     try:
         address = normalize_address(address)
     except ValueError:
         return None
-    profile = profile_for(settings.profiles_dir, address, settings.state_dir / CACHE_FILE)
+    if profiles is None:
+        profile = profile_for(settings.profiles_dir, address, settings.state_dir / CACHE_FILE)
+    else:
+        profile = next((p for p in profiles if address in p.emails), None)
     if profile is None:
         return None
     return profile.path, profile.path.read_text(encoding="utf-8", errors="replace")

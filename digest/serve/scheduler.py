@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -114,13 +114,14 @@ class Service:
     def slots(self) -> list[Slot]:
         return list(self._groups())
 
-    def next_send(self, now: dt.datetime) -> NextSend | None:
+    def next_send(self, now: dt.datetime, profiles: Sequence[Profile] | None = None) -> NextSend | None:
         """The first edition due after `now`, for `digest status` and the console."""
-        upcoming = [(slot, *slot.next_fire(now), len(group)) for slot, group in self._groups().items()]
+        groups = self._groups() if profiles is None else self._grouped(profiles)
+        upcoming = [(slot, *slot.next_fire(now), len(group)) for slot, group in groups.items()]
         if not upcoming:
             return None
-        slot, edition, at, profiles = min(upcoming, key=lambda item: (item[2], item[0].key))
-        return NextSend(edition, at, slot.key, profiles)
+        slot, edition, at, count = min(upcoming, key=lambda item: (item[2], item[0].key))
+        return NextSend(edition, at, slot.key, count)
 
     def due(self, now: dt.datetime, state: State | None = None) -> list[tuple[Slot, dt.date, dt.datetime]]:
         with self._state(state) as opened:
@@ -198,6 +199,10 @@ class Service:
     def _groups(self) -> dict[Slot, list[Profile]]:
         settings = self.settings  # broken profiles are reported by the run, not here
         profiles, _ = load_profiles(settings.profiles_dir, settings.state_dir / CACHE_FILE)
+        return self._grouped(profiles)
+
+    def _grouped(self, profiles: Sequence[Profile]) -> dict[Slot, list[Profile]]:
+        settings = self.settings
         return group_by_slot(profiles, settings.timezone, settings.send_at, self._weekdays_only())
 
     def _slot_of(self, profile: Profile) -> Slot:

@@ -37,7 +37,8 @@ def edition_counts(db: sqlite3.Connection, limit: int, before: str | None = None
     editions = [
         row[0]
         for row in db.execute(
-            "SELECT DISTINCT edition FROM deliveries WHERE edition < ? ORDER BY edition DESC LIMIT ?",
+            """SELECT DISTINCT edition FROM edition_tally WHERE edition < ? AND count > 0
+               ORDER BY edition DESC LIMIT ?""",
             (before or "9999", limit),
         )
     ]
@@ -45,9 +46,7 @@ def edition_counts(db: sqlite3.Connection, limit: int, before: str | None = None
     if editions:
         marks = ",".join("?" * len(editions))
         rows = db.execute(
-            f"""SELECT edition, state, COUNT(*) FROM deliveries WHERE edition IN ({marks})
-                GROUP BY edition, state""",
-            editions,
+            f"SELECT edition, state, count FROM edition_tally WHERE edition IN ({marks})", editions
         )
         for edition, state, count in rows:
             key = state if state in _COUNTED else "pending"

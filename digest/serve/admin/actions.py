@@ -29,13 +29,15 @@ class Actions:
     async def subscriber(self, request: Request, session: str, error: str | None = None,
                          status: int = 200) -> Response:  # fmt: skip
         address = request.query_params.get("address", "").strip().lower()
-        rows = await self.gate.work(lambda db: console.subscribers(self.settings, db))
-        row = next((r for r in rows if r.address == address), None)
+        profiles = await run_in_threadpool(self.gate.snapshot.profiles)
+        rows = await self.gate.work(lambda db: console.subscribers(self.settings, db, profiles, False))
+        found = [r for r in rows if r.address == address]
+        row = (await self.gate.work(lambda db: console.last_sent_of(db, found)))[0] if found else None
         if row is None:
             message = f"No profile, sign-up, unsubscribe or suppression names {address or 'this address'}."
             return self.gate.page("message", session, status=404, heading="Not found", message=message,
                                   current="subscribers")  # fmt: skip
-        profile = await run_in_threadpool(console_actions.profile_of, self.settings, address)
+        profile = await run_in_threadpool(console_actions.profile_of, self.settings, address, profiles)
         history = await self.gate.work(lambda db: deliveries_of(db, address))
         done = DONE.get(request.query_params.get("done", ""))
         return self.gate.page("subscriber", session, status=status, row=row, profile=profile, history=history,

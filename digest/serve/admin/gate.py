@@ -27,6 +27,7 @@ from .access import (
     configured_password,
     same_origin,
 )
+from .snapshot import ProfileSnapshot
 
 T = TypeVar("T")
 Handler = Callable[[Request, str], Awaitable[Response]]  # the request and its session id
@@ -46,6 +47,7 @@ class Gate:
         self.attempts = Attempts()
         self.wrong_answer_seconds = WRONG_ANSWER_SECONDS
         self.states = threading.local()  # one State, so one connection, per worker thread
+        self.snapshot = ProfileSnapshot(settings)
 
     def guarded(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """`handler`, behind the checks; it gets the session id of the signed-in operator."""

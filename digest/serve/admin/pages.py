@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -41,7 +42,8 @@ class Console:
     async def overview(self, request: Request, session: str) -> Response:
         now = dt.datetime.now(dt.UTC)
         today = edition_for(self.settings, now)
-        found = await self.gate.work(lambda db: status(self.settings, db, now))
+        profiles = await run_in_threadpool(self.gate.snapshot.profiles)
+        found = await self.gate.work(lambda db: status(self.settings, db, now, profiles))
         history = await self.gate.work(lambda db: console.edition_history(db, CHART_EDITIONS))
         days = [e.edition for e in reversed(history)]
         left = await self.gate.work(lambda db: console.left_by(self.settings, db, days))
@@ -62,13 +64,16 @@ class Console:
         state = request.query_params.get("state") or None
         state = state if state in SUBSCRIBER_STATES else None
         search = request.query_params.get("search", "")
-        rows = await self.gate.work(lambda db: console.subscribers(self.settings, db))
+        profiles = await run_in_threadpool(self.gate.snapshot.profiles)
+        rows = await self.gate.work(lambda db: console.subscribers(self.settings, db, profiles, False))
         shown = console.filtered(rows, state, search)
         pages = max(1, math.ceil(len(shown) / PAGE_SIZE))
         page = min(max(1, _int(request.query_params.get("page"), 1)), pages)
         query = {k: v for k, v in (("state", state), ("search", search)) if v}
+        listed = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        listed = await self.gate.work(lambda db: console.last_sent_of(db, listed))
         return self.gate.page(
-            "subscribers", session, rows=shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            "subscribers", session, rows=listed,
             total=len(rows), matching=len(shown), page=page, pages=pages, state=state or "",
             search=search, states=SUBSCRIBER_STATES, query=urlencode(query), counts=console.counts(rows),
             current="subscribers",
