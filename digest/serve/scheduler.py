@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -116,8 +117,18 @@ class Service:
 
     def next_send(self, now: dt.datetime, profiles: Sequence[Profile] | None = None) -> NextSend | None:
         """The first edition due after `now`, for `digest status` and the console."""
-        groups = self._groups() if profiles is None else self._grouped(profiles)
-        upcoming = [(slot, *slot.next_fire(now), len(group)) for slot, group in groups.items()]
+        if profiles is None:
+            profiles, _ = load_profiles(self.settings.profiles_dir, self.settings.state_dir / CACHE_FILE)
+        # Profiles of one kind share a slot: one slot_of per kind, not per profile (100,000 of them).
+        kinds: dict[tuple[str | None, ...], tuple[Profile, int]] = {}
+        for profile in profiles:
+            kind = (profile.timezone, profile.send_at, profile.frequency, profile.weekday)
+            first, count = kinds.get(kind, (profile, 0))
+            kinds[kind] = (first, count + 1)
+        slots: Counter[Slot] = Counter()
+        for first, count in kinds.values():
+            slots[self._slot_of(first)] += count
+        upcoming = [(slot, *slot.next_fire(now), count) for slot, count in slots.items()]
         if not upcoming:
             return None
         slot, edition, at, count = min(upcoming, key=lambda item: (item[2], item[0].key))
@@ -199,10 +210,6 @@ class Service:
     def _groups(self) -> dict[Slot, list[Profile]]:
         settings = self.settings  # broken profiles are reported by the run, not here
         profiles, _ = load_profiles(settings.profiles_dir, settings.state_dir / CACHE_FILE)
-        return self._grouped(profiles)
-
-    def _grouped(self, profiles: Sequence[Profile]) -> dict[Slot, list[Profile]]:
-        settings = self.settings
         return group_by_slot(profiles, settings.timezone, settings.send_at, self._weekdays_only())
 
     def _slot_of(self, profile: Profile) -> Slot:
