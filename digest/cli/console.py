@@ -122,8 +122,9 @@ def subscribers(
     if as_json and as_csv:
         raise click.UsageError("--json and --csv cannot be used together")
     settings = load_settings(config_path)
-    rows = with_state(settings, lambda db: console.subscribers(settings, db))
-    shown = console.filtered(rows, state, search)
+    found = with_state(settings, lambda db: console.roster(settings, db))
+    shown = with_state(settings, lambda db: console.listing(found, db, state, search))
+    total = sum(found.counts().values())
     if as_json:
         for row in shown:
             click.echo(json.dumps(dataclasses.asdict(row)))
@@ -134,7 +135,7 @@ def subscribers(
     else:
         for row in shown:
             click.echo(subscriber_line(row))
-        click.echo(f"{len(shown)} of {len(rows)} address(es)", err=True)
+        click.echo(f"{len(shown)} of {total} address(es)", err=True)
 
 
 def subscriber_line(row: Subscriber) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import sqlite3
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -17,7 +16,6 @@ from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
 from ..models import Profile, Settings
 from ..models.console import (
-    SUBSCRIBER_STATES,
     EditionCounts,
     NextSend,
     SiteStatus,
@@ -60,8 +58,20 @@ class Roster:
             return "suppressed"
         return "active" if address in self.listed else "pending"
 
+    def addresses(self) -> list[str]:
+        return sorted(self.listed.keys() | self.left | self.suppressed | self.waiting)
+
+    def matches(self, address: str, state: str | None, needle: str) -> bool:
+        """In `state` (any, if None), and containing `needle` in the address or profile file name."""
+        if state is not None and self.state_of(address) != state:
+            return False
+        profile = self.listed.get(address)
+        return (
+            not needle or needle in address or (profile is not None and needle in profile.path.name.lower())
+        )
+
     def counts(self) -> dict[SubscriberState, int]:
-        """As counts(subscribers(...)) would say, by set sizes (a site may have 100,000)."""
+        """How many addresses are in each state (by set sizes: a site may have 100,000)."""
         gone, listed = self.left | self.suppressed, self.listed.keys()
         return {
             "active": len(listed - gone), "pending": len(self.waiting - listed - gone),
@@ -77,11 +87,20 @@ def roster(settings: Settings, db: sqlite3.Connection, profiles: Sequence[Profil
 
 def subscribers(
     settings: Settings, db: sqlite3.Connection, profiles: Sequence[Profile] | None = None,
+    state: str | None = None, search: str | None = None, with_last_sent: bool = True,
+) -> list[Subscriber]:  # fmt: skip
+    """Every address a profile lists, or that signed up, left or is suppressed, sorted; with
+    `state` or `search`, those in that state whose address or profile file contains `search`."""
+    return listing(roster(settings, db, profiles), db, state, search, with_last_sent)
+
+
+def listing(
+    found: Roster, db: sqlite3.Connection, state: str | None = None, search: str | None = None,
     with_last_sent: bool = True,
 ) -> list[Subscriber]:  # fmt: skip
-    """Every address a profile lists, or that signed up, left or is suppressed, sorted."""
-    found = roster(settings, db, profiles)
-    addresses = sorted(found.listed.keys() | found.left | found.suppressed | found.waiting)
+    """The rows of `subscribers`, from a roster already read (filtered before rows are made)."""
+    needle = (search or "").strip().lower()
+    addresses = [a for a in found.addresses() if found.matches(a, state, needle)]
     scores = BounceFigures(db).scores(addresses)
     rows = []
     for address in addresses:
@@ -113,24 +132,6 @@ def _listed(profiles: Iterable[Profile]) -> dict[str, Profile]:
 def _left(settings: Settings, db: sqlite3.Connection) -> set[str]:
     """Who left: in the database, or in the file kept beside it (as a run reads them)."""
     return set(unsubscribes(db)) | set(departures(settings.state_dir))
-
-
-def counts(rows: Iterable[Subscriber]) -> dict[SubscriberState, int]:
-    found = Counter(row.state for row in rows)
-    return {state: found.get(state, 0) for state in SUBSCRIBER_STATES}
-
-
-def filtered(
-    rows: Iterable[Subscriber], state: str | None = None, search: str | None = None
-) -> list[Subscriber]:
-    """The rows in `state` whose address or profile file contains `search` (any case)."""
-    needle = (search or "").strip().lower()
-    return [
-        row
-        for row in rows
-        if (state is None or row.state == state)
-        and (not needle or needle in row.address or needle in (row.profile or "").lower())
-    ]
 
 
 def site_status(

@@ -30,9 +30,10 @@ class Actions:
                          status: int = 200) -> Response:  # fmt: skip
         address = request.query_params.get("address", "").strip().lower()
         profiles = await run_in_threadpool(self.gate.snapshot.profiles)
-        rows = await self.gate.work(lambda db: console.subscribers(self.settings, db, profiles, False))
-        found = [r for r in rows if r.address == address]
-        row = (await self.gate.work(lambda db: console.last_sent_of(db, found)))[0] if found else None
+        rows = await self.gate.work(
+            lambda db: console.subscribers(self.settings, db, profiles, search=address)
+        )
+        row = next((r for r in rows if r.address == address), None)
         if row is None:
             message = f"No profile, sign-up, unsubscribe or suppression names {address or 'this address'}."
             return self.gate.page("message", session, status=404, heading="Not found", message=message,

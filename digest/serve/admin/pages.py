@@ -65,8 +65,9 @@ class Console:
         state = state if state in SUBSCRIBER_STATES else None
         search = request.query_params.get("search", "")
         profiles = await run_in_threadpool(self.gate.snapshot.profiles)
-        rows = await self.gate.work(lambda db: console.subscribers(self.settings, db, profiles, False))
-        shown = console.filtered(rows, state, search)
+        found = await self.gate.work(lambda db: console.roster(self.settings, db, profiles))
+        shown = await self.gate.work(lambda db: console.listing(found, db, state, search, False))
+        counts = found.counts()
         pages = max(1, math.ceil(len(shown) / PAGE_SIZE))
         page = min(max(1, _int(request.query_params.get("page"), 1)), pages)
         query = {k: v for k, v in (("state", state), ("search", search)) if v}
@@ -74,8 +75,8 @@ class Console:
         listed = await self.gate.work(lambda db: console.last_sent_of(db, listed))
         return self.gate.page(
             "subscribers", session, rows=listed,
-            total=len(rows), matching=len(shown), page=page, pages=pages, state=state or "",
-            search=search, states=SUBSCRIBER_STATES, query=urlencode(query), counts=console.counts(rows),
+            total=sum(counts.values()), matching=len(shown), page=page, pages=pages, state=state or "",
+            search=search, states=SUBSCRIBER_STATES, query=urlencode(query), counts=counts,
             current="subscribers",
         )  # fmt: skip
 
