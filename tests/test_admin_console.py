@@ -66,9 +66,7 @@ def test_the_overview_shows_the_ledger(site: Site, served: Server) -> None:
     assert page.count("<svg") == 3 and "<script" not in page
     assert "broken" in page and "Next send: edition" in page
     sources = operator.get("/admin/sources").text
-    assert re.search(
-        r"<td>broken</td><td>[^<]+</td><td class=\"num\">1</td><td class=\"num\">1</td>", sources
-    )
+    assert '<td>broken</td><td class="num">1</td><td class="num">1</td>' in sources  # 1 of 1 failed
 
 
 def test_resend_uncertain_sends_it_exactly_once(site: Site, served: Server, relay: Relay) -> None:

@@ -16,9 +16,14 @@ class AdminSessions:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
-    def start(self) -> str:
+    def start(self, lifetime: dt.timedelta) -> str:
+        """A new sign-in's id; sign-ins past their lifetime are forgotten on the way."""
         session = secrets.token_urlsafe(24)
-        self.db.execute("INSERT INTO admin_sessions (id, created_at) VALUES (?, ?)", (session, _now()))
+        expired = (dt.datetime.now(dt.UTC) - lifetime).isoformat(timespec="seconds")
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("DELETE FROM admin_sessions WHERE created_at < ?", (expired,))
+            self.db.execute("INSERT INTO admin_sessions (id, created_at) VALUES (?, ?)", (session, _now()))
         return session
 
     def is_live(self, session: str, lifetime: dt.timedelta) -> bool:

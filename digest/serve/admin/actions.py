@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -14,6 +15,7 @@ from ...store.overview import deliveries_of, uncertain_deliveries
 from .gate import Gate
 from .pages import DONE, redirect
 
+log = logging.getLogger("digest.admin")
 SUBSCRIBER_ACTIONS = {
     "unsubscribe": (console_actions.unsubscribe, "unsubscribed", "already-left"),
     "clear-suppression": (console_actions.clear_suppression, "cleared", "not-suppressed"),
@@ -55,6 +57,7 @@ class Actions:
         except DigestError as error:
             request.scope["query_string"] = f"address={address}".encode()
             return await self.subscriber(request, session, error=_sentence(error), status=409)
+        log.info("console: %s %s: %s", action, address.rpartition("@")[2], changed if done else unchanged)
         return redirect("/admin/subscriber", address=address, done=changed if done else unchanged)
 
     async def edition(self, request: Request, session: str, error: str | None = None,
@@ -80,6 +83,7 @@ class Actions:
             )
         except (DigestError, ValueError) as error:
             return await self.edition(request, session, error=_sentence(error), status=409)
+        log.info("console: resent the uncertain deliveries of %s: %d sent", edition, report.tally.sent)
         return redirect(f"/admin/edition/{edition}", resent=str(report.tally.sent))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -11,6 +12,8 @@ from starlette.responses import RedirectResponse, Response
 from ...store.admin_sessions import AdminSessions
 from .access import ATTEMPT_WINDOW, COOKIE, SESSION_LIFETIME, same_origin
 from .gate import Gate
+
+log = logging.getLogger("digest.admin")
 
 
 class SignIn:
@@ -40,11 +43,14 @@ class SignIn:
             return gate.refused()
         client = request.client.host if request.client else "unknown"
         if not gate.attempts.allowed(client):
+            log.warning("console sign-in refused: too many wrong passwords (this one from %s)", client)
             await self._answer_at(started)
             minutes = ATTEMPT_WINDOW // 60
             return self._form(429, f"Too many wrong passwords. Try again in {minutes} minutes.")
         if await run_in_threadpool(gate.password.matches, str(form.get("password", ""))):
+            log.info("console: signed in from %s", client)
             return await self._signed_in()
+        log.warning("console sign-in: wrong password from %s", client)
         gate.attempts.failed(client)
         await self._answer_at(started)
         return self._form(401, "Wrong password.")
@@ -56,7 +62,7 @@ class SignIn:
 
     async def _signed_in(self) -> Response:
         gate = self.gate
-        session = await gate.work(lambda db: AdminSessions(db).start())
+        session = await gate.work(lambda db: AdminSessions(db).start(SESSION_LIFETIME))
         response = RedirectResponse("/admin", status_code=303)
         response.set_cookie(
             COOKIE, gate.sessions.cookie_value(session), max_age=int(SESSION_LIFETIME.total_seconds()),
@@ -67,6 +73,7 @@ class SignIn:
     async def sign_out(self, request: Request, session: str) -> Response:
         """End the sign-in for good: its cookie, even if copied, no longer opens anything."""
         await self.gate.work(lambda db: AdminSessions(db).end(session))
+        log.info("console: signed out")
         message = "You are signed out. The cookie of this sign-in no longer works anywhere."
         response = self.gate.page("message", None, heading="Signed out", message=message, current="")
         response.delete_cookie(COOKIE, path="/admin", secure=self.gate.sessions.secure, httponly=True,
