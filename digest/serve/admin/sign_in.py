@@ -25,6 +25,7 @@ class SignIn:
             return self.gate.off()
         if await self.gate.live_session(request) is not None:
             return RedirectResponse("/admin", status_code=303)
+        self.gate.snapshot.warm()  # 100,000 profiles take seconds: read them while the password is typed
         return self._form()
 
     def _form(self, status: int = 200, error: str | None = None) -> Response:
