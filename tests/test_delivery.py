@@ -32,6 +32,7 @@ from digest.pipeline import run as pipeline
 from digest.render.mime import message_id
 from digest.store import Ledger, connect
 from digest.store.lock import edition_lock
+from digest.store.schema import SCHEMA_VERSION
 
 from .conftest import ROOT, Site
 from .smtp_relay import (
@@ -573,7 +574,7 @@ def test_a_version_1_ledger_keeps_its_rows_and_takes_the_new_states(
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         rows = db.execute("SELECT address, state, message_id, created_at FROM deliveries ORDER BY address")
         alice, bob = rows.fetchall()
-    assert version == (3,) and "deliveries_v1" not in tables
+    assert version == (SCHEMA_VERSION,) and "deliveries_v1" not in tables
     assert alice == (ALICE, "sent", "<old@digest.example.net>", "2026-11-16T07:00:00+00:00")
     assert bob[:3] == (BOB, "deferred", message_id(BOB, EDITION, SENDER))  # a state version 1 refused
 
