@@ -107,3 +107,18 @@ def test_posts_from_another_origin_or_without_the_token_are_refused(
         )
         assert referred.status_code == 303  # a Referer of our own stands in for a missing Origin
         assert "alice@example.org" in operator.get("/admin/subscribers?state=unsubscribed").text
+
+
+def test_a_sign_in_form_must_be_one_this_site_served(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    with console(site, monkeypatch) as served:
+        operator = Operator(served)
+        forged = sign("not-the-site-secret", "admin-sign-in", "x")
+        for token in ("", forged, sign("test-secret", "admin-csrf", "x")):
+            answer = served.client.post(
+                "/admin/sign-in", data={"token": token, "password": "correct horse battery staple"},
+                headers={"Origin": operator.origin},
+            )  # fmt: skip
+            assert answer.status_code == 403 and "set-cookie" not in answer.headers
+        operator.sign_in()
+        assert operator.get("/admin/sign-in").headers["location"] == "/admin"  # signed in already
+        assert operator.get("/admin/sign-out").status_code == 405  # signing out takes a POST
