@@ -27,6 +27,7 @@ from ..sources.stale import mark_stale, papers_of
 from ..store import EditionArchive, HttpCache, Ledger, PaperArchive, SourceHistory, Subscribers, departed
 from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
+from ..store.source_log import SourceLog
 from .composing import Composer, Composition, composer_for
 from .due import due_on, is_weekly, weekly_since
 from .likes import arxiv_look_up, with_likes
@@ -96,6 +97,7 @@ def fetch(
             on_report=on_report,
         )
         listing = mark_stale(listing, _repeated_days(listing, SourceHistory(db), edition), edition)
+        SourceLog(db).record(listing.reports, edition)  # each source's health, for `digest status`
         return _count_new(listing, PaperArchive(db).remember(listing.papers))
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
 from ..errors import DigestError
 from ..models import Listing, Profile, Settings
+from ..models.console import NextSend
 from ..pipeline.due import weekly_since
 from ..pipeline.run import RunOptions, RunReport, run_once
 from ..pipeline.state import database_path
@@ -112,6 +114,25 @@ class Service:
 
     def slots(self) -> list[Slot]:
         return list(self._groups())
+
+    def next_send(self, now: dt.datetime, profiles: Sequence[Profile] | None = None) -> NextSend | None:
+        """The first edition due after `now`, for `digest status` and the console."""
+        if profiles is None:
+            profiles, _ = load_profiles(self.settings.profiles_dir, self.settings.state_dir / CACHE_FILE)
+        # Profiles of one kind share a slot: one slot_of per kind, not per profile (100,000 of them).
+        kinds: dict[tuple[str | None, ...], tuple[Profile, int]] = {}
+        for profile in profiles:
+            kind = (profile.timezone, profile.send_at, profile.frequency, profile.weekday)
+            first, count = kinds.get(kind, (profile, 0))
+            kinds[kind] = (first, count + 1)
+        slots: Counter[Slot] = Counter()
+        for first, count in kinds.values():
+            slots[self._slot_of(first)] += count
+        upcoming = [(slot, *slot.next_fire(now), count) for slot, count in slots.items()]
+        if not upcoming:
+            return None
+        slot, edition, at, count = min(upcoming, key=lambda item: (item[2], item[0].key))
+        return NextSend(edition, at, slot.key, count)
 
     def due(self, now: dt.datetime, state: State | None = None) -> list[tuple[Slot, dt.date, dt.datetime]]:
         with self._state(state) as opened:

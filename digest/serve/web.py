@@ -32,6 +32,7 @@ from ..pipeline.composing import digest_links
 from ..render.pages import Pages
 from ..store import State
 from ..tokens import verify
+from .admin import admin_routes
 from .archive import ArchivePages
 from .confirmation_queue import ConfirmationQueue
 from .feed import FeedEndpoint
@@ -67,6 +68,7 @@ def create_app(
         Route("/feed/{token}.atom", FeedEndpoint(site).page, methods=["GET"]),
         Route("/preview.json", site.live.json, methods=["GET"]),
         Route("/preview.js", site.live.script, methods=["GET"]),
+        *admin_routes(settings),  # the operator's console (serve/admin)
     ]
     missing = {404: site.not_found, 405: site.not_found}  # designed pages, not Starlette's plain text
     app = Starlette(routes=routes, middleware=[guard], exception_handlers=missing, lifespan=site.lifespan)

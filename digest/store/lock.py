@@ -98,5 +98,19 @@ def _locked(edition: dt.date, holder: str) -> EditionLocked:
     )
 
 
+@contextmanager
+def no_edition_sending(state_dir: Path, doing: str) -> Iterator[None]:
+    """Hold the sending lock while an operator changes who is mailed, so that no edition is half
+    sent with the old list and half with the new; EditionLocked while one is being sent."""
+    lock = LockFile(state_dir / "locks" / "sending.lock")
+    holder = lock.acquire(f"{doing}: ")
+    if holder is not None:
+        raise EditionLocked(f"cannot {doing} now: {holder}", "try again when that edition is sent")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def scheduler_lock(state_dir: Path) -> LockFile:
     return LockFile(state_dir / "locks" / "scheduler.lock")

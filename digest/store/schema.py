@@ -112,7 +112,7 @@ CREATE TABLE IF NOT EXISTS link_rotations (
 """
 
 
-# Version 4 (or later, as other steps land): bounce scores per address, and the bounce a
+# Bounce scores per address, and the bounce a
 # delivery received, so an edition's report can count them.
 BOUNCES = """
 CREATE TABLE IF NOT EXISTS bounces (
@@ -124,6 +124,52 @@ CREATE TABLE IF NOT EXISTS bounces (
 );
 ALTER TABLE deliveries ADD COLUMN bounce TEXT
 """
+# What the operator's console reads and keeps: every fetch of every source (its
+# health over time), the console's sign-ins (so a sign-out revokes its cookie), and the number
+# of deliveries per edition and state, kept by triggers (100,000 subscribers × 30 editions are
+# 3 million ledger rows: too many to count for every page).
+CONSOLE_TABLES = """
+CREATE TABLE IF NOT EXISTS source_checks (
+    source    TEXT NOT NULL,
+    location  TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    papers    INTEGER NOT NULL,
+    new       INTEGER NOT NULL,
+    error     TEXT
+);
+CREATE INDEX IF NOT EXISTS source_checks_by_day ON source_checks (day);
+CREATE TABLE IF NOT EXISTS admin_sessions (
+    id          TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    ended_at    TEXT
+);
+CREATE TABLE IF NOT EXISTS edition_tally (
+    edition  TEXT NOT NULL,
+    state    TEXT NOT NULL,
+    count    INTEGER NOT NULL,
+    PRIMARY KEY (edition, state)
+);
+INSERT INTO edition_tally (edition, state, count)
+    SELECT edition, state, COUNT(*) FROM deliveries WHERE true GROUP BY edition, state
+"""
+# One statement each (a trigger's body has semicolons of its own). A ledger upsert that finds its
+# row fires the update trigger, not the insert one; nothing deletes or REPLACEs ledger rows.
+TALLY_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS tally_added AFTER INSERT ON deliveries BEGIN
+         INSERT INTO edition_tally (edition, state, count) VALUES (NEW.edition, NEW.state, 1)
+         ON CONFLICT (edition, state) DO UPDATE SET count = count + 1;
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS tally_changed AFTER UPDATE OF edition, state ON deliveries
+       WHEN OLD.edition IS NOT NEW.edition OR OLD.state IS NOT NEW.state BEGIN
+         UPDATE edition_tally SET count = count - 1 WHERE edition = OLD.edition AND state = OLD.state;
+         INSERT INTO edition_tally (edition, state, count) VALUES (NEW.edition, NEW.state, 1)
+         ON CONFLICT (edition, state) DO UPDATE SET count = count + 1;
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS tally_removed AFTER DELETE ON deliveries BEGIN
+         UPDATE edition_tally SET count = count - 1 WHERE edition = OLD.edition AND state = OLD.state;
+       END""",
+)
 
 
 def _first_tables(db: sqlite3.Connection) -> None:
@@ -156,6 +202,12 @@ def _edition_reasons(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE edition_papers ADD COLUMN reasons TEXT NOT NULL DEFAULT '{}'")
 
 
+def _console_tables(db: sqlite3.Connection) -> None:
+    _run(db, CONSOLE_TABLES)
+    for trigger in TALLY_TRIGGERS:
+        db.execute(trigger)
+
+
 # Step n takes a database from version n - 1 to version n. Append; never edit a step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _first_tables,
@@ -163,6 +215,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _later_tables,
     _bounces,
     _edition_reasons,
+    _console_tables,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
