@@ -46,10 +46,10 @@ Composed = tuple[Job | Uncomposed | None, tuple[str, ...]]
 class Composer:
     """What every digest of one edition is composed with; shared by preview and run so both match."""
 
-    def __init__(self, settings: Settings, now: dt.datetime) -> None:
+    def __init__(self, settings: Settings, now: dt.datetime, renderer: Renderer | None = None) -> None:
         self.settings = settings
         self.now = now
-        self.renderer = Renderer(settings.title, settings.templates_dir)
+        self.renderer = renderer or Renderer(settings.title, settings.templates_dir)
         self.secret = site_secret(settings.secret, settings.state_dir)
         self.encoded: dict[str, tuple[int, int, bytes]] = {}  # paper blocks' MIME encodings, for reuse
 

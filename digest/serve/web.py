@@ -28,8 +28,9 @@ from starlette.routing import Route
 from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, TokenGone, TooManySignUps
 from ..models import Settings
 from ..pipeline import feedback, subscriptions
+from ..pipeline.web_view import EditionPages
 from ..render.pages import Pages
-from ..store import PaperArchive, State
+from ..store import State
 from ..tokens import verify
 from .confirmation_queue import ConfirmationQueue
 from .feedback import vote_page
@@ -76,6 +77,7 @@ class Site:
         self.secret = subscriptions.secret(settings)  # read once, not on every request
         self.states = threading.local()  # one State, so one connection, per worker thread
         self.mailer = ConfirmationQueue(settings, self.path)
+        self.editions = EditionPages(settings)
 
     async def subscribe(self, request: Request) -> Response:
         if request.method == "GET":
@@ -202,8 +204,11 @@ class Site:
             address = await self._address(f"view:{edition}", token)
         except TokenError as error:
             return self._token_error(error)
-        papers = await self._work(lambda db: PaperArchive(db).edition_papers(address, edition))
-        return self._page("digest", edition=edition, address=address, papers=papers)
+        page = await self._work(lambda db: self.editions.page(db, address, edition))
+        if page is None:
+            message = "The papers of this edition are no longer kept on this site."
+            return self._notice("This edition is gone", message, "Your newer digests have their own pages.")
+        return HTMLResponse(page)
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
