@@ -4,8 +4,8 @@ the site at 375, 640 and 1280 px, in light and dark mode (prefers-color-scheme).
 Each screen is checked in the browser: nothing wider than the window; every visible text at a
 contrast of 4.5:1 at least against the background it is drawn on (WCAG); on a phone, every link,
 button and field at least 44 px each way; the contents list of a digest scrolls to its papers.
-A screenshot of each is kept (in DIGEST_SCREENSHOTS when set, else under pytest's temporary
-folder) for a person to look at.
+A screenshot of each, and its HTML, is kept (in DIGEST_SCREENSHOTS when set, else under pytest's
+temporary folder) for a person to look at.
 """
 
 from __future__ import annotations
@@ -47,9 +47,20 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("design")
     config = root / "config" / "digest.yaml"
     config.parent.mkdir()
-    config.write_text(SITE_CONFIG.format(arxiv=ARXIV_SAMPLE, hf=HF_SAMPLE), encoding="utf-8")
+    # Every part of an email: the operator's intro and footer with links, a reader's note, a
+    # source that failed (its alert box).
+    notes = (
+        '  intro: "This week: [the reading list](https://example.org/list)."\n'
+        '  footer: "Run by the [lab](https://example.org/lab)."\n'
+    )
+    text = SITE_CONFIG.format(arxiv=ARXIV_SAMPLE, hf=HF_SAMPLE).replace("sources:", notes + "sources:")
+    gone = f"  - name: gone\n    url: {root / 'gone.xml'}\n"
+    text = text.replace("  - name: hf", gone + "  - name: hf")
+    config.write_text(text, encoding="utf-8")
     site = Site(root, config)
-    site.profile("alice", ALICE)
+    site.profile(
+        "alice", ALICE + 'note: "Reading group: *bring one paper* on [Friday](https://example.org/f)."\n'
+    )
     run = CliRunner().invoke(main, ["run", "--once", "--config", str(config), "--date", EDITION])
     assert run.exit_code == 0, run.output
     email = outbox(site, EDITION)["alice@example.org"]
@@ -123,6 +134,7 @@ def test_every_screen_fits_reads_and_takes_a_finger(
     found = page.evaluate(MEASURE, PHONE if width <= PHONE else 0)
     shot = shots / f"{name.replace(' ', '-')}-{width}-{scheme}.png"
     page.screenshot(path=str(shot), full_page=True)
+    shot.with_name(f"{name.replace(' ', '-')}.html").write_text(screens[name], encoding="utf-8")
     page.close()
 
     assert found["width"] <= width, f"{name} is {found['width']} px wide on a {width} px screen"
@@ -182,5 +194,8 @@ def test_the_screens_say_what_they_are_about(screens: dict[str, str]) -> None:
         and 'id="email-error"' in screens["subscribe error"]
     )
     assert 'id="max_papers-error"' in screens["manage error"]
+    for part in ('class="intro"', 'class="note"', "Run by the"):
+        assert part in screens["email"] and part in screens["web view"], part  # all measured above
+    assert 'class="alert"' in screens["email"]  # a source that failed the edition
     footer = screens["email"].split('class="footer"')[1]
     assert "alice@example.org" in footer and "profile" not in footer  # no internal slug
