@@ -154,7 +154,7 @@ class Renderer:
                 item,
                 title=_marked("title"),
                 abstract=_marked("abstract") if item.abstract else (),
-                abstract_head=_marked("abstract") if item.abstract else (),
+                abstract_head=_marked("head") if item.abstract else (),
                 abstract_rest=_marked("rest") if item.abstract_rest else (),
                 reasons=(_MARK["why"],) if item.reasons else (),
             )
@@ -163,18 +163,19 @@ class Renderer:
             block, where = inliner.inline_fragment(raw, ancestors)
             hit: dict[str, str] = {
                 m: inliner.start_tag(where[m], "span", {"class": "hit"})
-                for m in ("title", "abstract", "rest")
+                for m in ("title", "abstract", "head", "rest")
                 if m in where
             }
             self._blocks[key] = (block, hit)
         # Readers matched by the same terms get the same block: fill it in once for all of them.
-        filled = (key, item.title, item.abstract_head, item.abstract_rest, item.reasons)
+        filled = (key, item.title, item.abstract, item.reasons)  # head and rest follow from the abstract
         if filled not in self._filled:
             make_room(self._filled)
             block, hit = self._blocks[key]
             values = {
                 "title": _highlighted(item.title, hit.get("title", "")),
-                "abstract": _highlighted(item.abstract_head, hit.get("abstract", "")),
+                "abstract": _highlighted(item.abstract, hit.get("abstract", "")),
+                "head": _highlighted(item.abstract_head, hit.get("head", "")),
                 "rest": _highlighted(item.abstract_rest, hit.get("rest", "")),
                 "why": str(escape("; ".join(item.reasons))),
             }  # in one pass: a stand-in written in a paper's own text stays as written
@@ -290,8 +291,8 @@ def inline_styles(html: str) -> str:
 
 
 # Stand-ins for what differs between subscribers in a paper block; plain text, so no template escapes them.
-_MARK = {name: f"dgstmark{name}x" for name in ("title", "abstract", "rest", "why", "vote")}
-_MARKS = re.compile("dgstmark(title|abstract|rest|why)x")
+_MARK = {name: f"dgstmark{name}x" for name in ("title", "abstract", "head", "rest", "why", "vote")}
+_MARKS = re.compile("dgstmark(title|abstract|head|rest|why)x")
 
 
 def _marked(name: str) -> Pieces:
