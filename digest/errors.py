@@ -107,7 +107,12 @@ class TokenGone(TokenError):
 
 
 class SubscriptionError(DigestError):
-    """A sign-up that cannot go ahead: a bad address or keywords, or too many requests."""
+    """A sign-up that cannot go ahead: a bad address or keywords, or too many requests.
+    `field`: the form field at fault, where the page shows the error."""
+
+    def __init__(self, message: str, hint: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.field = field
 
 
 class TooManySignUps(SubscriptionError):

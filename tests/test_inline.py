@@ -44,9 +44,10 @@ def listings(tmp_path: Path) -> list[Path]:
     stand_ins = tmp_path / "stand-ins.xml"
     stand_ins.write_text(
         '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
-        "<title>A language model dgstmarkabstractx dgstmarkwhyx dgsttextmarknumberx dgstmarkvotex</title>"
-        "<link>https://example.org/p/1</link><description>Pretraining dgsttextmarknumberx dgsttextmarkvotex "
-        "dgsttextmarkwhyx dgsttextwrapabstractw72s0x dgstmarktitlex</description></item></channel></rss>"
+        "<title>A language model dgstmarkabstractx dgstmarkwhyx dgsttextmarknumberx dgstmarkvotex "
+        "dgstmarkheadx</title><link>https://example.org/p/1</link><description>Pretraining "
+        "dgsttextmarknumberx dgsttextmarkvotex dgsttextmarkwhyx dgsttextwrapabstractw72s0x dgstmarktitlex "
+        "dgstmarkrestx</description></item></channel></rss>"
     )
     found = [ARXIV_SAMPLE, HF_SAMPLE, hostile, stand_ins]
     if CORPUS.is_dir():
@@ -136,3 +137,26 @@ def test_a_full_memo_forgets_its_older_half_and_keeps_the_newest() -> None:
 
     assert len(memo) <= 10
     assert 24 in memo and 0 not in memo
+
+
+def test_an_operator_paper_template_printing_the_whole_abstract_gives_what_premailer_gives(
+    tmp_path: Path,
+) -> None:
+    """A template written before the abstract came in two parts prints `item.abstract` whole."""
+    shipped = (default_templates_dir() / "paper.html.j2").read_text()
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "paper.html.j2").write_text(
+        shipped.replace("marked(item.abstract_head)", "marked(item.abstract)").replace(
+            "{%- if item.abstract_rest %}", "{%- if false %}"
+        )
+    )
+    fast = Renderer("Digest", templates, fast_inline=True)
+    slow = Renderer("Digest", templates, fast_inline=False)
+
+    for digest in digests(tmp_path):
+        links = with_votes(digest)
+        quick, careful = fast.render(digest, links).html, slow.render(digest, links).html
+        assert same_document(quick, careful), digest.recipient
+        assert 'class="abstract-rest"' not in quick
+    assert fast.inliner is not None

@@ -217,8 +217,12 @@ def test_web_view_lists_every_matched_paper(site: Site, cli: Any, web: Server) -
     page = web.client.get(web.local(link))
 
     assert page.status_code == 200
-    assert page.text.count('class="paper-title"') == 8  # all 8 matches, though the email showed 2
-    assert page.text.count("Why: ") == 8  # each with its reasons, as in the email
+    assert page.text.count('class="pad paper"') == 8  # all 8 matches, though the email showed 2
+    # The email's design and content: reasons, highlights, vote links, manage and unsubscribe.
+    assert page.text.count("Why:</span>") == 8 and 'class="hit"' in page.text
+    assert page.text.count("?vote=like") == 8 and 'href="#paper-8"' in page.text
+    assert "/manage/" in page.text and "/unsubscribe/" in page.text
+    assert "View in your browser" not in page.text  # it is the browser view
     assert web.client.get(web.local(link).replace("2026-11-16", "2026-11-17")).status_code == 400
 
 

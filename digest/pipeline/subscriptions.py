@@ -60,7 +60,7 @@ def clean_keywords(keywords: Iterable[str]) -> list[str]:
     """Keywords from a form or the command line: one per line or comma, trimmed, each once."""
     found = list(_terms("\n".join(keywords), "keywords", r"[\n,]"))
     if not found:
-        raise SubscriptionError("at least one keyword is needed", "for example: pretraining")
+        raise SubscriptionError("at least one keyword is needed", "for example: pretraining", "keywords")
     return found
 
 
@@ -68,7 +68,9 @@ def checked_address(text: str) -> str:
     try:
         return normalize_address(text)
     except ValueError as exc:
-        raise SubscriptionError(f"'{text.strip()}' is not a valid email address: {exc}") from exc
+        raise SubscriptionError(
+            f"'{text.strip()}' is not a valid email address: {exc}", field="email"
+        ) from exc
 
 
 def reserve_signup(
@@ -169,10 +171,14 @@ def chosen_settings(
     A profile with liked papers (`likes`) may do without keywords and authors."""
     terms = {key: _terms(form[key], key) if key in form else getattr(current, key) for key in TERM_FIELDS}
     if not (terms["keywords"] or terms["authors"] or likes):
-        raise SubscriptionError("at least one keyword or author is needed", "for example: pretraining")
+        raise SubscriptionError(
+            "at least one keyword or author is needed", "for example: pretraining", "keywords"
+        )
     frequency = form.get("frequency", current.frequency).strip()
     if frequency not in ("daily", "weekly"):
-        raise SubscriptionError(f"'{frequency[:20]}' is not a frequency: choose daily or weekly")
+        raise SubscriptionError(
+            f"'{frequency[:20]}' is not a frequency: choose daily or weekly", field="frequency"
+        )
     return SubscriberSettings(**terms, frequency=frequency, max_papers=_max_papers(form, current))
 
 
@@ -181,10 +187,10 @@ def _terms(text: str, key: str, separators: str = r"\n") -> tuple[str, ...]:
     author "Liang, Percy" must come back as it went."""
     found = list(dict.fromkeys(t.strip() for t in re.split(separators, text) if t.strip()))
     if len(found) > MAX_KEYWORDS or any(len(t) > 100 for t in found):
-        raise SubscriptionError(f"{key}: at most {MAX_KEYWORDS} of up to 100 characters each")
+        raise SubscriptionError(f"{key}: at most {MAX_KEYWORDS} of up to 100 characters each", field=key)
     for term in found:
         if not re.search(r"[^\W_]", term):
-            raise SubscriptionError(f"{key}: '{term}' has no letters or digits to match")
+            raise SubscriptionError(f"{key}: '{term}' has no letters or digits to match", field=key)
     return tuple(found)
 
 
@@ -192,7 +198,7 @@ def _max_papers(form: Mapping[str, str], current: SubscriberSettings) -> int:
     text = form.get("max_papers", str(current.max_papers)).strip()
     if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_PAPERS):
         raise SubscriptionError(
-            f"papers per digest: '{text[:20]}' is not a number between 1 and {MAX_PAPERS}"
+            f"papers per digest: '{text[:20]}' is not a number between 1 and {MAX_PAPERS}", field="max_papers"
         )
     return int(text)
 

@@ -17,7 +17,7 @@ class Pages:
             env.globals.update(site_title=site_title, base_url=base_url)
 
     def page(self, template: str, **context: Any) -> str:
-        defaults = {"error": None, "hint": None}
+        defaults = {"error": None, "error_field": None, "hint": None}
         return self.html.get_template(f"web/{template}.html.j2").render({**defaults, **context})
 
     def notice(self, heading: str, message: str, hint: str | None = None, error: bool = False) -> str:

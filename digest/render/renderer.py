@@ -31,6 +31,7 @@ TEXT_TEMPLATE = "digest.txt.j2"
 PAPER_HTML = "paper.html.j2"
 SHORT_ABSTRACT_CHARS = 220  # when the digest is over its size budget
 HTML_BUDGET = 100 * 1024  # Gmail clips messages past about 102 KB
+CONTENTS_FROM = 5  # a digest of more papers than this opens with a list of their titles
 
 # Markdown written by operators may still be edited by others over time: keep it to text markup.
 _NOTE_TAGS = {"p", "a", "em", "strong", "code", "ul", "ol", "li", "br", "blockquote", "h3", "h4"}
@@ -75,15 +76,16 @@ class Renderer:
 
     def render(
         self, digest: Digest, links: Links, intro: str | None = None, footer: str | None = None,
-        budget: float = HTML_BUDGET,
+        web_view: bool = False,
     ) -> RenderedDigest:  # fmt: skip
-        """Subject, HTML and text of a digest, the HTML kept under the size budget (a web page,
-        which has no budget, passes infinity)."""
+        """Subject, HTML and text of a digest, the HTML of an email kept under the size budget.
+
+        `web_view`: the digest's page on the web, which has no budget and links to no web page."""
         notes = {"intro": intro, "footer": footer}
         abstract_chars = ABSTRACT_CHARS
-        context = self._context(digest, links, notes, abstract_chars)
+        context = self._context(digest, links, notes, abstract_chars) | {"web_view": web_view}
         html, blocks = self._html(context)
-        while (size := len(html.encode())) > budget and digest.matches:
+        while (size := budget_size(html)) > HTML_BUDGET and digest.matches and not web_view:
             if abstract_chars > SHORT_ABSTRACT_CHARS:
                 abstract_chars = SHORT_ABSTRACT_CHARS  # first shorten every abstract...
             else:
@@ -145,31 +147,36 @@ class Renderer:
         """A paper block: rendered and inlined once per paper, with its highlights and reasons
         put in for each reader. Its vote links differ for every reader: the block comes in the
         pieces around them, which other readers' emails share."""
-        key = (item.paper.id, bool(item.abstract), item.trimmed, ancestors, votes)
+        shape = (bool(item.abstract), bool(item.abstract_rest), bool(item.reasons))
+        key = (item.paper.id, shape, item.trimmed, ancestors, votes)
         if key not in self._blocks:
             marked = replace(
                 item,
-                title=((_MARK["title"], False),),
-                abstract=((_MARK["abstract"], False),) if item.abstract else (),
-                reasons=(_MARK["why"],),
+                title=_marked("title"),
+                abstract=_marked("abstract") if item.abstract else (),
+                abstract_head=_marked("head") if item.abstract else (),
+                abstract_rest=_marked("rest") if item.abstract_rest else (),
+                reasons=(_MARK["why"],) if item.reasons else (),
             )
             vote = _MARK["vote"] if votes else None
             raw = self.html_env.get_template(PAPER_HTML).render(item=marked, vote=vote)
             block, where = inliner.inline_fragment(raw, ancestors)
             hit: dict[str, str] = {
                 m: inliner.start_tag(where[m], "span", {"class": "hit"})
-                for m in ("title", "abstract")
+                for m in ("title", "abstract", "head", "rest")
                 if m in where
             }
             self._blocks[key] = (block, hit)
         # Readers matched by the same terms get the same block: fill it in once for all of them.
-        filled = (key, tuple(item.title), tuple(item.abstract), tuple(item.reasons))
+        filled = (key, item.title, item.abstract, item.reasons)  # head and rest follow from the abstract
         if filled not in self._filled:
             make_room(self._filled)
             block, hit = self._blocks[key]
             values = {
                 "title": _highlighted(item.title, hit.get("title", "")),
                 "abstract": _highlighted(item.abstract, hit.get("abstract", "")),
+                "head": _highlighted(item.abstract_head, hit.get("head", "")),
+                "rest": _highlighted(item.abstract_rest, hit.get("rest", "")),
                 "why": str(escape("; ".join(item.reasons))),
             }  # in one pass: a stand-in written in a paper's own text stays as written
             pieces = block.split(_MARK["vote"])  # before filling in: a paper's text may hold the stand-in
@@ -230,7 +237,16 @@ class Renderer:
             "intro_html": markdown_html(notes["intro"]),
             "footer": notes["footer"],
             "footer_html": markdown_html(notes["footer"]),
+            "contents_from": CONTENTS_FROM,
+            "web_view": False,
         }
+
+
+def budget_size(html: str) -> int:
+    """The HTML's size in bytes, a quote written as an entity counted as the character. The fast
+    inliner keeps Jinja's `&#39;` where premailer writes `'`: counted so, both cut a digest at the
+    same paper; the real size is at most a few hundred bytes more, well within Gmail's 102 KB."""
+    return len(html.rstrip().encode()) - 4 * (html.count("&#39;") + html.count("&#34;"))
 
 
 def _fewer(digest: Digest, size: int) -> Digest:
@@ -276,8 +292,12 @@ def inline_styles(html: str) -> str:
 
 
 # Stand-ins for what differs between subscribers in a paper block; plain text, so no template escapes them.
-_MARK = {name: f"dgstmark{name}x" for name in ("title", "abstract", "why", "vote")}
-_MARKS = re.compile("dgstmark(title|abstract|why)x")
+_MARK = {name: f"dgstmark{name}x" for name in ("title", "abstract", "head", "rest", "why", "vote")}
+_MARKS = re.compile("dgstmark(title|abstract|head|rest|why)x")
+
+
+def _marked(name: str) -> Pieces:
+    return ((_MARK[name], False),)
 
 
 def _highlighted(pieces: Pieces, hit_tag: str) -> str:

@@ -8,6 +8,7 @@ from ..models import Match, Paper, Span
 from .tex import readable_tex
 
 ABSTRACT_CHARS = 600
+PHONE_ABSTRACT_CHARS = 280  # on a phone the abstract stops about here, with a "more" link
 
 # (text, highlighted) pairs: templates mark the matched words without writing HTML themselves.
 Pieces = tuple[tuple[str, bool], ...]
@@ -25,6 +26,9 @@ class PaperView:
     # The text part's highlights, *like this*, made here: a template macro per piece is slow.
     title_text: str
     abstract_text: str
+    # The abstract in two: what a phone shows, and the rest, which only wider screens show.
+    abstract_head: Pieces = ()
+    abstract_rest: Pieces = ()
 
 
 def paper_view(match: Match, abstract_chars: int = ABSTRACT_CHARS) -> PaperView:
@@ -38,6 +42,7 @@ def paper_view(match: Match, abstract_chars: int = ABSTRACT_CHARS) -> PaperView:
     title = segments(paper.title, spans["title"])
     kept = len(abstract) - len("…") if trimmed else len(abstract)  # no highlight reaches the "…"
     abstract_pieces = segments(abstract, [s for s in spans["abstract"] if s.end <= kept])
+    head, rest = split_pieces(abstract_pieces, PHONE_ABSTRACT_CHARS)
     return PaperView(
         paper=paper,
         title=title,
@@ -46,7 +51,31 @@ def paper_view(match: Match, abstract_chars: int = ABSTRACT_CHARS) -> PaperView:
         reasons=tuple(match.explanations()),
         title_text=_starred(title),
         abstract_text=_starred(abstract_pieces),
+        abstract_head=head,
+        abstract_rest=rest,
     )
+
+
+def split_pieces(pieces: Pieces, limit: int) -> tuple[Pieces, Pieces]:
+    """`pieces` cut in two at the last space before `limit` characters (all in the first when
+    it is not much longer): a phone shows the first part."""
+    text = "".join(piece for piece, _ in pieces)
+    cut = text.rfind(" ", 0, limit)
+    if len(text) <= limit * 1.3 or cut < limit // 2:
+        return pieces, ()
+    head: list[tuple[str, bool]] = []
+    rest: list[tuple[str, bool]] = []
+    position = 0
+    for piece, hit in pieces:
+        if position + len(piece) <= cut:
+            head.append((piece, hit))
+        elif position >= cut:
+            rest.append((piece, hit))
+        else:  # the cut falls inside this piece: each part keeps its highlight
+            head.append((piece[: cut - position], hit))
+            rest.append((piece[cut - position :], hit))
+        position += len(piece)
+    return tuple(head), tuple(rest)
 
 
 def _starred(pieces: Pieces) -> str:

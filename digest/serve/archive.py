@@ -85,7 +85,7 @@ class ArchivePages:
         digest = Digest(day, self._profile(address), address, chosen, trending=trending)
         links = self._links(address, dt.datetime.now(dt.UTC), day, matches)  # with vote links
         with self.rendering:
-            rendered = self.renderer.render(digest, links, settings.intro, settings.footer, float("inf"))
+            rendered = self.renderer.render(digest, links, settings.intro, settings.footer, web_view=True)
         return rendered.html
 
     def _profile(self, address: str) -> Profile:

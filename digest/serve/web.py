@@ -108,7 +108,9 @@ class Site:
             )
         except SubscriptionError as error:
             status = 429 if isinstance(error, TooManySignUps) else 400
-            return self._page("subscribe", status=status, error=sentence(error), **fields)
+            return self._page(
+                "subscribe", status=status, error=sentence(error), error_field=error.field, **fields
+            )
         if signup is not None:  # sent from the queue: the answer is the same, and as quick, either way
             self.mailer.submit(signup)
         self._event("subscribe", fields["email"], "link queued" if signup else "link sent within the hour")
@@ -129,7 +131,11 @@ class Site:
         except ProfileNotSaved as error:
             return self._notice("Not saved yet", sentence(error), error.hint, status=503)
         self._event("confirm", self._claimed("confirm", token), "subscribed")
-        return self._notice("You are subscribed", "Your first digest arrives with the next edition.")
+        return self._notice(
+            "You are subscribed",
+            "Your first digest arrives with the next edition.",
+            "Each digest has a link to change your keywords and a one-click link to unsubscribe.",
+        )
 
     async def unsubscribe(self, request: Request) -> Response:
         try:
@@ -141,7 +147,12 @@ class Site:
         # RFC 8058 one-click: a POST with List-Unsubscribe=One-Click; no cookie, login or redirect.
         await self._work(lambda db: subscriptions.unsubscribe(db, address, "link"))
         self._event("unsubscribe", address, "unsubscribed by link")
-        return self._notice("You are unsubscribed", f"No more digests will be sent to {address}.")
+        return self._notice(
+            "You are unsubscribed",
+            f"No more digests will be sent to {address}.",
+            "Changed your mind? Your settings are kept: "
+            "the manage link of any digest you received subscribes you again.",
+        )
 
     async def manage(self, request: Request) -> Response:
         token = request.path_params["token"]
@@ -163,6 +174,7 @@ class Site:
             return self._manage_page(token, context, 503, "Not saved. " + sentence(error), error.hint)
         except SubscriptionError as error:
             status = 429 if isinstance(error, TooManySignUps) else 400
+            context["error_field"] = error.field  # the page shows the error beneath that field
             return self._manage_page(token, context, status=status, error=sentence(error), hint=error.hint)
 
     async def _manage_post(self, request: Request, token: str, context: dict[str, Any]) -> Response:
@@ -269,9 +281,8 @@ class Site:
         status = getattr(error, "status_code", 404)
         heading = "No such page" if status == 404 else "Not here"
         message = "This address has no page. Links from a digest work as they came; one cut short does not."
-        return self._notice(
-            heading, message, f"The site's front page: {self.settings.base_url}/", status=status
-        )
+        hint = "Copy the whole link from the email, or sign up again on the front page."
+        return self._notice(heading, message, hint, status=status)
 
     def error_page(self, status: int, sentence: str) -> str:
         hint = "Try again in a while; if it keeps happening, tell the site's operator."
