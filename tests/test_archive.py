@@ -67,7 +67,7 @@ def test_an_edition_page_is_the_email_with_every_matched_paper(two_editions: Sit
     page = web.client.get(oldest)
 
     assert page.status_code == 200
-    assert page.text.count('class="paper-title"') == 8 and page.text.count("Why: ") == 8
+    assert page.text.count('class="paper-title"') == 8 and page.text.count("Why:</span>") == 8
     assert 'class="hit"' in page.text  # the matched words are highlighted, as in the email
     assert "Read the full abstract" in page.text  # trimmed abstracts link to the rest
     assert "8 papers matched your profile." in page.text and "more are on the web" not in page.text
