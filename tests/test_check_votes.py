@@ -68,7 +68,7 @@ def test_check_says_when_arxiv_lacks_a_paper_or_the_look_up_is_off(site: Site, c
     assert result.exit_code == 0, result.output
     found = warnings(result)
     assert len(found) == 2
-    assert found[0].startswith(f"Warning: {path}:2: like[0]: 2409.99999 is not in the paper archive (arXiv has")
+    assert found[0].startswith(f"Warning: {path}:2: like[0]: 2409.99999 is not in the paper archive")
     assert "(arXiv has no such paper (asked 2" in found[0]
     assert found[1].startswith(f"Warning: {path}:2: like[1]: 2409.88888 is not in the paper archive")
     assert "(the arXiv look-up is off: fetch.arxiv_api)" in found[1]

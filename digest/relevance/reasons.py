@@ -7,7 +7,9 @@ answer is kept for the listing's lifetime.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
+import numpy as np
 from scipy import sparse
 
 from ..models import Paper, Reason
@@ -34,7 +36,7 @@ class Reasons:
         # A bigram says more to a reader than either of its words: it is named first at 2/3 the weight.
         self.bigram = space.bigram_boost.tolist()
         self.voted_rows, self.listing_rows = voted_rows, listing_rows  # both with sorted indices
-        self._strongest: dict[int, dict[int, tuple[int, float]]] = {}
+        self._strongest: dict[int, dict[int, Strong]] = {}
         self._papers: dict[int, dict[int, float]] = {}
         self._reasons: dict[tuple[int, int], Reason] = {}
 
@@ -49,19 +51,24 @@ class Reasons:
     def shared_terms(self, number: int, voted: int) -> tuple[str, ...]:
         """The terms the listing's paper `number` and the voted paper share that weigh most in both
         (equal weights: the voted paper's stronger term first)."""
-        strongest, paper = self.strongest(voted), self.paper_terms(number)
-        shared = strongest.keys() & paper.keys()  # a few of the voted paper's STRONGEST
-        bigram = self.bigram
+        paper, strongest = self.paper_terms(number), self.strongest(voted)
+        shared = [strongest[c] for c in strongest.keys() & paper.keys()]  # a set operation, in C
         # Python floats, multiplied in this order: the ranking does not depend on the layout.
-        weighed = sorted((-(strongest[c][1] * paper[c] * bigram[c]), strongest[c][0], c) for c in shared)
-        return _distinct_terms(str(self.terms[c]) for _, _, c in weighed)
+        weighed = sorted((-(s.weight * paper[s.column] * s.boost), s.rank, s) for s in shared)
+        return _distinct_terms(s for _, _, s in weighed)
 
-    def strongest(self, voted: int) -> dict[int, tuple[int, float]]:
-        """The voted paper's STRONGEST terms: column → (rank, weight); equal weights: lower column first."""
+    def strongest(self, voted: int) -> dict[int, Strong]:
+        """The voted paper's STRONGEST terms by column; rank 0 the heaviest (then the lower column)."""
         if voted not in self._strongest:
-            row = _row(self.voted_rows, voted)
-            ranked = sorted(row.items(), key=lambda item: -item[1])[:STRONGEST]
-            self._strongest[voted] = {c: (rank, w) for rank, (c, w) in enumerate(ranked)}
+            start, end = self.voted_rows.indptr[voted], self.voted_rows.indptr[voted + 1]
+            data = self.voted_rows.data[start:end]
+            order = np.argsort(-data, kind="stable")[:STRONGEST]  # indices sorted: ties by column
+            columns = self.voted_rows.indices[start:end][order]
+            found = zip(columns.tolist(), data[order].tolist(), self.terms[columns].tolist(), strict=True)
+            self._strongest[voted] = {
+                c: Strong(c, rank, w, self.bigram[c], term, frozenset(term.split()))
+                for rank, (c, w, term) in enumerate(found)
+            }
         return self._strongest[voted]
 
     def paper_terms(self, number: int) -> dict[int, float]:
@@ -70,19 +77,30 @@ class Reasons:
         return self._papers[number]
 
 
+class Strong(NamedTuple):
+    """One of a voted paper's strongest terms."""
+
+    column: int
+    rank: int  # 0 for its heaviest
+    weight: float
+    boost: float  # 1.5 for a bigram, else 1
+    term: str
+    words: frozenset[str]
+
+
 def _row(rows: sparse.csr_matrix, number: int) -> dict[int, float]:
     start, end = rows.indptr[number], rows.indptr[number + 1]
     return dict(zip(rows.indices[start:end].tolist(), rows.data[start:end].tolist(), strict=True))
 
 
-def _distinct_terms(ranked: Iterable[str]) -> tuple[str, ...]:
+def _distinct_terms(ranked: Iterable[Strong]) -> tuple[str, ...]:
     """The first REASON_TERMS terms, skipping a word already said by a chosen bigram (or the reverse)."""
-    chosen: list[str] = []
-    for term in ranked:
-        words = set(term.split())
-        if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
+    chosen: list[Strong] = []
+    for strong in ranked:
+        words = strong.words
+        if any(words <= c.words or c.words <= words for c in chosen):
             continue
-        chosen.append(term)
+        chosen.append(strong)
         if len(chosen) == REASON_TERMS:
             break
-    return tuple(chosen)
+    return tuple(c.term for c in chosen)
