@@ -105,6 +105,8 @@ def _case() -> tuple[list[Paper], list[Paper], list[Paper], list[tuple[Votes, tu
     topics = list(TOPICS)
     voted = [paper(f"2503.{n:05d}", topics[n % len(topics)], rng) for n in range(12)]
     listing = [paper(f"2504.{n:05d}", topics[n % len(topics)], rng) for n in range(60)]
+    # The same text under another id scores the same: ties at the cap, which keeps the earlier.
+    listing += [replace(p, id=f"2505.{n:05d}") for n, p in enumerate(listing[:12])]
     profiles = [
         (Votes((0,), ()), ()),
         (Votes((0, 6), (), "loose"), ("protein",)),
