@@ -18,9 +18,12 @@ import numpy as np
 import pytest
 
 from digest.matching import PaperIndex, compile_profile, select
-from digest.models import Paper, Profile, Reason
+from digest.models import Listing, Paper, Profile, Reason
+from digest.pipeline.likes import Learned, with_likes
 from digest.relevance import THRESHOLDS, Space, Voted, Votes, fit_space, taste
 from digest.relevance.reasons import REASON_TERMS, STRONGEST
+from digest.store import DATABASE_NAME, PaperArchive
+from digest.store.connection import connect
 
 from .test_likes_ranker import TOPICS, corpus, paper
 
@@ -144,3 +147,26 @@ def test_the_fast_path_selects_and_explains_as_the_reference_does(
         ]
         compared += len(ours)
     assert compared > 30 if cap > 3 else compared > 10  # the comparison has papers to compare
+
+
+def test_only_a_changed_profile_is_trained_again(tmp_path: Path) -> None:
+    db = connect(tmp_path / DATABASE_NAME, create=True)
+    background, voted, listing, _ = _case()
+    PaperArchive(db).remember([*background, *voted, *listing])
+    ids = [p.id for p in voted]
+
+    def learned(similarity: str) -> Learned:
+        profiles = [
+            Profile(tmp_path / "a.yaml", ("a@example.org",), like=(ids[0], ids[1])),
+            Profile(tmp_path / "b.yaml", ("b@example.org",), like=(ids[2],), similarity=similarity),
+        ]
+        return with_likes(db, [compile_profile(p) for p in profiles], Listing(tuple(listing), ()), tmp_path)
+
+    try:
+        first, again, changed = learned("normal"), learned("normal"), learned("strict")
+    finally:
+        db.close()
+
+    assert (first.trained, again.trained, changed.trained) == (2, 0, 1)
+    lifted = [[c.likeness.lifted() for c in run.profiles if c.likeness] for run in (first, again)]
+    assert lifted[0] == lifted[1] and len(lifted[0]) == 2

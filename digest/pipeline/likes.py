@@ -30,6 +30,7 @@ class Learned:
 
     profiles: list[CompiledProfile]
     warnings: list[str] = field(default_factory=list)
+    trained: int = 0  # models trained in this call; the others came from the cache
 
 
 # Asks for voted ids the archive lacks (archiving what it finds) and says why each other is missing.
@@ -60,7 +61,7 @@ def with_likes(
     likeness = _likenesses(cache, Voted(space, voted_papers, listing.papers), wanting)
     cache.save()
     learned = [replace(c, likeness=likeness[id(c)]) if id(c) in likeness else c for c in compiled]
-    return Learned(learned, warnings)
+    return Learned(learned, warnings, cache.trained)
 
 
 def _likenesses(cache: ModelCache, voted: Voted, wanting: Sequence[CompiledProfile]) -> dict[int, Likeness]:
