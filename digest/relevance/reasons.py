@@ -7,7 +7,6 @@ answer is kept for the listing's lifetime.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -18,6 +17,10 @@ from .space import Space
 REASON_TERMS = 2  # the terms a reason names
 # A reason looks for shared terms among a liked paper's strongest: they are what made it close.
 STRONGEST = 40
+
+
+# Every voted paper's strongest terms: columns, weights, bigram boosts, and where each paper's begin.
+TopTerms = tuple[list[int], list[float], list[float], list[int]]
 
 
 class Reasons:
@@ -34,9 +37,11 @@ class Reasons:
         self.terms, self.voted = space.terms, voted
         self.number_of = {paper.id: n for n, paper in enumerate(listing)}
         # A bigram says more to a reader than either of its words: it is named first at 2/3 the weight.
-        self.bigram = space.bigram_boost.tolist()
+        self.bigram = space.bigram_boost
         self.voted_rows, self.listing_rows = voted_rows, listing_rows  # both with sorted indices
-        self._strongest: dict[int, dict[int, Strong]] = {}
+        self._strongest: dict[int, dict[int, tuple[float, int, float]]] = {}
+        self._top: TopTerms | None = None
+        self._terms: dict[int, tuple[str, frozenset[str]]] = {}
         self._papers: dict[int, dict[int, float]] = {}
         self._reasons: dict[tuple[int, int], Reason] = {}
 
@@ -52,24 +57,31 @@ class Reasons:
         """The terms the listing's paper `number` and the voted paper share that weigh most in both
         (equal weights: the voted paper's stronger term first)."""
         paper, strongest = self.paper_terms(number), self.strongest(voted)
-        shared = [strongest[c] for c in strongest.keys() & paper.keys()]  # a set operation, in C
-        # Python floats, multiplied in this order: the ranking does not depend on the layout.
-        weighed = sorted((-(s.weight * paper[s.column] * s.boost), s.rank, s) for s in shared)
-        return _distinct_terms(s for _, _, s in weighed)
+        weighed = []
+        for c in strongest.keys() & paper.keys():  # a set operation, in C: a few of STRONGEST
+            weight, rank, boost = strongest[c]
+            # Python floats, multiplied in this order: the ranking does not depend on the layout.
+            weighed.append((-(weight * paper[c] * boost), rank, c))
+        return _distinct_terms(self._term(c) for _, _, c in sorted(weighed))
 
-    def strongest(self, voted: int) -> dict[int, Strong]:
-        """The voted paper's STRONGEST terms by column; rank 0 the heaviest (then the lower column)."""
+    def strongest(self, voted: int) -> dict[int, tuple[float, int, float]]:
+        """The voted paper's STRONGEST terms: column → (weight, rank, bigram boost); rank 0 is the
+        heaviest (equal weights: the lower column)."""
         if voted not in self._strongest:
-            start, end = self.voted_rows.indptr[voted], self.voted_rows.indptr[voted + 1]
-            data = self.voted_rows.data[start:end]
-            order = np.argsort(-data, kind="stable")[:STRONGEST]  # indices sorted: ties by column
-            columns = self.voted_rows.indices[start:end][order]
-            found = zip(columns.tolist(), data[order].tolist(), self.terms[columns].tolist(), strict=True)
-            self._strongest[voted] = {
-                c: Strong(c, rank, w, self.bigram[c], term, frozenset(term.split()))
-                for rank, (c, w, term) in enumerate(found)
-            }
+            if self._top is None:
+                self._top = _top_terms(self.voted_rows, self.bigram)
+            columns, weights, boosts, bounds = self._top
+            start, end = bounds[voted], bounds[voted + 1]
+            ranked = zip(weights[start:end], range(end - start), boosts[start:end], strict=True)
+            self._strongest[voted] = dict(zip(columns[start:end], ranked, strict=True))
         return self._strongest[voted]
+
+    def _term(self, column: int) -> tuple[str, frozenset[str]]:
+        """A term and its words."""
+        if column not in self._terms:
+            term = str(self.terms[column])
+            self._terms[column] = (term, frozenset(term.split()))
+        return self._terms[column]
 
     def paper_terms(self, number: int) -> dict[int, float]:
         if number not in self._papers:
@@ -77,15 +89,18 @@ class Reasons:
         return self._papers[number]
 
 
-class Strong(NamedTuple):
-    """One of a voted paper's strongest terms."""
-
-    column: int
-    rank: int  # 0 for its heaviest
-    weight: float
-    boost: float  # 1.5 for a bigram, else 1
-    term: str
-    words: frozenset[str]
+def _top_terms(rows: sparse.csr_matrix, boost: np.ndarray) -> TopTerms:
+    """Every row's STRONGEST columns, heaviest first (equal weights: lower column first, as the
+    indices are sorted and the sort is stable), their weights, and where each row's begin and end:
+    one sort of the whole matrix instead of one per row."""
+    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    order = np.lexsort((-rows.data, row_of))  # by row, then heaviest first
+    rank = np.arange(len(order)) - rows.indptr[row_of[order]]
+    kept = order[rank < STRONGEST]
+    counts = np.minimum(np.diff(rows.indptr), STRONGEST)
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    columns = rows.indices[kept]
+    return columns.tolist(), rows.data[kept].tolist(), boost[columns].tolist(), bounds.tolist()
 
 
 def _row(rows: sparse.csr_matrix, number: int) -> dict[int, float]:
@@ -93,14 +108,13 @@ def _row(rows: sparse.csr_matrix, number: int) -> dict[int, float]:
     return dict(zip(rows.indices[start:end].tolist(), rows.data[start:end].tolist(), strict=True))
 
 
-def _distinct_terms(ranked: Iterable[Strong]) -> tuple[str, ...]:
+def _distinct_terms(ranked: Iterable[tuple[str, frozenset[str]]]) -> tuple[str, ...]:
     """The first REASON_TERMS terms, skipping a word already said by a chosen bigram (or the reverse)."""
-    chosen: list[Strong] = []
-    for strong in ranked:
-        words = strong.words
-        if any(words <= c.words or c.words <= words for c in chosen):
+    chosen: list[tuple[str, frozenset[str]]] = []
+    for term, words in ranked:
+        if any(words <= other or other <= words for _, other in chosen):
             continue
-        chosen.append(strong)
+        chosen.append((term, words))
         if len(chosen) == REASON_TERMS:
             break
-    return tuple(c.term for c in chosen)
+    return tuple(term for term, _ in chosen)
