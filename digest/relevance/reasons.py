@@ -110,11 +110,15 @@ def _row(rows: sparse.csr_matrix, number: int) -> dict[int, float]:
 
 def _distinct_terms(ranked: Iterable[tuple[str, frozenset[str]]]) -> tuple[str, ...]:
     """The first REASON_TERMS terms, skipping a word already said by a chosen bigram (or the reverse)."""
-    chosen: list[tuple[str, frozenset[str]]] = []
+    terms: list[str] = []
+    said: list[frozenset[str]] = []
     for term, words in ranked:
-        if any(words <= other or other <= words for _, other in chosen):
-            continue
-        chosen.append((term, words))
-        if len(chosen) == REASON_TERMS:
-            break
-    return tuple(term for term, _ in chosen)
+        for other in said:  # plain loops: this runs for every reason shown
+            if words <= other or other <= words:
+                break
+        else:
+            terms.append(term)
+            said.append(words)
+            if len(terms) == REASON_TERMS:
+                break
+    return tuple(terms)
