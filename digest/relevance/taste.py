@@ -72,7 +72,7 @@ class Voted:
         if len(rows) and (rows.min() < 0 or rows.max() >= space.background.shape[0]):
             self.listing_usual = space.usual_of(listing_rows)
             self.to_listing = _similarities(listing_rows, voted_rows)
-        else:  # a listing the archive sample holds (the usual case): its similarities are computed
+        else:  # a listing the archive sample holds (the usual case): its similarities are at hand
             self.listing_usual = space.usual[rows]
             self.to_listing = np.ascontiguousarray(self.to_archive[:, rows])
         self.ids = np.array([paper.id for paper in listing], dtype=object)
