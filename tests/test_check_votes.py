@@ -111,3 +111,17 @@ def test_a_like_list_of_ten_thousand_entries_is_one_problem_and_the_others_are_c
             f"Error: {broken}:2: like[0]: 'not an id' is not a paper id",
         ]
     )
+
+
+def test_a_full_like_list_the_archive_lacks_is_one_warning_per_id_at_its_line(site: Site, cli: Cli) -> None:
+    archive(site, corpus())
+    likes = "".join(f"  - 2401.{n:05d}\n" for n in range(MAX_VOTES))
+    path = site.profile("full", f"email: f@example.org\nlike:\n{likes}")
+
+    result = cli("check", "--config", site.config)
+
+    assert result.exit_code == 0, result.output
+    found = warnings(result)
+    assert len(found) == MAX_VOTES
+    last = MAX_VOTES - 1
+    assert found[-1].startswith(f"Warning: {path}:{last + 3}: like[{last}]: 2401.{last:05d} is not in")
