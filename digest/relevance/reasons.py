@@ -1,7 +1,8 @@
-"""Why a paper is like a liked one: the terms both weigh most, found with numpy, memoized.
+"""Why a paper is like a liked one: the terms both weigh most.
 
-Profiles that like the same paper ask the same question of the same listing paper, so every
-answer is kept for the listing's lifetime.
+Every voted paper's strongest terms come from one sort of the whole matrix; a reason is then a
+set intersection with the paper's terms. Profiles that like the same paper ask the same question
+of the same listing paper, so every answer is kept for the listing's lifetime.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ REASON_TERMS = 2  # the terms a reason names
 STRONGEST = 40
 
 
-# Every voted paper's strongest terms: columns, weights, bigram boosts, and where each paper's begin.
+# Every voted paper's strongest terms: columns, weights, bigram boosts, and where each paper's start.
 TopTerms = tuple[list[int], list[float], list[float], list[int]]
 
 
