@@ -117,15 +117,10 @@ class Voted:
         profile, paper = np.nonzero(near)  # by profile, then by paper
         lift = np.minimum(z[profile, paper] / (2 * threshold[profile, 0]), 1.0)
         nearest = _nearest_liked(self.to_listing, chunk, profile, paper)
-        ids, lifts = self.ids[paper].tolist(), lift.tolist()
-        numbers, nearest_of = paper.tolist(), nearest.tolist()
+        pairs = list(zip(self.ids[paper].tolist(), lift.tolist(), strict=True))
+        found = Found(self.reasons, paper.tolist(), nearest.tolist())  # shared by the chunk's profiles
         bounds = np.searchsorted(profile, np.arange(len(chunk) + 1)).tolist()
-        return [
-            ListingLikeness(
-                self.reasons, dict(zip(ids[a:b], lifts[a:b], strict=True)), numbers[a:b], nearest_of[a:b]
-            )
-            for a, b in pairwise(bounds)
-        ]
+        return [ListingLikeness(found, dict(pairs[a:b]), a, b) for a, b in pairwise(bounds)]
 
     def reason(self, number: int, nearest: int) -> Reason:
         """Why the listing's paper `number` is like the voted paper `nearest`."""
@@ -195,14 +190,23 @@ def _nearest_liked(
     return nearest
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A chunk of profiles' lifted papers, profile after profile, each's in the listing's order."""
+
+    reasons: Reasons
+    numbers: list[int]  # the lifted papers' numbers in the listing
+    nearest: list[int]  # the liked paper (its voted number) closest to each
+
+
+@dataclass(slots=True)
 class ListingLikeness:
     """One profile's taste applied to one listing: lifts, the papers it selects, and reasons."""
 
-    reasons: Reasons
+    found: Found
     lifts: dict[str, float]  # lifted paper id → its lift, in the order of the listing
-    numbers: list[int]  # the lifted papers' numbers in the listing, in the same order
-    nearest: list[int]  # the liked paper (its voted number) closest to each
+    start: int  # where this profile's lifted papers are in `found`
+    end: int
 
     def lift(self, paper_id: str) -> float:
         return self.lifts.get(paper_id, 0.0)
@@ -214,5 +218,6 @@ class ListingLikeness:
         return frozenset(i for i, lift in self.lifts.items() if lift >= 0.5)
 
     def reason(self, paper_id: str) -> Reason:
-        k = bisect_left(self.numbers, self.reasons.number_of[paper_id])  # numbers ascend
-        return self.reasons.reason(self.numbers[k], self.nearest[k])
+        found = self.found
+        k = bisect_left(found.numbers, found.reasons.number_of[paper_id], self.start, self.end)  # ascending
+        return found.reasons.reason(found.numbers[k], found.nearest[k])
