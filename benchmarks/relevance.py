@@ -1,6 +1,7 @@
 """What likes add: a labelled evaluation on real captured listings, and the cost at scale.
 
-    python benchmarks/relevance.py [--trials 5] [--profiles 10000] [--papers 2000] [--skip-speed]
+    python benchmarks/relevance.py [--trials 5] [--profiles 10000] [--papers 2000] [--repeats 5]
+                                   [--skip-speed] [--skip-evaluation]
 
 Evaluation. The captured listings beside the project (../shared/corpus/feeds) are result sets
 on distinct topics: software testing, a day of arXiv mathematics, plant biology, AI and language
@@ -18,7 +19,9 @@ the median rank of the held-out papers and how many papers the method selects:
 Speed. N profiles with 5 likes each against P papers (the generated papers and profiles of
 benchmarks/matching.py), the whole matching stage with likes (read the liked papers and the
 archive sample from SQLite, fit the space, train and apply every model, match) beside the same
-stage with keywords only, in one process on one input.
+stage with keywords only, in one process on one input: cold (no cache: the space fitted and
+every model trained) and cached (the space and models read from the state dir). The three run
+interleaved, each repeat in a rotated order, and the medians are compared.
 """
 
 from __future__ import annotations
@@ -144,7 +147,9 @@ def _selected_count(method: str, topic: str, liked: list[Paper], pool: list[Pape
     return len(select(compiled, PaperIndex(pool, [compiled])))
 
 
-def speed(profile_count: int, paper_count: int) -> None:
+def speed(profile_count: int, paper_count: int, repeats: int) -> None:
+    """The matching stage three ways, interleaved `repeats` times (each repeat in a rotated order,
+    so a busy moment of the machine does not fall on one way only); medians and their ratios."""
     rng = random.Random(7)
     topics = make_topics(3_000, rng)
     listing = make_papers(paper_count, topics, rng)
@@ -153,25 +158,45 @@ def speed(profile_count: int, paper_count: int) -> None:
         replace(p, like=tuple(q.id for q in rng.sample(archived, LIKED)))
         for p in make_profiles(profile_count, topics, rng)
     ]
+    keywords_only = [replace(p, like=()) for p in profiles]
     with tempfile.TemporaryDirectory() as folder:
         db = connect(Path(folder) / DATABASE_NAME, create=True)
         PaperArchive(db).remember([*archived, *listing])
-        keywords_only = _timed_matching([replace(p, like=()) for p in profiles], listing, db, None)
-        cold = _timed_matching(profiles, listing, db, Path(folder))  # no cache yet: fit and train all
-        warm = _timed_matching(profiles, listing, db, Path(folder))  # the space and models from the cache
+        warm_dir = Path(folder)
+        _timed_matching(profiles, listing, db, warm_dir)  # the space and every model, into the cache
+        ways = {
+            "keywords only": lambda: _timed_matching(keywords_only, listing, db, None),
+            "keywords + likes, cold": lambda: _timed_matching(profiles, listing, db, None),
+            "keywords + likes, cached": lambda: _timed_matching(profiles, listing, db, warm_dir),
+        }
+        times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ways}
+        for repeat in range(repeats):
+            names = list(ways)
+            for name in names[repeat % 3 :] + names[: repeat % 3]:
+                times[name].append(ways[name]())
         db.close()
+    _report_speed(profile_count, paper_count, repeats, times)
+
+
+def _report_speed(
+    profile_count: int, paper_count: int, repeats: int, times: dict[str, list[tuple[float, float, float]]]
+) -> None:
     print(f"\n{profile_count} profiles with {LIKED} likes each x {paper_count} papers (matching stage)")
-    print(f"  keywords only              {keywords_only[0]:8.2f} s")
-    for name, (total, likes) in (("keywords + likes, cold", cold), ("keywords + likes, cached", warm)):
-        ratio = total / keywords_only[0]
-        print(f"  {name:26} {total:8.2f} s   ({ratio:.2f}x; the likes stage alone {likes:.2f} s)")
+    print(f"median of {repeats} interleaved repeats; wall-clock and CPU seconds of this process")
+    base_wall, base_cpu = (statistics.median(t[k] for t in times["keywords only"]) for k in (0, 1))
+    for name, measured in times.items():
+        wall, cpu, likes = (statistics.median(t[k] for t in measured) for k in (0, 1, 2))
+        ratios = f"{wall / base_wall:.2f}x wall, {cpu / base_cpu:.2f}x CPU"
+        part = f"; likes stage {likes:.2f} s" if likes else ""
+        print(f"  {name:26} {wall:6.2f} s wall {cpu:6.2f} s CPU   ({ratios}{part})")
 
 
 def _timed_matching(
     profiles: list[Profile], listing: list[Paper], db: Any, cache: Path | None
-) -> tuple[float, float]:
-    """Seconds for the whole matching stage, and for its likes part (read, fit, train, apply)."""
-    started = time.perf_counter()
+) -> tuple[float, float, float]:
+    """Wall and CPU seconds for the whole matching stage, and wall seconds of its likes part (read,
+    fit, train, apply)."""
+    cpu, started = time.process_time(), time.perf_counter()
     compiled = [compile_profile(p) for p in profiles]
     learning = time.perf_counter()
     compiled = with_likes(db, compiled, Listing(tuple(listing), ()), cache).profiles
@@ -179,7 +204,7 @@ def _timed_matching(
     index = PaperIndex(listing, compiled)
     for profile in compiled:
         select_top(profile, index, frozenset(), profile.profile.max_papers)
-    return time.perf_counter() - started, learned - learning
+    return time.perf_counter() - started, time.process_time() - cpu, learned - learning
 
 
 def main() -> None:
@@ -187,13 +212,16 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--profiles", type=int, default=10_000)
     parser.add_argument("--papers", type=int, default=2_000)
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats of the speed test")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-evaluation", action="store_true")
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"the captured listings are not beside this checkout ({CORPUS.name}/ missing)")
-    evaluate(args.trials)
+    if not args.skip_evaluation:
+        evaluate(args.trials)
     if not args.skip_speed:
-        speed(args.profiles, args.papers)
+        speed(args.profiles, args.papers, args.repeats)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from ..pipeline import preview as previews
 from ..pipeline import run as pipeline
 from ..pipeline import selection
 from ..pipeline.short_keywords import short_keywords
+from ..pipeline.vote_warnings import unarchived_votes
 from ..render.fast_paths import slow_paths
 from .arguments import source_from_argument
 from .mail import dkim_problems, print_dkim_record
@@ -230,7 +231,8 @@ def check(config_path: Path) -> None:
     """Validate the configuration and every profile, reporting all problems at once.
 
     Also warns of what passes but hurts later: an unset variable only sending needs, a
-    keyword so short it matches most of the archive.
+    keyword so short it matches most of the archive, a liked or disliked paper the archive
+    lacks (which a run looks up on arXiv, or cannot: a DOI). Check itself never goes online.
 
     \b
     Examples:
@@ -253,6 +255,8 @@ def check(config_path: Path) -> None:
         raise ConfigError(problems)
     print_dkim_record(settings)
     _warn_of_short_keywords(settings, profiles)
+    for warning in unarchived_votes(settings, profiles):
+        print_warning(warning)
     if settings.templates_dir is not None:
         for template, reason in slow_paths(settings.title, settings.templates_dir):
             print_warning(f"{template}: fast path off: {reason}", "see the README's Templates section")

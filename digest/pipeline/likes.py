@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..config.liked_papers import vote_position
 from ..matching import CompiledProfile
 from ..models import Likeness, Listing, Paper, Profile, Settings
 from ..relevance import MIN_BACKGROUND, ModelCache, Voted, Votes, fingerprint, fit_space, paper_stamp
 from ..store import PaperArchive
 from ..store.connection import State
 from .liked_lookup import liked_papers
+from .vote_warnings import missing_votes, too_small
 
 # The site's usual papers the models learn against: the most recently seen, at most this many.
 BACKGROUND = 2000
@@ -30,6 +30,7 @@ class Learned:
 
     profiles: list[CompiledProfile]
     warnings: list[str] = field(default_factory=list)
+    trained: int = 0  # models trained in this call; the others came from the cache
 
 
 # Asks for voted ids the archive lacks (archiving what it finds) and says why each other is missing.
@@ -52,7 +53,7 @@ def with_likes(
     # The voted papers are no sample of the usual ones: they are left out, and as many others taken.
     background = [p for p in archive.latest(BACKGROUND + len(known)) if p.id not in known][:BACKGROUND]
     if len(background) < MIN_BACKGROUND:
-        warnings.append(_too_small(len(background)))
+        warnings += too_small([c.profile for c in wanting], len(background))
         return Learned(list(compiled), warnings)
     cache = ModelCache(state_dir)
     voted_papers = list(known.values())
@@ -60,7 +61,7 @@ def with_likes(
     likeness = _likenesses(cache, Voted(space, voted_papers, listing.papers), wanting)
     cache.save()
     learned = [replace(c, likeness=likeness[id(c)]) if id(c) in likeness else c for c in compiled]
-    return Learned(learned, warnings)
+    return Learned(learned, warnings, cache.trained)
 
 
 def _likenesses(cache: ModelCache, voted: Voted, wanting: Sequence[CompiledProfile]) -> dict[int, Likeness]:
@@ -100,24 +101,4 @@ def liked_text(
     """The archived papers every profile likes or dislikes, and a warning for each one missing."""
     wanted = [i for p in profiles for i in (*p.like, *p.dislike)]
     known = archive.papers_with_ids(wanted)
-    warnings = []
-    for profile in profiles:
-        for key in ("like", "dislike"):
-            for paper_id in getattr(profile, key):
-                if paper_id not in known:
-                    warnings.append(_missing(profile, key, paper_id, (why or {}).get(paper_id)))
-    return known, warnings
-
-
-def _missing(profile: Profile, key: str, paper_id: str, why: str | None) -> str:
-    line, where = vote_position(profile.path, key, paper_id)
-    place = f"{profile.path}:{line}" if line else str(profile.path)
-    because = f" ({why})" if why else ""
-    return f"{place}: {where}: {paper_id} is not in the paper archive{because}, so it does not count yet"
-
-
-def _too_small(count: int) -> str:
-    return (
-        f"the paper archive holds {count} papers, too few to learn likes from (at least {MIN_BACKGROUND}):"
-        " keywords alone select"
-    )
+    return known, missing_votes(profiles, known.__contains__, (why or {}).get)

@@ -5,7 +5,8 @@ liked ones, the disliked ones, a sample of the archive and the listing) and gets
 profile, a `Likeness` that matching uses to select and re-rank.
 
     space.py   one TF-IDF space (words and bigrams of title and abstract) per archive sample
-    taste.py   every profile's linear model in that space, its adaptive threshold, and its reasons
+    taste.py   every profile's linear model in that space, its adaptive threshold, what it lifts
+    reasons.py why a lifted paper is like a liked one: the terms both weigh most
     cache.py   spaces and models kept in the state dir by the hash of their inputs
 """
 

@@ -21,7 +21,7 @@ from .space import Space
 from .taste import Taste
 
 CACHE_FILE = "likes-model.pickle"  # in the state dir
-FORMAT = 1  # raise when Space or Taste change shape
+FORMAT = 2  # raise when Space or Taste change shape
 
 
 def fingerprint(*parts: Any) -> str:

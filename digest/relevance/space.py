@@ -27,20 +27,21 @@ class Space:
     centroid: sparse.csr_matrix  # 1 × features
     usual: np.ndarray  # each background row's likeness to the centroid (see usual_of)
     bigram_boost: np.ndarray  # feature number → 1.5 for a bigram, 1 for a word: reasons prefer bigrams
-    known: dict[str, int]  # the background's paper ids → their rows
+    known: dict[str, int]  # the paper ids fitted (background, then liked) → their rows in `fitted`
+    fitted: sparse.csr_matrix  # the background's rows, then those of the liked papers fitted with it
 
     def rows(self, papers: Sequence[Paper]) -> sparse.csr_matrix:
-        """The papers as L2-normalized TF-IDF rows; those of the background are not computed again."""
+        """The papers as L2-normalized TF-IDF rows; those fitted are not computed again."""
         new = [p for p in papers if p.id not in self.known]
         if not papers:
             return sparse.csr_matrix((0, len(self.terms)), dtype=np.float32)
         if len(new) == len(papers):
             return sparse.csr_matrix(self.vectorizer.transform([paper_text(p) for p in papers]))
-        stacked = self.background
+        stacked = self.fitted
         if new:
             fresh = sparse.csr_matrix(self.vectorizer.transform([paper_text(p) for p in new]))
-            stacked = sparse.vstack([self.background, fresh], format="csr")
-        numbers = iter(range(self.background.shape[0], stacked.shape[0]))
+            stacked = sparse.vstack([self.fitted, fresh], format="csr")
+        numbers = iter(range(self.fitted.shape[0], stacked.shape[0]))
         return stacked[[self.known[p.id] if p.id in self.known else next(numbers) for p in papers]]
 
     def usual_of(self, rows: sparse.csr_matrix) -> np.ndarray:
@@ -69,5 +70,5 @@ def fit_space(background: Sequence[Paper], liked: Sequence[Paper] = ()) -> Space
     usual = np.asarray((rows @ centroid.T).todense()).ravel()
     terms = vectorizer.get_feature_names_out()
     boost = np.where(np.char.find(terms.astype(str), " ") >= 0, 1.5, 1.0)
-    known = {paper.id: number for number, paper in enumerate(background)}
-    return Space(vectorizer, terms, rows, centroid, usual, boost, known)
+    known = {paper.id: number for number, paper in reversed(list(enumerate((*background, *liked))))}
+    return Space(vectorizer, terms, rows, centroid, usual, boost, known, fitted)

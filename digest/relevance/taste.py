@@ -5,8 +5,9 @@ mean row; the archive sample's mean row, scaled down, is subtracted from every s
 words every paper uses earn nothing. A score is a dot product with those weights, so it is a
 mean of the paper's similarities to the liked papers (less those to the disliked ones): the
 similarities of every paper to every voted paper are one sparse product, and each profile's
-scores a weighted sum of their columns. That is why 10,000 profiles train and score in about the
-time their keywords take to match.
+scores a weighted sum of their rows: one sparse-by-dense product for a block of profiles. The
+thresholds, the lifted papers and their nearest liked papers are then array operations over the
+whole block, with no Python loop over papers; see the README's "Likes" for the figures.
 
 A paper's score is compared with the scores the archive sample gets under the same model: the
 threshold is `THRESHOLDS[similarity]` robust standard deviations (1.4826 × the median absolute
@@ -18,25 +19,25 @@ archive, and must not raise its own bar.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
 
 from ..models import Paper, Reason
+from .reasons import Reasons
 from .space import Space
 
 # Robust standard deviations above the archive's median score a paper needs to be selected on likes alone.
 THRESHOLDS = {"strict": 5.0, "normal": 3.5, "loose": 2.5}
 DISLIKED_WEIGHT = 1.0  # a disliked paper's words count against as much as a liked one's count for
 USUAL_WEIGHT = 0.5  # how much the archive's mean row (the usual words) counts against
-REASON_TERMS = 2  # the terms a reason names
 # The papers one profile lifts, at most: a digest shows 20 by default, and reasons cost time.
 MAX_LIFTED = 100
-CHUNK = 512  # profiles scored together: a (papers × CHUNK) block of floats at a time
-# A reason looks for shared terms among a liked paper's strongest: they are what made it close.
-STRONGEST = 40
+CHUNK = 512  # profiles scored together: a (CHUNK × papers) block of floats at a time
 
 
 @dataclass(frozen=True)
@@ -58,43 +59,24 @@ class Taste:
 
 
 class Voted:
-    """The similarities of the archive sample and of the listing to every voted paper."""
+    """The similarities of every voted paper to the archive sample and to the listing."""
 
     def __init__(self, space: Space, voted: Sequence[Paper], listing: Sequence[Paper]) -> None:
         self.space, self.voted, self.listing = space, voted, listing
-        self.voted_rows = space.rows(voted)
-        self.listing_rows = space.rows(listing)
-        self.voted_rows.sort_indices()
-        self.listing_rows.sort_indices()
-        self.to_archive = _similarities(space.background, self.voted_rows)
-        rows = [space.known.get(paper.id, -1) for paper in listing]
-        if -1 in rows:
-            self.listing_usual = space.usual_of(self.listing_rows)
-            self.to_listing = _similarities(self.listing_rows, self.voted_rows)
-        else:  # a listing the archive sample holds (the usual case): its similarities are computed
+        voted_rows, listing_rows = space.rows(voted), space.rows(listing)
+        voted_rows.sort_indices()
+        listing_rows.sort_indices()
+        # voted papers × papers, each row contiguous: a profile's scores are a sum of a few rows.
+        self.to_archive = _similarities(space.background, voted_rows)
+        rows = np.array([space.known.get(paper.id, -1) for paper in listing], dtype=np.int64)
+        if len(rows) and (rows.min() < 0 or rows.max() >= space.background.shape[0]):
+            self.listing_usual = space.usual_of(listing_rows)
+            self.to_listing = _similarities(listing_rows, voted_rows)
+        else:  # a listing the archive sample holds (the usual case): its similarities are at hand
             self.listing_usual = space.usual[rows]
-            self.to_listing = self.to_archive[rows]
-        self._terms: dict[tuple[int, int], tuple[str, ...]] = {}
-        self._reasons: dict[tuple[int, int], Reason] = {}
-        self._paper_terms: dict[int, dict[int, float]] = {}
-        self._voted_terms: dict[int, list[tuple[int, float]]] = {}
-        # A bigram says more to a reader than either of its words: it is named first at 2/3 the weight.
-        self._bigram = space.bigram_boost
-
-    def shared_terms(self, number: int, voted: int) -> tuple[str, ...]:
-        """The terms the listing's paper `number` and the voted paper share that weigh most in both;
-        memoized, as profiles that like the same paper ask the same."""
-        if (number, voted) not in self._terms:
-            if number not in self._paper_terms:
-                self._paper_terms[number] = _row(self.listing_rows, number)
-            if voted not in self._voted_terms:
-                self._voted_terms[voted] = _strongest(_row(self.voted_rows, voted))
-            paper = self._paper_terms[number]
-            strongest = self._voted_terms[voted]
-            weighed = [(c, w * paper[c] * self._bigram[c]) for c, w in strongest if c in paper]
-            ranked = [str(self.space.terms[c]) for c, _ in sorted(weighed, key=lambda item: -item[1])]
-            self._terms[(number, voted)] = _distinct_terms(ranked)
-        return self._terms[(number, voted)]
+            self.to_listing = np.ascontiguousarray(self.to_archive[:, rows])
+        self.ids = np.array([paper.id for paper in listing], dtype=object)
+        self.reasons = Reasons(space, voted, listing, voted_rows, listing_rows)
 
     def tastes(self, votes: Sequence[Votes]) -> list[Taste]:
         """Each profile's taste, trained against the archive sample."""
@@ -102,10 +84,10 @@ class Voted:
         for start in range(0, len(votes), CHUNK):
             chunk = votes[start : start + CHUNK]
             scores = _scores(self.to_archive, chunk, self.space.usual)
-            middle = np.median(scores, axis=0)
-            mad = 1.4826 * np.median(np.abs(scores - middle), axis=0)
+            middle = _medians(scores)
+            mad = 1.4826 * _medians(np.abs(scores - middle[:, None]))
             # Where most papers share no word with the likes, the MAD alone is near 0.
-            spread = np.maximum(mad, 0.5 * scores.std(axis=0))
+            spread = np.maximum(mad, 0.5 * scores.std(axis=1))
             for n, v in enumerate(chunk):
                 threshold = THRESHOLDS[v.similarity or "normal"]
                 tastes.append(Taste(float(middle[n]), float(spread[n]) or 1.0, threshold))
@@ -113,44 +95,46 @@ class Voted:
 
     def likenesses(self, votes: Sequence[Votes], tastes: Sequence[Taste]) -> list[ListingLikeness]:
         """What each profile's taste makes of the listing."""
-        found = []
+        found: list[ListingLikeness] = []
         for start in range(0, len(votes), CHUNK):
-            chunk = votes[start : start + CHUNK]
+            chunk, chunk_tastes = votes[start : start + CHUNK], tastes[start : start + CHUNK]
             scores = _scores(self.to_listing, chunk, self.listing_usual)
-            for n, (v, taste) in enumerate(zip(chunk, tastes[start : start + CHUNK], strict=True)):
-                z = (scores[:, n] - taste.middle) / taste.spread
-                found.append(self._likeness(v, z, taste.threshold))
+            found += self._lifted(chunk, scores, chunk_tastes)
         return found
 
-    def _likeness(self, votes: Votes, z: np.ndarray, threshold: float) -> ListingLikeness:
-        near = np.flatnonzero(z >= threshold / 2)  # half-way to the threshold, a paper is lifted
-        if len(near) > MAX_LIFTED:
-            near = near[np.argsort(-z[near])[:MAX_LIFTED]]
-        lift = np.minimum(z[near] / (2 * threshold), 1.0)
-        liked = np.array(votes.liked)
-        nearest = liked[self.to_listing[np.ix_(near, liked)].argmax(axis=1)] if len(near) else liked[:0]
-        found = near.tolist()
-        ids = [self.listing[n].id for n in found]
-        pairs = dict(zip(ids, zip(found, nearest.tolist(), strict=True), strict=True))
-        return ListingLikeness(self, pairs, dict(zip(ids, lift.tolist(), strict=True)))
+    def _lifted(
+        self, chunk: Sequence[Votes], scores: np.ndarray, tastes: Sequence[Taste]
+    ) -> list[ListingLikeness]:
+        """The papers each profile of the chunk lifts (half-way to its threshold), with their lifts."""
+        # In the scores' own float32, as one profile's scores were once compared: the same rounding.
+        middle, spread, threshold = (
+            np.array([getattr(t, name) for t in tastes], dtype=scores.dtype)[:, None]
+            for name in ("middle", "spread", "threshold")
+        )
+        z = (scores - middle) / spread
+        near = z >= threshold / 2
+        _keep_highest(near, z, MAX_LIFTED)
+        profile, paper = np.nonzero(near)  # by profile, then by paper
+        lift = np.minimum(z[profile, paper] / (2 * threshold[profile, 0]), 1.0)
+        nearest = _nearest_liked(self.to_listing, chunk, profile, paper)
+        pairs = list(zip(self.ids[paper].tolist(), lift.tolist(), strict=True))
+        found = Found(self.reasons, paper.tolist(), nearest.tolist())  # shared by the chunk's profiles
+        bounds = np.searchsorted(profile, np.arange(len(chunk) + 1)).tolist()
+        return [ListingLikeness(found, dict(pairs[a:b]), a, b) for a, b in pairwise(bounds)]
 
     def reason(self, number: int, nearest: int) -> Reason:
-        """Why the listing's paper `number` is like the voted paper `nearest`; memoized, as profiles
-        that like the same paper ask the same."""
-        if (number, nearest) not in self._reasons:
-            terms = self.shared_terms(number, nearest)
-            title = self.voted[nearest].title
-            self._reasons[(number, nearest)] = Reason("like", title, "title and abstract", (), terms)
-        return self._reasons[(number, nearest)]
+        """Why the listing's paper `number` is like the voted paper `nearest`."""
+        return self.reasons.reason(number, nearest)
 
 
-def _similarities(rows: sparse.csr_matrix, voted: sparse.csr_matrix) -> np.ndarray:
-    """papers × voted papers: the cosine of each pair (rows are L2-normalized)."""
-    return np.asarray((rows @ voted.T).todense(), dtype=np.float32)
+def _similarities(papers: sparse.csr_matrix, voted: sparse.csr_matrix) -> np.ndarray:
+    """voted papers × papers, C-contiguous: the cosine of each pair (rows are L2-normalized). The
+    product is taken papers-first: its sums then add up in the same order whatever the layout."""
+    return np.ascontiguousarray((papers @ voted.T).toarray().T, dtype=np.float32)
 
 
 def _scores(similarities: np.ndarray, chunk: Sequence[Votes], usual: np.ndarray) -> np.ndarray:
-    """papers × profiles: each paper's score under each profile's model."""
+    """profiles × papers: each paper's score under each profile's model."""
     voted: list[int] = []
     profile: list[int] = []
     weight: list[float] = []
@@ -160,19 +144,69 @@ def _scores(similarities: np.ndarray, chunk: Sequence[Votes], usual: np.ndarray)
             voted += papers
             profile += [n] * len(papers)
             weight += [each] * len(papers)
-    shape = (len(chunk), similarities.shape[1])
+    shape = (len(chunk), similarities.shape[0])
     weights = sparse.csr_matrix((np.array(weight, dtype=np.float32), (profile, voted)), shape=shape)
-    scored = np.asarray(weights @ similarities.T).T
-    return scored - USUAL_WEIGHT * usual[:, None]
+    scored = np.asarray(weights @ similarities)
+    return scored - USUAL_WEIGHT * usual[None, :]
 
 
-@dataclass
+def _medians(rows: np.ndarray) -> np.ndarray:
+    """Each row's median, as np.median computes it; sorting (SIMD in numpy) beats its partition."""
+    ordered, half = np.sort(rows, axis=1), rows.shape[1] // 2
+    if rows.shape[1] % 2:
+        return ordered[:, half]
+    middle: np.ndarray = (ordered[:, half - 1] + ordered[:, half]) / 2
+    return middle
+
+
+def _keep_highest(near: np.ndarray, z: np.ndarray, limit: int) -> None:
+    """Of a profile's (row's) papers marked in `near`, leave only its `limit` of highest z marked;
+    of equal z at the limit, the earlier papers in the listing."""
+    over = np.flatnonzero(near.sum(axis=1) > limit)
+    if not len(over):
+        return
+    marked = np.where(near[over], z[over], -np.inf)
+    last = -np.partition(-marked, limit - 1, axis=1)[:, limit - 1 : limit]  # the limit-th highest
+    above, at = marked > last, marked == last
+    room = limit - above.sum(axis=1, keepdims=True)
+    tied = np.flatnonzero(at.sum(axis=1) > room[:, 0])  # rare: equal scores across the limit
+    at[tied] &= np.cumsum(at[tied], axis=1) <= room[tied]
+    near[over] = above | at
+
+
+def _nearest_liked(
+    similarities: np.ndarray, chunk: Sequence[Votes], profile: np.ndarray, paper: np.ndarray
+) -> np.ndarray:
+    """For each (profile, paper) pair, the profile's liked paper most similar to the paper (the
+    first of equals, in the order the profile lists them)."""
+    width = max((len(v.liked) for v in chunk), default=1)
+    liked = np.full((len(chunk), width), -1, dtype=np.int64)
+    for n, v in enumerate(chunk):
+        liked[n, : len(v.liked)] = v.liked
+    candidates = liked[profile]  # pairs × width
+    near = similarities[np.maximum(candidates, 0), paper[:, None]]
+    near[candidates < 0] = -np.inf
+    nearest: np.ndarray = candidates[np.arange(len(candidates)), near.argmax(axis=1)]
+    return nearest
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A chunk of profiles' lifted papers, profile after profile, each's in the listing's order."""
+
+    reasons: Reasons
+    numbers: list[int]  # the lifted papers' numbers in the listing
+    nearest: list[int]  # the liked paper (its voted number) closest to each
+
+
+@dataclass(slots=True)
 class ListingLikeness:
     """One profile's taste applied to one listing: lifts, the papers it selects, and reasons."""
 
-    voted: Voted
-    pairs: dict[str, tuple[int, int]]  # lifted paper id → (its number in the listing, nearest liked)
-    lifts: dict[str, float]  # lifted paper id → its lift
+    found: Found
+    lifts: dict[str, float]  # lifted paper id → its lift, in the order of the listing
+    start: int  # where this profile's lifted papers are in `found`
+    end: int
 
     def lift(self, paper_id: str) -> float:
         return self.lifts.get(paper_id, 0.0)
@@ -184,26 +218,6 @@ class ListingLikeness:
         return frozenset(i for i, lift in self.lifts.items() if lift >= 0.5)
 
     def reason(self, paper_id: str) -> Reason:
-        return self.voted.reason(*self.pairs[paper_id])
-
-
-def _row(rows: sparse.csr_matrix, number: int) -> dict[int, float]:
-    start, end = rows.indptr[number], rows.indptr[number + 1]
-    return dict(zip(rows.indices[start:end].tolist(), rows.data[start:end].tolist(), strict=True))
-
-
-def _strongest(row: dict[int, float]) -> list[tuple[int, float]]:
-    return sorted(row.items(), key=lambda item: -item[1])[:STRONGEST]
-
-
-def _distinct_terms(ranked: list[str]) -> tuple[str, ...]:
-    """The first REASON_TERMS terms, skipping a word already said by a chosen bigram (or the reverse)."""
-    chosen: list[str] = []
-    for term in ranked:
-        words = set(term.split())
-        if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
-            continue
-        chosen.append(term)
-        if len(chosen) == REASON_TERMS:
-            break
-    return tuple(chosen)
+        found = self.found
+        k = bisect_left(found.numbers, found.reasons.number_of[paper_id], self.start, self.end)  # ascending
+        return found.reasons.reason(found.numbers[k], found.nearest[k])
