@@ -69,11 +69,11 @@ def test_an_edition_page_is_the_email_with_every_matched_paper(two_editions: Sit
     assert page.status_code == 200
     assert page.text.count('class="paper-title"') == 8 and page.text.count("Why:</span>") == 8
     assert 'class="hit"' in page.text  # the matched words are highlighted, as in the email
-    assert "Read the full abstract" in page.text  # trimmed abstracts link to the rest
-    assert "8 papers matched your profile." in page.text and "more are on the web" not in page.text
-    for label in ("Manage your keywords", "Unsubscribe", "Past editions", "Atom feed"):
+    assert ">more</a>" in page.text  # trimmed abstracts link to the rest
+    assert "8 new papers matched your keywords." in page.text and "more are on the web" not in page.text
+    for label in ("Change your keywords", "Unsubscribe", "Past editions", "Atom feed"):
         assert f">{label}</a>" in page.text
-    assert "View this digest in your browser" not in page.text  # it is that page
+    assert "View in your browser" not in page.text  # it is that page
 
 
 def test_trending_papers_have_their_own_section_in_email_and_page(site: Site, cli: Any, web: Server) -> None:
