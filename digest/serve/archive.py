@@ -46,11 +46,11 @@ class ArchivePages:
     async def listing(self, request: Request) -> Response:
         site, token = self.site, request.path_params["token"]
         try:
-            address = await site._address("archive", token)
+            address = await site.link_address("archive", token)
         except TokenError as error:
-            return site._token_error(error)
-        sent = await site._work(lambda db: EditionArchive(db).sent_editions(address, ARCHIVE_EDITIONS))
-        left = await site._work(lambda db: subscriptions.has_left(db, address))
+            return site.token_error(error)
+        sent = await site.work(lambda db: EditionArchive(db).sent_editions(address, ARCHIVE_EDITIONS))
+        left = await site.work(lambda db: subscriptions.has_left(db, address))
         now = dt.datetime.now(dt.UTC)
         editions = [
             (
@@ -61,20 +61,20 @@ class ArchivePages:
             for e in sent
         ]
         links = self._links(address, now)
-        return site._page("archive", address=address, editions=editions, links=links, left=left)
+        return site.page("archive", address=address, editions=editions, links=links, left=left)
 
     async def edition(self, request: Request) -> Response:
         site, edition, token = self.site, request.path_params["edition"], request.path_params["token"]
         try:
-            address = await site._address(f"view:{edition}", token)
+            address = await site.link_address(f"view:{edition}", token)
             day = dt.date.fromisoformat(edition)
         except TokenError as error:
-            return site._token_error(error)
+            return site.token_error(error)
         except ValueError:
-            return site._notice("No such edition", "This link names no edition.", status=404)
-        matches = await site._work(lambda db: EditionArchive(db).matches(address, edition))
+            return site.notice("No such edition", "This link names no edition.", status=404)
+        matches = await site.work(lambda db: EditionArchive(db).matches(address, edition))
         if not matches:  # a genuine link, as before: the page says why it is empty
-            return site._notice("Nothing to show", "The papers of this edition are no longer available.")
+            return site.notice("Nothing to show", "The papers of this edition are no longer available.")
         html = await run_in_threadpool(self._edition_html, address, day, matches)
         return HTMLResponse(html)
 

@@ -41,14 +41,14 @@ class FeedEndpoint:
     async def page(self, request: Request) -> Response:
         site, token = self.site, request.path_params["token"]
         try:
-            address = await site._address("feed", token)
+            address = await site.link_address("feed", token)
         except TokenError as error:
-            return site._token_error(error)
-        left = await site._work(lambda db: subscriptions.has_left(db, address))
+            return site.token_error(error)
+        left = await site.work(lambda db: subscriptions.has_left(db, address))
         if left:  # 410: a feed reader stops asking
             message = f"{address} unsubscribed, so this feed has ended."
-            return site._notice("This feed has ended", message, "Subscribe again to get a new one.", 410)
-        papers = await site._work(lambda db: EditionArchive(db).sent_papers(address, FEED_EDITIONS))
+            return site.notice("This feed has ended", message, "Subscribe again to get a new one.", 410)
+        papers = await site.work(lambda db: EditionArchive(db).sent_papers(address, FEED_EDITIONS))
         issued = dt.datetime.fromtimestamp(verify(site.secret, "feed", token).issued, dt.UTC)
         return self._answer(request, papers, token, address, issued)
 

@@ -34,17 +34,17 @@ async def vote_page(site: Site, request: Request) -> Response:
     token = request.path_params["token"]
     try:
         if request.method == "GET":
-            ballot = await site._work(lambda db: feedback.ballot(site.settings, db, site.secret, token))
+            ballot = await site.work(lambda db: feedback.ballot(site.settings, db, site.secret, token))
             return _asking(site, ballot, request.query_params.get("vote", ""))
         choice = (await text_fields(request, ("vote",)))["vote"]
-        before = await site._work(lambda db: feedback.cast(site.settings, db, site.secret, token, choice))
+        before = await site.work(lambda db: feedback.cast(site.settings, db, site.secret, token, choice))
     except TokenError as error:
-        return site._token_error(error)
+        return site.token_error(error)
     except ProfileNotSaved as error:  # the link stays usable: nothing was used up
-        return site._notice("Not saved yet", sentence(error), error.hint, status=503)
+        return site.notice("Not saved yet", sentence(error), error.hint, status=503)
     except (SubscriptionError, FormError) as error:
-        return site._notice("Not a vote", sentence(error), error.hint, status=400)
-    site._event("vote", before.address, f"{choice} (was {before.current})")
+        return site.notice("Not a vote", sentence(error), error.hint, status=400)
+    site.event("vote", before.address, f"{choice} (was {before.current})")
     return _answer(site, before, choice)
 
 
@@ -72,7 +72,7 @@ def _page(
 ) -> Response:
     now = dt.datetime.now(dt.UTC)
     manage = sign(site.secret, "manage", ballot.address, now + MANAGE_LINK_LIFETIME, issued=now)
-    return site._page(
+    return site.page(
         "vote", heading=heading, message=message, ballot=ballot, buttons=buttons, done=done, action="",
         explain=EXPLAIN, manage=f"{site.settings.base_url}/manage/{manage}",
     )  # fmt: skip

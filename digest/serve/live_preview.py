@@ -173,6 +173,6 @@ class LivePreview:
         if week is None or time.monotonic() - week[0] > ARCHIVE_SECONDS:
             today = dt.datetime.now(dt.UTC).date()
             since = dt.datetime.combine(today - dt.timedelta(days=PREVIEW_DAYS - 1), dt.time(), dt.UTC)
-            papers = await self.site._work(lambda db: papers_by_day(db, since))
+            papers = await self.site.work(lambda db: papers_by_day(db, since))
             week = self._week = (time.monotonic(), today, papers)
         return week[1], week[2]

@@ -27,8 +27,7 @@ from starlette.routing import Route
 
 from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, TokenGone, TooManySignUps
 from ..models import Settings
-from ..pipeline import feedback, subscriptions
-from ..pipeline.composing import digest_links
+from ..pipeline import subscriptions
 from ..render.pages import Pages
 from ..store import State
 from ..tokens import verify
@@ -37,8 +36,9 @@ from .archive import ArchivePages
 from .confirmation_queue import ConfirmationQueue
 from .feed import FeedEndpoint
 from .feedback import vote_page
-from .forms import MANAGE_FIELDS, present_fields, sentence, text_fields, typed
+from .forms import sentence, text_fields
 from .live_preview import LivePreview, TooManyPreviews
+from .manage import ManagePage
 from .scheduler import Service
 from .web_guard import BODY_SECONDS, Guard
 
@@ -60,7 +60,7 @@ def create_app(
         Route("/subscribe", site.subscribe, methods=["GET", "POST"]),
         Route("/confirm/{token}", site.confirm, methods=["GET", "POST"]),
         Route("/unsubscribe/{token}", site.unsubscribe, methods=["GET", "POST"]),
-        Route("/manage/{token}", site.manage, methods=["GET", "POST"]),
+        Route("/manage/{token}", ManagePage(site).page, methods=["GET", "POST"]),
         Route("/digest/{edition}/{token}", archive.edition, methods=["GET"]),
         Route("/archive/{token}", archive.listing, methods=["GET"]),
         Route("/feedback/{token}", functools.partial(vote_page, site), methods=["GET", "POST"]),
@@ -91,47 +91,47 @@ class Site:
 
     async def subscribe(self, request: Request) -> Response:
         if request.method == "GET":
-            return self._page("subscribe", email="", keywords="", name="")
+            return self.page("subscribe", email="", keywords="", name="")
         blank = dict.fromkeys(("email", "keywords", "name"), "")
         try:
             fields = await text_fields(request, (*blank, "action"))
         except FormError as error:
-            return self._page("subscribe", status=400, error=sentence(error), **(blank | error.fields))
+            return self.page("subscribe", status=400, error=sentence(error), **(blank | error.fields))
         if fields.pop("action") == "preview":  # the no-JavaScript preview: the page again, with it
-            found = await self._preview(request, fields["keywords"])
-            return self._page("subscribe", found.pop("status", 200), **fields, **found)
+            found = await self.preview(request, fields["keywords"])
+            return self.page("subscribe", found.pop("status", 200), **fields, **found)
         try:
-            signup = await self._work(
+            signup = await self.work(
                 lambda db: subscriptions.reserve_signup(
                     self.settings, db, fields["email"], [fields["keywords"]], fields["name"]
                 )
             )
         except SubscriptionError as error:
             status = 429 if isinstance(error, TooManySignUps) else 400
-            return self._page(
+            return self.page(
                 "subscribe", status=status, error=sentence(error), error_field=error.field, **fields
             )
         if signup is not None:  # sent from the queue: the answer is the same, and as quick, either way
             self.mailer.submit(signup)
-        self._event("subscribe", fields["email"], "link queued" if signup else "link sent within the hour")
+        self.event("subscribe", fields["email"], "link queued" if signup else "link sent within the hour")
         message = f"We sent a link to {fields['email'].strip()}. Open it to start your subscription."
         valid = f"The link works for {subscriptions.CONFIRM_DAYS} days. No email? Look in spam."
-        return self._notice("Check your inbox", message, valid)
+        return self.notice("Check your inbox", message, valid)
 
     async def confirm(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
             if request.method == "GET":  # a used or forged link says so before the button, not after
                 pending = subscriptions.pending_confirmation
-                _, address, keywords, _ = await self._work(lambda db: pending(self.settings, db, token))
-                return self._page("confirm", address=address, keywords=keywords)
-            await self._work(lambda db: subscriptions.confirm_subscription(self.settings, db, token))
+                _, address, keywords, _ = await self.work(lambda db: pending(self.settings, db, token))
+                return self.page("confirm", address=address, keywords=keywords)
+            await self.work(lambda db: subscriptions.confirm_subscription(self.settings, db, token))
         except TokenError as error:
-            return self._token_error(error)
+            return self.token_error(error)
         except ProfileNotSaved as error:
-            return self._notice("Not saved yet", sentence(error), error.hint, status=503)
-        self._event("confirm", self._claimed("confirm", token), "subscribed")
-        return self._notice(
+            return self.notice("Not saved yet", sentence(error), error.hint, status=503)
+        self.event("confirm", self.claimed("confirm", token), "subscribed")
+        return self.notice(
             "You are subscribed",
             "Your first digest arrives with the next edition.",
             "Each digest has a link to change your keywords and a one-click link to unsubscribe.",
@@ -139,101 +139,27 @@ class Site:
 
     async def unsubscribe(self, request: Request) -> Response:
         try:
-            address = await self._address("unsubscribe", request.path_params["token"])
+            address = await self.link_address("unsubscribe", request.path_params["token"])
         except TokenError as error:
-            return self._token_error(error)
+            return self.token_error(error)
         if request.method == "GET":
-            return self._action("Unsubscribe", f"Stop all digests to {address}?", "Unsubscribe")
+            return self.action("Unsubscribe", f"Stop all digests to {address}?", "Unsubscribe")
         # RFC 8058 one-click: a POST with List-Unsubscribe=One-Click; no cookie, login or redirect.
-        await self._work(lambda db: subscriptions.unsubscribe(db, address, "link"))
-        self._event("unsubscribe", address, "unsubscribed by link")
-        return self._notice(
+        await self.work(lambda db: subscriptions.unsubscribe(db, address, "link"))
+        self.event("unsubscribe", address, "unsubscribed by link")
+        return self.notice(
             "You are unsubscribed",
             f"No more digests will be sent to {address}.",
             "Changed your mind? Your settings are kept: "
             "the manage link of any digest you received subscribes you again.",
         )
 
-    async def manage(self, request: Request) -> Response:
-        token = request.path_params["token"]
-        try:
-            address = await self._address("manage", token)
-        except TokenError as error:
-            return self._token_error(error)
-        found = await run_in_threadpool(subscriptions.current_settings, self.settings, address)
-        left = await self._work(lambda db: subscriptions.has_left(db, address))
-        *shown, profile = found
-        context: dict[str, Any] = dict(zip(("chosen", "sharing", "broken"), shown, strict=True))
-        votes = await self._work(lambda db: feedback.listed_votes(db, profile))
-        context |= {"address": address, "left": left, "votes": votes}
-        if request.method == "GET":
-            return self._manage_page(token, context)
-        try:
-            return await self._manage_post(request, token, context)
-        except ProfileNotSaved as error:
-            return self._manage_page(token, context, 503, "Not saved. " + sentence(error), error.hint)
-        except SubscriptionError as error:
-            status = 429 if isinstance(error, TooManySignUps) else 400
-            context["error_field"] = error.field  # the page shows the error beneath that field
-            return self._manage_page(token, context, status=status, error=sentence(error), hint=error.hint)
-
-    async def _manage_post(self, request: Request, token: str, context: dict[str, Any]) -> Response:
-        """One of the manage page's buttons; `context` takes what was typed, to show it again if refused."""
-        address, current = context["address"], context["chosen"]
-        fields = await present_fields(request, (*MANAGE_FIELDS, "action", "paper"))
-        action = fields.get("action", "save")
-        if action == "rotate":
-            return await self._rotate(address)
-        if action == "forget":
-            return await self._forget(token, context, fields.get("paper", ""))
-        if context["left"]:  # settings of an address that left change nothing: the way back comes first
-            return (
-                await self._return(address) if action == "resubscribe" else self._manage_page(token, context)
-            )
-        if action == "own":
-            await run_in_threadpool(subscriptions.give_own_profile, self.settings, address)
-            self._event("manage", address, "given a profile of its own")
-            return self._manage_page(token, {**context, "sharing": 1, "saved": "own"})
-        context["chosen"] = typed(fields, current)
-        if action == "preview":  # nothing saved: the page again, as typed, with the preview
-            found = await self._preview(request, fields.get("keywords", ""))
-            status, error = found.pop("status", 200), found.pop("error", None)
-            return self._manage_page(token, {**context, **found}, status, error)
-        chosen = subscriptions.chosen_settings(fields, current, bool(context["votes"]["like"]))
-        await run_in_threadpool(subscriptions.save_settings, self.settings, address, chosen)
-        self._event("manage", address, f"saved {len(chosen.keywords)} keyword(s)")
-        return self._manage_page(token, {**context, "chosen": chosen, "saved": "settings"})
-
-    async def _forget(self, token: str, context: dict[str, Any], paper_id: str) -> Response:
-        """Take a liked or disliked paper off the profile (the manage page's Remove)."""
-        address = context["address"]
-        profile = await run_in_threadpool(feedback.forget, self.settings, address, paper_id)
-        self._event("manage", address, "a vote taken back")
-        votes = await self._work(lambda db: feedback.listed_votes(db, profile))
-        return self._manage_page(token, {**context, "votes": votes, "saved": "votes"})
-
-    async def _preview(self, request: Request, keywords: str) -> dict[str, Any]:
+    async def preview(self, request: Request, keywords: str) -> dict[str, Any]:
         """What a form page shows of its keywords' preview: `preview`, or an `error` and 429."""
         try:
             return {"preview": await self.live.preview(request, keywords)}
         except TooManyPreviews:
             return {"error": "Too many previews in a minute. Wait a moment, then try again.", "status": 429}
-
-    async def _return(self, address: str) -> Response:
-        """Mail a confirmation that brings back an address that left, with its profile as it is."""
-        signup = await self._work(lambda db: subscriptions.reserve_return(self.settings, db, address))
-        if signup is not None:  # None: one went out within the hour, and the answer is the same
-            self.mailer.submit(signup)
-        message = f"We sent a link to {address}. Open it to start your digests again."
-        return self._notice(
-            "Check your inbox", message, f"The link works for {subscriptions.CONFIRM_DAYS} days."
-        )
-
-    async def _rotate(self, address: str) -> Response:
-        await self._work(lambda db: subscriptions.rotate_links(db, address))
-        self._event("manage", address, "links replaced")
-        message = "Every link sent to you so far, this one included, no longer works."
-        return self._notice("Your links are replaced", message, "Your next digest brings new ones.")
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -260,7 +186,7 @@ class Site:
                 body |= {"status": "degraded", "reasons": list(health.reasons)}
         return JSONResponse(body)
 
-    def _event(self, action: str, address: str, outcome: str) -> None:
+    def event(self, action: str, address: str, outcome: str) -> None:
         """One log line for what a subscriber did. The address is not in it, only its domain
         (a provider's trouble shows) and a tag keyed with the site secret: the lines of one
         person can be followed, but a log that leaks cannot be read back into addresses, as
@@ -269,7 +195,7 @@ class Site:
         tag = hmac.new(self.secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:10]
         log.info("%s: %s for %s (%s)", action, outcome, tag, address.rpartition("@")[2])
 
-    def _claimed(self, purpose: str, token: str) -> str:
+    def claimed(self, purpose: str, token: str) -> str:
         """The address a token was signed for ("" once it no longer verifies)."""
         try:
             return verify(self.secret, purpose, token).address
@@ -282,49 +208,39 @@ class Site:
         heading = "No such page" if status == 404 else "Not here"
         message = "This address has no page. Links from a digest work as they came; one cut short does not."
         hint = "Copy the whole link from the email, or sign up again on the front page."
-        return self._notice(heading, message, hint, status=status)
+        return self.notice(heading, message, hint, status=status)
 
     def error_page(self, status: int, sentence: str) -> str:
         hint = "Try again in a while; if it keeps happening, tell the site's operator."
         return self.pages.notice("Sorry", sentence, hint if status >= 500 else None, error=True)
 
-    async def _address(self, purpose: str, token: str) -> str:
+    async def link_address(self, purpose: str, token: str) -> str:
         """The address of a link that still works (TokenError when forged, expired or replaced)."""
-        return await self._work(lambda db: subscriptions.link_address(self.secret, db, purpose, token))
+        return await self.work(lambda db: subscriptions.link_address(self.secret, db, purpose, token))
 
-    async def _work(self, function: Callable[[sqlite3.Connection], T]) -> T:
+    async def work(self, function: Callable[[sqlite3.Connection], T]) -> T:
         """Run blocking work (SQLite, SMTP) in a worker thread, on that thread's connection,
         opened by its first request (a connection cannot move between threads)."""
 
-        def work() -> T:
+        def on_this_thread() -> T:
             state: State | None = getattr(self.states, "state", None)
             if state is None:
                 state = self.states.state = State(self.settings.state_dir, self.settings.secret)
             return function(state.db)
 
-        return await run_in_threadpool(work)
+        return await run_in_threadpool(on_this_thread)
 
-    def _manage_page(
-        self, token: str, context: dict[str, Any], status: int = 200, error: str | None = None,
-        hint: str | None = None,
-    ) -> Response:  # fmt: skip
-        now = dt.datetime.now(dt.UTC)
-        links = digest_links(self.settings, self.secret, context["address"], now.date(), now)
-        return self._page("manage", status=status, error=error, hint=hint, action=f"/manage/{token}",
-                          unsubscribe=links.unsubscribe, links=links,
-                          **{"saved": None, **context})  # fmt: skip
+    def action(self, heading: str, message: str, button: str) -> Response:
+        return self.page("action", heading=heading, message=message, button=button, action="")
 
-    def _action(self, heading: str, message: str, button: str) -> Response:
-        return self._page("action", heading=heading, message=message, button=button, action="")
-
-    def _notice(self, heading: str, message: str, hint: str | None = None, status: int = 200) -> Response:
+    def notice(self, heading: str, message: str, hint: str | None = None, status: int = 200) -> Response:
         return HTMLResponse(
             self.pages.notice(heading, message, hint, error=status >= 400), status_code=status
         )
 
-    def _token_error(self, error: TokenError) -> Response:
+    def token_error(self, error: TokenError) -> Response:
         status = 410 if isinstance(error, TokenGone) else 400
-        return self._notice("This link does not work", sentence(error), error.hint, status=status)
+        return self.notice("This link does not work", sentence(error), error.hint, status=status)
 
-    def _page(self, template: str, status: int = 200, **context: Any) -> Response:
+    def page(self, template: str, status: int = 200, **context: Any) -> Response:
         return HTMLResponse(self.pages.page(template, **context), status_code=status)
