@@ -59,7 +59,8 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     config.write_text(text, encoding="utf-8")
     site = Site(root, config)
     site.profile(
-        "alice", ALICE + 'note: "Reading group: *bring one paper* on [Friday](https://example.org/f)."\n'
+        "alice",
+        ALICE + 'note: "Reading group: *bring one paper* on [Friday](https://example.org/f)."\ntrending: 3\n',
     )
     run = CliRunner().invoke(main, ["run", "--once", "--config", str(config), "--date", EDITION])
     assert run.exit_code == 0, run.output
@@ -69,8 +70,9 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     with serving(site) as web:
         get, post = web.client.get, web.client.post
         link = {name: web.local(re.search(rf"https://\S+/{name}/\S+", text).group(0))  # type: ignore[union-attr]
-                for name in ("digest", "feedback", "manage", "unsubscribe")}  # fmt: skip
+                for name in ("digest", "feedback", "manage", "unsubscribe", "archive")}  # fmt: skip
         found["web view"] = get(link["digest"]).text
+        found["archive"] = get(link["archive"]).text
         found["subscribe"] = get("/").text
         found["subscribe error"] = post("/subscribe", data={"email": "not an address", "keywords": "x"}).text
         found["check inbox"] = post(
@@ -119,9 +121,9 @@ def shown(browser: Any, html: str, width: int, scheme: str) -> Any:
     return page
 
 
-SCREENS = ("email", "web view", "subscribe", "subscribe error", "check inbox", "confirm", "confirmed",
-           "confirm used", "vote", "voted", "manage", "manage error", "edition gone", "not found",
-           "server error", "unsubscribe", "unsubscribed", "manage after leaving")  # fmt: skip
+SCREENS = ("email", "web view", "archive", "subscribe", "subscribe error", "check inbox", "confirm",
+           "confirmed", "confirm used", "vote", "voted", "manage", "manage error", "edition gone",
+           "not found", "server error", "unsubscribe", "unsubscribed", "manage after leaving")  # fmt: skip
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

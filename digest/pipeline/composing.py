@@ -59,7 +59,7 @@ class Composer:
     def compose(self, digest: Digest) -> tuple[RenderedDigest, Outgoing]:
         """The rendered digest and its MIME message."""
         settings = self.settings
-        links = self.links(digest.recipient, digest.edition, digest.matches)
+        links = self.links(digest.recipient, digest.edition, digest.matches + digest.trending)
         rendered = self.renderer.render(digest, links, settings.intro, settings.footer)
         sender, title = settings.sender, settings.title
         message = build_message(
