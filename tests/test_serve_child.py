@@ -152,7 +152,7 @@ def _handed_over(serving: Serving, at_least: int) -> str | None:
 def test_a_killed_edition_process_is_a_failed_edition_and_the_retry_sends_no_duplicate(site: Site) -> None:
     addresses = many_subscribers(site, MIN_PARALLEL + 20)
     with serving(Relay()) as relay:
-        use_smtp(site, relay.port)
+        use_smtp(site, relay.port, connections=4)
         reached, release = relay.hold_at(40)  # the 40th message is kept, and its answer held back
         service = Service(load_settings(site.config), in_child=True)
         reports: list[RunReport] = []

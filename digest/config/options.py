@@ -95,6 +95,8 @@ OPTIONS = (
            (DeliveryPolicy, "suppress_after"), 1, 100),
     Option("delivery.uncertain_limit", "integer", "unanswered hand-overs that stop a run",
            (DeliveryPolicy, "uncertain_limit"), 1, 1000),
+    Option("delivery.connections", "integer", "SMTP connections sending at once",
+           (DeliveryPolicy, "connections"), 1, 64),
     Option("subscriptions.max_per_hour", "integer", "confirmation emails per hour at most",
            (Settings, "max_signups_per_hour"), 1, 100_000),
     Option("schedule.send_at", "time", "local HH:MM of the default edition", (Settings, "send_at")),

@@ -100,8 +100,7 @@ class Smtp:
         for attempt in (1, 2):
             connection = self._connected()
             try:
-                self._envelope(connection, sender, recipient)
-                code, reply = connection.docmd("DATA")
+                code, reply = self._open_data(connection, sender, recipient)
             except smtplib.SMTPServerDisconnected as exc:
                 self._drop()
                 if attempt == 2:
@@ -121,6 +120,11 @@ class Smtp:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.connection.quit()
             self.connection = None
+
+    def _open_data(self, connection: smtplib.SMTP, sender: str, recipient: str) -> tuple[int, bytes]:
+        """MAIL and RCPT (a refusal raised), then DATA's reply; smtp_pool pipelines the three."""
+        self._envelope(connection, sender, recipient)
+        return connection.docmd("DATA")
 
     def _envelope(self, connection: smtplib.SMTP, sender: str, recipient: str) -> None:
         connection.ehlo_or_helo_if_needed()
@@ -215,7 +219,12 @@ def _text(reply: bytes | str) -> str:
     return " ".join((reply.decode(errors="replace") if isinstance(reply, bytes) else reply).split())
 
 
-def open_transport(transport: str, smtp: SmtpConfig | None, outbox: Path, edition: str) -> Transport:
+def open_transport(
+    transport: str, smtp: SmtpConfig | None, outbox: Path, edition: str, connections: int = 1
+) -> Transport:
+    """The configured transport; SMTP over `connections` connections at once (see smtp_pool)."""
     if transport == "smtp" and smtp is not None:
-        return Smtp(smtp)
+        from .smtp_pool import SmtpPool  # it builds on Smtp, above
+
+        return SmtpPool(smtp, connections) if connections > 1 else Smtp(smtp)
     return Outbox(outbox, edition)
