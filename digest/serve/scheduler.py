@@ -27,7 +27,7 @@ from ..pipeline.run import RunOptions, RunReport, run_once
 from ..pipeline.state import database_path
 from ..store import ScheduleLog, State, connect, state_unless_given
 from ..store.lock import scheduler_lock
-from .edition_process import EditionOrder, send_in_child
+from .edition_process import EditionOrder, send_in_child, warm_up
 from .slots import Slot, group_by_slot, in_slot, weekdays_only
 
 log = logging.getLogger("digest.schedule")
@@ -86,6 +86,8 @@ class Service:
             return
         # coalesce: after the process was paused, one tick makes up for all it missed.
         # max_instances 1: a tick still sending when the next is due is not doubled.
+        if self.in_child:
+            warm_up()
         self.scheduler = BackgroundScheduler(timezone=dt.UTC)
         self.scheduler.add_job(
             self.tick, IntervalTrigger(seconds=TICK_SECONDS), id="tick", next_run_time=self.clock(),
