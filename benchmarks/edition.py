@@ -248,19 +248,28 @@ def lean_naive(config: Path, sample: int, out: Path) -> float:
     return (time.perf_counter() - started) / max(len(picked), 1)
 
 
-PATHS = ("run", "serve", "smtp")
+PATHS = ("run", "serve", "smtp", "naive", "lean")
 
 
-def rounds(root: Path, repeat: int, sink_port: int) -> dict[str, list[float]]:
+def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> float:
+    """Seconds per digest of one path, on a state of its own."""
+    config = write_config(root, f"{path}-{number}", sink_port if path == "smtp" else 0)
+    if path == "naive":
+        return naive(config, sample)
+    if path == "lean":
+        return lean_naive(config, sample, root / f"lean-{number}")
+    sent, seconds = (served if path == "serve" else ours)(config)
+    print(f"  round {number + 1} {path:<6} {seconds:7.2f} s  {sent} sent", flush=True)
+    return seconds / max(sent, 1)
+
+
+def rounds(root: Path, repeat: int, sink_port: int, sample: int) -> dict[str, list[float]]:
     """Seconds per digest of each path, round after round, each round in another order."""
     each: dict[str, list[float]] = {path: [] for path in PATHS}
     for number in range(repeat):
         order = PATHS[number % len(PATHS) :] + PATHS[: number % len(PATHS)]
         for path in order:
-            config = write_config(root, f"{path}-{number}", sink_port if path == "smtp" else 0)
-            sent, seconds = (served if path == "serve" else ours)(config)
-            each[path].append(seconds / max(sent, 1))
-            print(f"  round {number + 1} {path:<6} {seconds:7.2f} s  {sent} sent", flush=True)
+            each[path].append(one(path, root, number, sink_port, sample))
     return each
 
 
@@ -283,27 +292,28 @@ def main() -> None:
         try:
             print(f"{args.subscribers} subscribers x {args.papers} papers, {args.repeat} rounds")
             warm_up()  # as `digest serve` does when it starts: its fork server, ready for every edition
-            each = rounds(root, args.repeat, sink.port)
+            each = rounds(root, args.repeat, sink.port, args.naive_sample)
         finally:
             sink.stop()
         run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        config = write_config(root, "naive")
-        naive_each = [naive(config, args.naive_sample) for _ in range(args.repeat)]
-        lean_each = [lean_naive(config, args.naive_sample, root / "lean") for _ in range(args.repeat)]
-        stages = stages_of(config, args.naive_sample * 5)
+        stages = stages_of(write_config(root, "stages"), args.naive_sample * 5)
     print("  stages, one after another in one process (per-digest stages from a sample, scaled;")
     print("  a small sample overstates render, paying for per-paper blocks few digests share):")
     for stage, seconds in stages.items():
         print(f"    {stage:<20} {seconds:8.2f} s")
+    notes = {
+        "run": "digest run --once to the outbox, end to end",
+        "serve": "a scheduled edition of digest serve, to the outbox",
+        "smtp": "digest run --once to the 250 sink, pipelined connections",
+        "naive": "render, premailer, EmailMessage; no fetch, no delivery",
+        "lean": "small template, premailer, EmailMessage, write; no fetch",
+    }
     for path in PATHS:
-        print(f"  {path:<6} {spread(each[path])}")
-    print(f"  naive  {spread(naive_each)} (render, premailer, EmailMessage; no fetch, no delivery)")
-    print(f"  lean   {spread(lean_each)} (small template, premailer, EmailMessage, write)")
-    run, serve, smtp = (statistics.median(each[path]) for path in PATHS)
-    print(f"  lean naive / run  {statistics.median(lean_each) / run:6.1f}x")
-    print(f"  naive / run       {statistics.median(naive_each) / run:6.1f}x")
-    print(f"  serve / run       {serve / run:6.2f}   smtp / run  {smtp / run:6.2f}")
+        print(f"  {path:<6} {spread(each[path])}  {notes[path]}")
+    run, serve, smtp, naive_each, lean_each = (statistics.median(each[path]) for path in PATHS)
+    print(f"  lean / run {lean_each / run:6.1f}x   naive / run {naive_each / run:6.1f}x")
+    print(f"  serve / run {serve / run:6.2f}   smtp / run {smtp / run:6.2f}")
     # Workers are forked: most of their pages are the main process's, counted again in their RSS.
     shared = "largest child: an edition process or a worker, most pages shared"
     print(f"  peak RSS {run_rss:.0f} MB (this process), {worker_rss:.0f} MB ({shared})")
