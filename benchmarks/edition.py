@@ -5,11 +5,11 @@
 
 It writes a site to a temporary folder (N profiles, a P-paper arXiv listing), then, repeated
 and interleaved (each round in another order, each run on a state of its own):
-  * run:    `digest run --once` as the CLI runs it (profiles, fetch and parse, matching, render,
-            inline, MIME, hand-over, ledger), to the outbox; compose workers on the other cores;
+  * run:    `digest run --once` as cron runs it, a process of its own (imports, profiles, fetch
+            and parse, matching, render, inline, MIME, hand-over, ledger), to the outbox;
   * serve:  the same edition sent by `digest serve`'s scheduler (a tick at the slot's send time:
             the edition goes to a process of its own, which forks its compose workers);
-  * smtp:   `digest run` over SMTP to a sink that answers 250 to everything (smtp_sink.py, in a
+  * smtp:   `digest run --once` over SMTP to a sink that answers 250 to everything (smtp_sink.py, in a
             process of its own), `delivery.connections` connections, pipelined;
   * naive:  for a sample of the same digests, Jinja render of the whole email, then
             premailer.transform, then an EmailMessage, per subscriber (what most mailers do);
@@ -27,6 +27,7 @@ import functools
 import random
 import resource
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -166,14 +167,20 @@ def stages_of(config: Path, sample: int) -> dict[str, float]:
 
 
 def ours(config: Path) -> tuple[int, float]:
-    """`digest run --once`, as the command runs it: workers on the other cores, the ledger, the
-    outbox or the SMTP server. It starts with the profile cache a site has after its first run,
-    as the serve path does. (Digests sent, seconds.)"""
+    """`digest run --once` as cron runs it: a new process (imports included), compose workers on
+    the other cores, the ledger, the outbox or the SMTP server. It starts with the profile cache a
+    site has after its first run, as the serve path does. (Digests sent, seconds.)"""
     settings = load_settings(config)
     load_profiles(settings.profiles_dir, settings.state_dir / CACHE_FILE)
+    command = [sys.executable, "-m", "digest", "run", "--once", "--config", str(config)]
     started = time.perf_counter()
-    report = pipeline.run_once(settings, pipeline.RunOptions(edition=EDITION))
-    return report.tally.sent, time.perf_counter() - started
+    subprocess.run([*command, "--date", EDITION.isoformat()], check=True, capture_output=True)
+    return sent_in(settings.state_dir), time.perf_counter() - started
+
+
+def sent_in(state_dir: Path) -> int:
+    with sqlite3.connect(state_dir / "digest.sqlite3") as db:
+        return int(db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0])
 
 
 def served(config: Path) -> tuple[int, float]:
