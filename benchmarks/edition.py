@@ -276,11 +276,13 @@ def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> floa
     return seconds / max(sent, 1)
 
 
-def rounds(root: Path, repeat: int, sink_port: int, sample: int) -> dict[str, list[float]]:
+def rounds(
+    root: Path, repeat: int, sink_port: int, sample: int, paths: tuple[str, ...] = PATHS
+) -> dict[str, list[float]]:
     """Seconds per digest of each path, round after round, each round in another order."""
-    each: dict[str, list[float]] = {path: [] for path in PATHS}
+    each: dict[str, list[float]] = {path: [] for path in paths}
     for number in range(repeat):
-        order = PATHS[number % len(PATHS) :] + PATHS[: number % len(PATHS)]
+        order = paths[number % len(paths) :] + paths[: number % len(paths)]
         for path in order:
             each[path].append(one(path, root, number, sink_port, sample))
     return each
@@ -297,6 +299,7 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=2_000)
     parser.add_argument("--naive-sample", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--paths", default=",".join(PATHS), help="some of " + ", ".join(PATHS))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -305,7 +308,7 @@ def main() -> None:
         try:
             print(f"{args.subscribers} subscribers x {args.papers} papers, {args.repeat} rounds")
             warm_up()  # as `digest serve` does when it starts: its fork server, ready for every edition
-            each = rounds(root, args.repeat, sink.port, args.naive_sample)
+            each = rounds(root, args.repeat, sink.port, args.naive_sample, tuple(args.paths.split(",")))
         finally:
             sink.stop()
         run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -322,11 +325,20 @@ def main() -> None:
         "naive": "render, premailer, EmailMessage; no fetch, no delivery",
         "lean": "small template, premailer, EmailMessage, write; no fetch",
     }
-    for path in PATHS:
+    for path in each:
         print(f"  {path:<6} {spread(each[path])}  {notes[path]}")
-    run, serve, smtp, naive_each, lean_each = (statistics.median(each[path]) for path in PATHS)
-    print(f"  lean / run {lean_each / run:6.1f}x   naive / run {naive_each / run:6.1f}x")
-    print(f"  serve / run {serve / run:6.2f}   smtp / run {smtp / run:6.2f}")
+    median = {path: statistics.median(each[path]) for path in each}
+    if "run" in median:
+        for path, ratio in (("lean", "lean / run"), ("naive", "naive / run")):
+            if path in median:
+                print(f"  {ratio:<12} {median[path] / median['run']:6.1f}x")
+        for path, ratio in (("serve", "serve / run"), ("smtp", "smtp / run")):
+            if path in median:
+                print(
+                    f"  {ratio:<12} {median[path] / median['run']:6.2f}  (per round: "
+                    + ", ".join(f"{a / b:.2f}" for a, b in zip(each[path], each["run"], strict=True))
+                    + ")"
+                )
     # Workers are forked: most of their pages are the main process's, counted again in their RSS.
     shared = "largest child: an edition process or a worker, most pages shared"
     print(f"  peak RSS {run_rss:.0f} MB (this process), {worker_rss:.0f} MB ({shared})")
