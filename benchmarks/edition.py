@@ -14,7 +14,9 @@ and interleaved (each round in another order, each run on a state of its own):
   * naive:  for a sample of the same digests, Jinja render of the whole email, then
             premailer.transform, then an EmailMessage, per subscriber (what most mailers do);
   * lean:   a lean naive pipeline: one Jinja render of a small template, premailer.transform,
-            EmailMessage, write the file, per subscriber.
+            EmailMessage, write the file, per subscriber;
+  * inproc: (only with --paths) the scheduled edition in the service's own process, as before
+            editions had a process of their own: composed on one core.
 Each is reported in ms per digest (median and range over the rounds), with the ratios, the
 stages of one run in one process, and the peak RSS.
 """
@@ -32,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -183,6 +186,25 @@ def sent_in(state_dir: Path) -> int:
         return int(db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0])
 
 
+def served_in_process(config: Path) -> tuple[int, float]:
+    """The edition as `digest serve` sent it before editions had a process of their own: in the
+    service's process, whose other threads (here one that waits, as the web server's do) keep it
+    from forking compose workers. (Digests sent, seconds.)"""
+    service = Service(load_settings(config), in_child=False)
+    due = dt.datetime.combine(EDITION, dt.time(7, 0, 5), tzinfo=dt.UTC)
+    assert service.tick(due - dt.timedelta(minutes=1)) == []
+    waiting = threading.Event()
+    thread = threading.Thread(target=waiting.wait)
+    thread.start()
+    try:
+        started = time.perf_counter()
+        reports = service.tick(due)
+        return sum(r.tally.sent for r in reports), time.perf_counter() - started
+    finally:
+        waiting.set()
+        thread.join()
+
+
 def served(config: Path) -> tuple[int, float]:
     """The edition as `digest serve` sends it: the scheduler's tick at the slot's send time (07:00
     UTC) hands it to a process of its own. A tick a minute before, with nothing due, is the
@@ -261,7 +283,7 @@ def lean_naive(config: Path, sample: int, out: Path) -> float:
     return (time.perf_counter() - started) / max(len(picked), 1)
 
 
-PATHS = ("run", "serve", "smtp", "naive", "lean")
+PATHS = ("run", "serve", "smtp", "naive", "lean")  # and "inproc", on request (--paths)
 
 
 def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> float:
@@ -271,7 +293,7 @@ def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> floa
         return naive(config, sample)
     if path == "lean":
         return lean_naive(config, sample, root / f"lean-{number}")
-    sent, seconds = (served if path == "serve" else ours)(config)
+    sent, seconds = {"serve": served, "inproc": served_in_process}.get(path, ours)(config)
     print(f"  round {number + 1} {path:<6} {seconds:7.2f} s  {sent} sent", flush=True)
     return seconds / max(sent, 1)
 
@@ -299,7 +321,7 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=2_000)
     parser.add_argument("--naive-sample", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--paths", default=",".join(PATHS), help="some of " + ", ".join(PATHS))
+    parser.add_argument("--paths", default=",".join(PATHS), help="some of " + ", ".join((*PATHS, "inproc")))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -324,6 +346,7 @@ def main() -> None:
         "smtp": "digest run --once to the 250 sink, pipelined connections",
         "naive": "render, premailer, EmailMessage; no fetch, no delivery",
         "lean": "small template, premailer, EmailMessage, write; no fetch",
+        "inproc": "a scheduled edition in the service's process, as before: one core",
     }
     for path in each:
         print(f"  {path:<6} {spread(each[path])}  {notes[path]}")
@@ -332,7 +355,7 @@ def main() -> None:
         for path, ratio in (("lean", "lean / run"), ("naive", "naive / run")):
             if path in median:
                 print(f"  {ratio:<12} {median[path] / median['run']:6.1f}x")
-        for path, ratio in (("serve", "serve / run"), ("smtp", "smtp / run")):
+        for path, ratio in (("serve", "serve / run"), ("smtp", "smtp / run"), ("inproc", "inproc / run")):
             if path in median:
                 print(
                     f"  {ratio:<12} {median[path] / median['run']:6.2f}  (per round: "
