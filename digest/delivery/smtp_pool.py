@@ -11,8 +11,8 @@ Two things cut the waits, both keeping every recipient's outcome exact:
   socket without holding the GIL). The dispatcher keeps the ledger on its own thread: a message
   is `sending` on disk before its thread takes it, and its outcome is written when it is back.
 
-smtplib has no pipelining, and aiosmtplib documents none either (and would put an event loop
-under a dispatcher that is plain code): the few lines below extend the smtplib client in use.
+smtplib has no pipelining, and an asyncio client (aiosmtplib) would put an event loop under a
+dispatcher that is plain code: the few lines below extend the smtplib client in use instead.
 Commands are pipelined only after the relay's EHLO offers it, as RFC 2920 asks; a relay that
 does not offer it gets one command at a time, as before.
 """
