@@ -15,6 +15,7 @@
     │   ├── ProfileNotSaved     the profile could not be written; the link still works
     │   └── FormError           a form field that is not text (a file upload)
     ├── EditionLocked           another run is sending this edition
+    ├── EditionProcessDied      digest serve's process for an edition ended without a report
     └── StateError              the state database is missing, broken or cannot be written
 
 Anything else that escapes is a bug and keeps its traceback.
@@ -87,6 +88,10 @@ class TransportDown(DeliveryError):
 
 class EditionLocked(DigestError):
     """Another process is sending this edition right now."""
+
+
+class EditionProcessDied(DigestError):
+    """The process sending a scheduled edition ended without a report (killed, out of memory)."""
 
 
 class StateError(DigestError):

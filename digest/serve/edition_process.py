@@ -33,7 +33,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from ..errors import DigestError
+from ..errors import DigestError, EditionProcessDied
 from ..models import Listing, Settings
 from ..pipeline.run import RunOptions, RunReport, run_once
 from .slots import Slot, in_slot
@@ -45,10 +45,6 @@ POLL_SECONDS = 0.2  # how often the parent looks whether it was asked to stop wh
 PROGRESS_SECONDS = 0.5  # the child tells its progress at most this often
 
 Progress = Callable[[int, int], None]
-
-
-class EditionProcessDied(DigestError):
-    """The process sending an edition ended without a report (killed, out of memory, a bug)."""
 
 
 @dataclass(frozen=True)
