@@ -1,26 +1,40 @@
-"""A whole edition for N subscribers over P papers, beside the naive pipeline, in one process.
+"""A whole edition for N subscribers over P papers, every path side by side, in one run.
 
-    python benchmarks/edition.py [--subscribers 10000] [--papers 2000] [--naive-sample 200]
-                                 [--transport outbox|smtp]
+    python benchmarks/edition.py [--subscribers 10000] [--papers 2000] [--repeat 3]
+                                 [--naive-sample 200]
 
-It writes a site to a temporary folder (N profiles, a P-paper arXiv listing), then:
-  * ours: `digest run --once` as the CLI runs it (profiles, fetch and parse, matching, render,
-    inline, MIME, hand-over, ledger), timed per stage;
-  * naive: for a sample of the same digests, Jinja render of the whole email, then
-    premailer.transform, then an EmailMessage, per subscriber (what most mailers do).
-Both are reported in ms per digest, with the ratio and the peak RSS of the process.
+It writes a site to a temporary folder (N profiles, a P-paper arXiv listing), then, repeated
+and interleaved (each round in another order, each run on a state of its own):
+  * run:    `digest run --once` as cron runs it, a process of its own (imports, profiles, fetch
+            and parse, matching, render, inline, MIME, hand-over, ledger), to the outbox;
+  * serve:  the same edition sent by `digest serve`'s scheduler (a tick at the slot's send time:
+            the edition goes to a process of its own, which forks its compose workers);
+  * smtp:   `digest run --once` over SMTP to a sink that answers 250 to everything (smtp_sink.py, in a
+            process of its own), `delivery.connections` connections, pipelined;
+  * naive:  for a sample of the same digests, Jinja render of the whole email, then
+            premailer.transform, then an EmailMessage, per subscriber (what most mailers do);
+  * lean:   a lean naive pipeline: one Jinja render of a small template, premailer.transform,
+            EmailMessage, write the file, per subscriber;
+  * inproc: (only with --paths) the scheduled edition in the service's own process, as before
+            editions had a process of their own: composed on one core.
+Each is reported in ms per digest (median and range over the rounds), with the ratios, the
+stages of one run in one process, and the peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import random
 import resource
 import socket
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -29,6 +43,8 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import jinja2
+import premailer
 from matching import FILLER, make_topics
 
 from digest.config.profile_cache import CACHE_FILE
@@ -41,6 +57,8 @@ from digest.pipeline import run as pipeline
 from digest.pipeline.composing import Composer
 from digest.render import renderer as render
 from digest.render.mime import build_message
+from digest.serve.edition_process import warm_up
+from digest.serve.scheduler import Service
 
 EDITION = dt.date(2026, 11, 16)
 T = TypeVar("T")
@@ -73,7 +91,7 @@ def write_listing(path: Path, count: int, topics: list[str], rng: random.Random)
     )
 
 
-def write_site(root: Path, subscribers: int, papers: int, transport: str, smtp_port: int) -> Path:
+def write_site(root: Path, subscribers: int, papers: int) -> None:
     rng = random.Random(11)
     topics = make_topics(3_000, rng)
     write_listing(root / "listing.xml", papers, topics, rng)
@@ -84,18 +102,23 @@ def write_site(root: Path, subscribers: int, papers: int, transport: str, smtp_p
         (profiles / f"s{number:06}.yaml").write_text(
             f"email: s{number:06}@example.org\nkeywords: [{keywords}]\nexclude: [survey]\n"
         )
+
+
+def write_config(root: Path, name: str, smtp_port: int = 0) -> Path:
+    """A config of the site with a state of its own (`name`): every run sends the whole edition."""
     delivery = (
         f"delivery: {{transport: smtp, smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}}}\n"
-        if transport == "smtp"
+        if smtp_port
         else ""
     )
-    config = root / "digest.yaml"
+    config = root / f"{name}.yaml"
     config.write_text(
         "site: {title: Bench Digest, sender: 'Bench <bench@example.org>', base_url: 'https://bench.example.org',"
         " secret: bench}\n"
         f"sources: [{{name: arxiv, url: {root / 'listing.xml'}}}]\n"
         + delivery
-        + f"state_dir: {root / 'var'}\n"
+        + f"state_dir: {root / name}\nprofiles_dir: {root / 'profiles'}\n"
+        + "schedule: {send_at: '07:00', weekdays_only: false}\n"
     )
     return config
 
@@ -146,11 +169,53 @@ def stages_of(config: Path, sample: int) -> dict[str, float]:
     return stages
 
 
-def ours(config: Path) -> tuple[pipeline.RunReport, float]:
-    """`digest run --once`, as the command runs it: workers on the other cores, the ledger, the outbox."""
+def ours(config: Path) -> tuple[int, float]:
+    """`digest run --once` as cron runs it: a new process (imports included), compose workers on
+    the other cores, the ledger, the outbox or the SMTP server. It starts with the profile cache a
+    site has after its first run, as the serve path does. (Digests sent, seconds.)"""
+    settings = load_settings(config)
+    load_profiles(settings.profiles_dir, settings.state_dir / CACHE_FILE)
+    command = [sys.executable, "-m", "digest", "run", "--once", "--config", str(config)]
     started = time.perf_counter()
-    report = pipeline.run_once(load_settings(config), pipeline.RunOptions(edition=EDITION))
-    return report, time.perf_counter() - started
+    subprocess.run([*command, "--date", EDITION.isoformat()], check=True, capture_output=True)
+    return sent_in(settings.state_dir), time.perf_counter() - started
+
+
+def sent_in(state_dir: Path) -> int:
+    with sqlite3.connect(state_dir / "digest.sqlite3") as db:
+        return int(db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0])
+
+
+def served_in_process(config: Path) -> tuple[int, float]:
+    """The edition as `digest serve` sent it before editions had a process of their own: in the
+    service's process, whose other threads (here one that waits, as the web server's do) keep it
+    from forking compose workers. (Digests sent, seconds.)"""
+    service = Service(load_settings(config), in_child=False)
+    due = dt.datetime.combine(EDITION, dt.time(7, 0, 5), tzinfo=dt.UTC)
+    assert service.tick(due - dt.timedelta(minutes=1)) == []
+    waiting = threading.Event()
+    thread = threading.Thread(target=waiting.wait)
+    thread.start()
+    try:
+        started = time.perf_counter()
+        reports = service.tick(due)
+        return sum(r.tally.sent for r in reports), time.perf_counter() - started
+    finally:
+        waiting.set()
+        thread.join()
+
+
+def served(config: Path) -> tuple[int, float]:
+    """The edition as `digest serve` sends it: the scheduler's tick at the slot's send time (07:00
+    UTC) hands it to a process of its own. A tick a minute before, with nothing due, is the
+    running service's (it reads the profiles, leaving the profile cache as a service has it).
+    (Digests sent, seconds.)"""
+    service = Service(load_settings(config), in_child=True)
+    due = dt.datetime.combine(EDITION, dt.time(7, 0, 5), tzinfo=dt.UTC)
+    assert service.tick(due - dt.timedelta(minutes=1)) == []
+    started = time.perf_counter()
+    reports = service.tick(due)
+    return sum(r.tally.sent for r in reports), time.perf_counter() - started
 
 
 def naive(config: Path, sample: int) -> float:
@@ -177,7 +242,7 @@ def naive(config: Path, sample: int) -> float:
             renderer._page(context)
         )  # Jinja render of the whole email, then premailer
         text = renderer.text_env.get_template(render.TEXT_TEMPLATE).render(
-            {**context, "paper_text": renderer._paper_text}
+            {**context, "paper_text": functools.partial(renderer._paper_text, votes=links.votes)}
         )
         message = EmailMessage()
         message["From"], message["To"] = settings.sender, digest.recipient
@@ -188,52 +253,130 @@ def naive(config: Path, sample: int) -> float:
     return (time.perf_counter() - started) / max(len(digests), 1)
 
 
+LEAN_TEMPLATE = """<html><head><style>
+body { font-family: sans-serif; color: #222; } h2 { font-size: 16px; } .authors { color: #555; }
+a { color: #0645ad; } .abstract { font-size: 14px; line-height: 1.4; }
+</style></head><body><h1>{{ title }}</h1>
+{% for m in matches %}<h2><a href="{{ m.paper.url }}">{{ m.paper.title }}</a></h2>
+<p class="authors">{{ m.paper.authors | join(", ") }}</p><p class="abstract">{{ m.paper.abstract }}</p>
+{% endfor %}<p><a href="{{ unsubscribe }}">Unsubscribe</a></p></body></html>"""
+
+
+def lean_naive(config: Path, sample: int, out: Path) -> float:
+    """Per digest: one Jinja render of a small template, premailer.transform, EmailMessage, write."""
+    settings = load_settings(config)
+    profiles, _ = load_profiles(settings.profiles_dir)
+    listing = pipeline.fetch(settings, edition=EDITION)
+    compiled = [compile_profile(p) for p in profiles[:sample]]
+    index = PaperIndex(listing.papers, compiled)
+    picked = [(c, select_top(c, index, frozenset(), c.profile.max_papers)[0]) for c in compiled]
+    template = jinja2.Environment(autoescape=True).from_string(LEAN_TEMPLATE)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for profile, shown in picked:
+        address = profile.profile.emails[0]
+        html = template.render(title=settings.title, matches=shown, unsubscribe="https://b/u")
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = settings.sender, address, settings.title
+        message.set_content(premailer.transform(html, allow_network=False), subtype="html")
+        (out / f"{address}.eml").write_bytes(message.as_bytes())
+    return (time.perf_counter() - started) / max(len(picked), 1)
+
+
+PATHS = ("run", "serve", "smtp", "naive", "lean")  # and "inproc", on request (--paths)
+
+
+def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> float:
+    """Seconds per digest of one path, on a state of its own."""
+    config = write_config(root, f"{path}-{number}", sink_port if path == "smtp" else 0)
+    if path == "naive":
+        return naive(config, sample)
+    if path == "lean":
+        return lean_naive(config, sample, root / f"lean-{number}")
+    sent, seconds = {"serve": served, "inproc": served_in_process}.get(path, ours)(config)
+    print(f"  round {number + 1} {path:<6} {seconds:7.2f} s  {sent} sent", flush=True)
+    return seconds / max(sent, 1)
+
+
+def rounds(
+    root: Path, repeat: int, sink_port: int, sample: int, paths: tuple[str, ...] = PATHS
+) -> dict[str, list[float]]:
+    """Seconds per digest of each path, round after round, each round in another order."""
+    each: dict[str, list[float]] = {path: [] for path in paths}
+    for number in range(repeat):
+        order = paths[number % len(paths) :] + paths[: number % len(paths)]
+        for path in order:
+            each[path].append(one(path, root, number, sink_port, sample))
+    return each
+
+
+def spread(values: list[float]) -> str:
+    ms = [v * 1e3 for v in values]
+    return f"{statistics.median(ms):7.3f} ms per digest (range {min(ms):.3f}-{max(ms):.3f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--papers", type=int, default=2_000)
     parser.add_argument("--naive-sample", type=int, default=200)
-    parser.add_argument("--transport", choices=("outbox", "smtp"), default="outbox")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--paths", default=",".join(PATHS), help="some of " + ", ".join((*PATHS, "inproc")))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        relay = start_relay() if args.transport == "smtp" else None
-        config = write_site(
-            Path(folder), args.subscribers, args.papers, args.transport, relay.port if relay else 0
-        )
-        report, total = ours(config)  # first: its peak RSS is the run's alone
+        root = Path(folder)
+        write_site(root, args.subscribers, args.papers)
+        sink = start_sink()
+        try:
+            print(f"{args.subscribers} subscribers x {args.papers} papers, {args.repeat} rounds")
+            warm_up()  # as `digest serve` does when it starts: its fork server, ready for every edition
+            each = rounds(root, args.repeat, sink.port, args.naive_sample, tuple(args.paths.split(",")))
+        finally:
+            sink.stop()
         run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        naive_each = naive(config, args.naive_sample)
-        stages = stages_of(config, args.naive_sample * 5)
-        if relay:
-            relay.stop()
-    digests = report.tally.sent
-    print(f"{args.subscribers} subscribers x {args.papers} papers, transport {args.transport}")
+        stages = stages_of(write_config(root, "stages"), args.naive_sample * 5)
     print("  stages, one after another in one process (per-digest stages from a sample, scaled;")
     print("  a small sample overstates render, paying for per-paper blocks few digests share):")
     for stage, seconds in stages.items():
         print(f"    {stage:<20} {seconds:8.2f} s")
-    print(f"  {'total (digest run)':<22} {total:8.2f} s   {digests} digests sent")
-    ours_each = total / max(digests, 1)
-    print(f"  ours   {ours_each * 1e3:8.3f} ms per digest, end to end")
-    naive_note = "render, premailer, EmailMessage; no fetch, no delivery"
-    print(f"  naive  {naive_each * 1e3:8.3f} ms per digest ({naive_note})")
-    print(f"  ratio  {naive_each / ours_each:8.1f}x")
+    notes = {
+        "run": "digest run --once to the outbox, end to end",
+        "serve": "a scheduled edition of digest serve, to the outbox",
+        "smtp": "digest run --once to the 250 sink, pipelined connections",
+        "naive": "render, premailer, EmailMessage; no fetch, no delivery",
+        "lean": "small template, premailer, EmailMessage, write; no fetch",
+        "inproc": "a scheduled edition in the service's process, as before: one core",
+    }
+    for path in each:
+        print(f"  {path:<6} {spread(each[path])}  {notes[path]}")
+    median = {path: statistics.median(each[path]) for path in each}
+    if "run" in median:
+        for path, ratio in (("lean", "lean / run"), ("naive", "naive / run")):
+            if path in median:
+                print(f"  {ratio:<12} {median[path] / median['run']:6.1f}x")
+        for path, ratio in (("serve", "serve / run"), ("smtp", "smtp / run"), ("inproc", "inproc / run")):
+            if path in median:
+                print(
+                    f"  {ratio:<12} {median[path] / median['run']:6.2f}  (per round: "
+                    + ", ".join(f"{a / b:.2f}" for a, b in zip(each[path], each["run"], strict=True))
+                    + ")"
+                )
     # Workers are forked: most of their pages are the main process's, counted again in their RSS.
-    shared = "largest worker, most pages shared with the main process"
-    print(f"  peak RSS of the run {run_rss:.0f} MB (main process), {worker_rss:.0f} MB ({shared})")
+    shared = "largest child: an edition process or a worker, most pages shared"
+    print(f"  peak RSS {run_rss:.0f} MB (this process), {worker_rss:.0f} MB ({shared})")
 
 
-class start_relay:
-    """A loopback SMTP server that accepts and discards, for --transport smtp. It runs in a
-    process of its own: as a thread here it would keep `digest run` from forking its workers."""
+class start_sink:
+    """The SMTP sink (smtp_sink.py) in a process of its own: as a thread here it would keep
+    `digest run` from forking its workers, and share this process's GIL."""
 
     def __init__(self) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        command = [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"]
-        self.process = subprocess.Popen([*command, "-l", f"127.0.0.1:{self.port}"])
+        sink = Path(__file__).with_name("smtp_sink.py")
+        self.process = subprocess.Popen([sys.executable, str(sink), str(self.port)])
         deadline = time.monotonic() + 30
         while True:  # listening once it accepts a connection
             try:

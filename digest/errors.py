@@ -16,6 +16,7 @@
     │   └── FormError           a form field that is not text (a file upload)
     ├── DkimError               the DKIM key cannot be read or is too weak
     ├── EditionLocked           another run is sending this edition
+    ├── EditionProcessDied      digest serve's process for an edition ended without a report
     └── StateError              the state database is missing, broken or cannot be written
 
 Anything else that escapes is a bug and keeps its traceback.
@@ -92,6 +93,10 @@ class DkimError(DigestError):
 
 class EditionLocked(DigestError):
     """Another process is sending this edition right now."""
+
+
+class EditionProcessDied(DigestError):
+    """The process sending a scheduled edition ended without a report (killed, out of memory)."""
 
 
 class StateError(DigestError):

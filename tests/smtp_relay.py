@@ -75,10 +75,11 @@ class Watch:
 class Relay:
     """An aiosmtpd handler that answers as scripted and keeps every message it accepts."""
 
-    def __init__(self, require_login: bool = False) -> None:
+    def __init__(self, require_login: bool = False, pipelining: bool = False) -> None:
         self.port = 0
         self.controller: Controller | None = None
         self.require_login = require_login
+        self.pipelining = pipelining  # advertised (aiosmtpd reads pipelined commands in order)
         self.lock = threading.Lock()
         self.received: list[Received] = []
         self.rcpt_attempts: list[str] = []
@@ -136,7 +137,7 @@ class Relay:
         with self.lock:
             self._peers.add(session.peer)
         session.host_name = hostname
-        return responses
+        return [*responses, "250-PIPELINING"] if self.pipelining else responses
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]

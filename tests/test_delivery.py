@@ -62,10 +62,12 @@ def relay() -> Iterator[Relay]:
 
 
 def use_smtp(site: Site, port: int, smtp: dict[str, Any] | None = None, **delivery: Any) -> None:
-    """Send the site's mail through the loopback relay; retries never really wait."""
+    """Send the site's mail through the loopback relay; retries never really wait. One connection,
+    unless `connections` says more: these tests follow each message in turn (test_smtp_pool sends
+    over several)."""
     config = yaml.safe_load(site.config.read_text(encoding="utf-8"))
     server = {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 10, **(smtp or {})}
-    config["delivery"] = {"transport": "smtp", "smtp": server, "retry_delay": 0, **delivery}
+    config["delivery"] = {"transport": "smtp", "smtp": server, "retry_delay": 0, "connections": 1, **delivery}
     site.config.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 

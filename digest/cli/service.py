@@ -111,7 +111,8 @@ def serve(config_path: Path, host: str, port: int, no_schedule: bool, request_ti
     settings = load_settings(config_path)
     logging_setup = log_config()  # once, for every line; uvicorn is handed the same
     logging.config.dictConfig(logging_setup)
-    service = None if no_schedule else Service(settings)  # checks the state; starts with the server
+    # Checks the state; starts with the server. Each edition is sent by a process of its own.
+    service = None if no_schedule else Service(settings, in_child=True)
     listening = listening_socket(host, port)  # a busy port stops it here, before anything is sent
     lmtp = LmtpListener(settings, settings.lmtp) if settings.lmtp else None
     if lmtp is not None:

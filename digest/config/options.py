@@ -110,6 +110,8 @@ OPTIONS = (
            (BouncePolicy, "decay_days"), 1, 365),
     Option("subscriptions.sender", "mailbox", "the From of confirmation mail; default: site.sender",
            (Settings, "notice_sender")),
+    Option("delivery.connections", "integer", "SMTP connections sending at once",
+           (DeliveryPolicy, "connections"), 1, 64),
     Option("subscriptions.max_per_hour", "integer", "confirmation emails per hour at most",
            (Settings, "max_signups_per_hour"), 1, 100_000),
     Option("schedule.send_at", "time", "local HH:MM of the default edition", (Settings, "send_at")),

@@ -309,4 +309,5 @@ def _delivery_policy(doc: Document, delivery: dict[str, Any]) -> DeliveryPolicy:
         rate_limit=_read(doc, delivery, "delivery.rate_limit"),
         suppress_after=_read(doc, delivery, "delivery.suppress_after"),
         uncertain_limit=_read(doc, delivery, "delivery.uncertain_limit"),
+        connections=_read(doc, delivery, "delivery.connections"),
     )

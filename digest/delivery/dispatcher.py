@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
+from ..errors import DeliveryError, PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
 from ..models import Compose, DeliveryLedger, DeliveryPolicy, DeliveryState, Job, SendOutcome, Uncomposed
+from .smtp_pool import InFlight, SmtpPool
 from .transports import Transport
 
 
@@ -63,6 +64,9 @@ class Dispatcher:
         self._last_send = float("-inf")
         self._deferred_because: dict[str, str] = {}
         self._unknown_in_a_row = 0  # uncertain outcomes since the last message that surely went
+        # Several connections: messages go out side by side, their outcomes recorded as they come.
+        self.pool = transport if isinstance(transport, SmtpPool) and not dry_run else None
+        self.in_flight = InFlight(self.pool.connections) if self.pool else None
 
     def run(
         self, recipients: Sequence[str], compose: Compose, progress: Callable[[int, int], None] | None
@@ -77,6 +81,7 @@ class Dispatcher:
             self._hand_over(job, retry)
             if progress:
                 progress(done, len(todo))
+        self._collect(retry, room_for_one=False)  # every message in flight answered and recorded
         deferred = retry if self.tally.stopped else self._retry(retry)
         self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in deferred]
         return self.tally
@@ -111,10 +116,31 @@ class Dispatcher:
             self.tally.failed.append(f"{job.address}: could not compose the message: {job.reason}")
         else:
             try:
-                if self._send(job) == "deferred":
+                if self.pool is not None:
+                    self._submit(self.pool, job, retry)
+                elif self._send(job) == "deferred":
                     retry.append(job)
             except TransportDown as down:
                 self._down(down, 1)  # this one never left
+
+    def _submit(self, pool: SmtpPool, job: Job, retry: list[Job]) -> None:
+        """Hand a message to a free connection, once the outcomes of those answered are recorded."""
+        self._collect(retry, room_for_one=True)
+        if self.tally.transport_error:  # an answer said nothing can leave now: this one waits
+            self.tally.not_attempted += 1
+            return
+        self._begin(job)
+        assert self.in_flight is not None
+        self.in_flight.add(job, pool.submit(job.message, job.address))
+
+    def _collect(self, retry: list[Job], room_for_one: bool) -> None:
+        """Record the outcome of every message in flight that was answered (see InFlight)."""
+        for job, outcome in self.in_flight.answered(room_for_one) if self.in_flight else ():
+            try:
+                if self._settle(job, outcome) == "deferred":
+                    retry.append(job)
+            except TransportDown as down:
+                self._down(down, 1)  # it never left
 
     def _passed_over(self, address: str, state: DeliveryState | None, settled: bool) -> bool:
         """Count a recipient the ledger says to pass over (sent, failed, uncertain, suppressed)."""
@@ -159,11 +185,24 @@ class Dispatcher:
         if self.dry_run:
             self.tally.sent += 1
             return "sent"
-        self._pace()
-        ledger, address, edition = self.ledger, job.address, self.edition
-        ledger.mark(address, edition, "sending", job.message_id)
+        self._begin(job)
         try:
-            self.transport.send(job.message, address)
+            self.transport.send(job.message, job.address)
+        except DeliveryError as error:
+            return self._settle(job, error)
+        return self._settle(job, None)
+
+    def _begin(self, job: Job) -> None:
+        """Before a message leaves: paced, and `sending` in the ledger."""
+        self._pace()
+        self.ledger.mark(job.address, self.edition, "sending", job.message_id)
+
+    def _settle(self, job: Job, outcome: DeliveryError | None) -> SendOutcome:
+        """Record how a hand-over went (None: sent); TransportDown is raised again."""
+        ledger, address, edition = self.ledger, job.address, self.edition
+        try:
+            if outcome is not None:
+                raise outcome
         except TemporaryFailure as error:
             ledger.mark(address, edition, "deferred", job.message_id, str(error))
             self._deferred_because[address] = str(error)

@@ -44,6 +44,10 @@ class DkimSigner:
         )  # fmt: skip
         return bytes(signature) + data
 
+    def signed(self, message: Outgoing) -> Outgoing:
+        """The message with its DKIM-Signature header in front."""
+        return Outgoing(message.message_id, message.sender, self.sign(message.data))
+
     def dns_record(self) -> tuple[str, str]:
         """The TXT record that publishes this key: its name and its value."""
         name = f"{self.config.selector}._domainkey.{self.config.domain}"
@@ -103,8 +107,7 @@ class SignedTransport:
         self.inner, self.signer = inner, signer
 
     def send(self, message: Outgoing, recipient: str) -> None:
-        signed = Outgoing(message.message_id, message.sender, self.signer.sign(message.data))
-        self.inner.send(signed, recipient)
+        self.inner.send(self.signer.signed(message), recipient)
 
     def close(self) -> None:
         self.inner.close()

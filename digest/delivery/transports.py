@@ -100,8 +100,7 @@ class Smtp:
         for attempt in (1, 2):
             connection = self._connected()
             try:
-                self._envelope(connection, sender, recipient)
-                code, reply = connection.docmd("DATA")
+                code, reply = self._open_data(connection, sender, recipient)
             except smtplib.SMTPServerDisconnected as exc:
                 self._drop()
                 if attempt == 2:
@@ -121,6 +120,11 @@ class Smtp:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.connection.quit()
             self.connection = None
+
+    def _open_data(self, connection: smtplib.SMTP, sender: str, recipient: str) -> tuple[int, bytes]:
+        """MAIL and RCPT (a refusal raised), then DATA's reply; smtp_pool pipelines the three."""
+        self._envelope(connection, sender, recipient)
+        return connection.docmd("DATA")
 
     def _envelope(self, connection: smtplib.SMTP, sender: str, recipient: str) -> None:
         connection.ehlo_or_helo_if_needed()
@@ -216,12 +220,16 @@ def _text(reply: bytes | str) -> str:
 
 
 def open_transport(
-    transport: str, smtp: SmtpConfig | None, outbox: Path, edition: str, dkim: DkimConfig | None = None
-) -> Transport:
-    """The configured transport; with `dkim`, one that signs each message it hands over."""
-    chosen: Transport = Smtp(smtp) if transport == "smtp" and smtp is not None else Outbox(outbox, edition)
-    if dkim is None:
-        return chosen
-    from .dkim import DkimSigner, SignedTransport  # it imports Transport from here
+    transport: str, smtp: SmtpConfig | None, outbox: Path, edition: str, dkim: DkimConfig | None = None,
+    connections: int = 1,
+) -> Transport:  # fmt: skip
+    """The configured transport: SMTP over `connections` connections at once (see smtp_pool), or
+    the outbox; with `dkim`, each message is signed as it is handed over."""
+    from .dkim import DkimSigner, SignedTransport  # they import Transport from here
+    from .smtp_pool import SmtpPool  # it builds on Smtp, above
 
-    return SignedTransport(chosen, DkimSigner(dkim))
+    signer = DkimSigner(dkim) if dkim is not None else None
+    if transport == "smtp" and smtp is not None and connections > 1:
+        return SmtpPool(smtp, connections, signer)  # signs as it takes each message
+    chosen: Transport = Smtp(smtp) if transport == "smtp" and smtp is not None else Outbox(outbox, edition)
+    return chosen if signer is None else SignedTransport(chosen, signer)

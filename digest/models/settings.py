@@ -40,6 +40,7 @@ class DeliveryPolicy:
     rate_limit: float = 0.0  # messages per second at most; 0 = as fast as the server takes them
     suppress_after: int = 3  # consecutive editions with a permanent failure before an address is suppressed
     uncertain_limit: int = 3  # unknown outcomes in a row that stop a run: the relay is not answering
+    connections: int = 4  # SMTP connections sending at once: what a typical relay allows a client
 
 
 @dataclass(frozen=True)

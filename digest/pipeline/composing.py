@@ -201,7 +201,7 @@ def _in_workers(
     _INHERITED = composition
     tasks = (todo[start : start + TASK] for start in range(0, len(todo), TASK))
     pending: deque[Future[list[Composed]]] = deque()
-    with fork_pool(workers) as pool:
+    with fork_pool(workers, "composing") as pool:
 
         def submit(task: list[tuple[int, str]]) -> Future[list[Composed]]:
             return pool.submit(_work, [(n, address, ledger.sent_paper_ids(address)) for n, address in task])

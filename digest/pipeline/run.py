@@ -247,8 +247,9 @@ def _deliver(
     left = Subscribers(db).unsubscribed() | departed(settings.state_dir)
     report.unsubscribed = sum(1 for _, address in composition.recipients if address in left)
     composition.recipients = [(p, address) for p, address in composition.recipients if address not in left]
+    edition, connections = report.edition.isoformat(), settings.delivery.connections
     transport = open_transport(
-        settings.transport, settings.smtp, state.outbox, report.edition.isoformat(), settings.dkim
+        settings.transport, settings.smtp, state.outbox, edition, settings.dkim, connections
     )
     remembered = None if options.dry_run else archive  # a dry run records nothing
     compose = composer_for(composition, ledger, remembered, parallel=not options.dry_run)

@@ -8,6 +8,7 @@ is not; there, and on one core, the work is done in this process.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -18,6 +19,8 @@ from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 from ..store.lock import forget_inherited_locks
+
+log = logging.getLogger("digest.workers")
 
 PARENT_CHECK = 0.5  # seconds between a worker's checks that its parent is alive
 P = ParamSpec("P")
@@ -32,18 +35,20 @@ def can_fork() -> bool:
     return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def fork_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes forked from this one."""
+def fork_pool(workers: int, doing: str) -> ProcessPoolExecutor:
+    """Worker processes forked from this one, `doing` something (for the log)."""
     context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(doing,))
 
 
-def _start_worker() -> None:
+def _start_worker(doing: str) -> None:
     """In a new worker: let go of the parent's locks, and end when the parent ends. A worker
     waits for work on a pipe whose writing end it holds a copy of itself, so it would wait
     forever after its parent was killed."""
     forget_inherited_locks()
     parent = os.getppid()
+    # Shown where INFO lines are (digest serve's log): which process works on how many cores.
+    log.info("worker process %d %s for process %d", os.getpid(), doing, parent)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -62,6 +67,6 @@ def in_background(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> It
     if cores() < 2 or not can_fork():
         yield lambda: work(*args, **kwargs)
         return
-    with fork_pool(1) as pool:
+    with fork_pool(1, f"running {work.__name__}") as pool:
         future = pool.submit(work, *args, **kwargs)
         yield future.result

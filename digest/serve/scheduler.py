@@ -29,7 +29,8 @@ from ..pipeline.run import RunOptions, RunReport, run_once
 from ..pipeline.state import database_path
 from ..store import ScheduleLog, State, connect, state_unless_given
 from ..store.lock import scheduler_lock
-from .slots import Slot, group_by_slot, slot_of
+from .edition_process import EditionOrder, send_in_child, warm_up
+from .slots import Slot, group_by_slot, in_slot, slot_of, weekdays_only
 
 log = logging.getLogger("digest.schedule")
 
@@ -59,7 +60,7 @@ class EditionHealth:
 class Service:
     """Sends every scheduled edition once: at its time, or late after downtime, never twice."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None, *, in_child: bool = False) -> None:
         # A state database that is lost or broken stops the service here, in one line, rather
         # than in a traceback every minute.
         connect(database_path(settings)).close()
@@ -72,6 +73,10 @@ class Service:
         self.state = "off"
         self._listings: dict[dt.date, tuple[dt.datetime, Listing]] = {}
         self.health: EditionHealth | None = None  # read by /healthz
+        # Each edition sent by a process of its own, which can fork compose workers (this one has
+        # threads: the web server's, the scheduler's); see edition_process.
+        self.in_child = in_child
+        self.sending: str | None = None  # the edition being sent and how far it got, for /healthz
         self._told: set[tuple[dt.date, str]] = set()  # broken profiles logged, once per edition
 
     def start(self) -> None:
@@ -83,6 +88,8 @@ class Service:
             return
         # coalesce: after the process was paused, one tick makes up for all it missed.
         # max_instances 1: a tick still sending when the next is due is not doubled.
+        if self.in_child:
+            warm_up()
         self.scheduler = BackgroundScheduler(timezone=dt.UTC)
         self.scheduler.add_job(
             self.tick, IntervalTrigger(seconds=TICK_SECONDS), id="tick", next_run_time=self.clock(),
@@ -127,7 +134,7 @@ class Service:
             kinds[kind] = (first, count + 1)
         slots: Counter[Slot] = Counter()
         for first, count in kinds.values():
-            slots[self._slot_of(first)] += count
+            slots[slot_of(first, *self._slot_defaults())] += count
         upcoming = [(slot, *slot.next_fire(now), count) for slot, count in slots.items()]
         if not upcoming:
             return None
@@ -152,23 +159,20 @@ class Service:
         """One slot's edition, with the listing shared by the slots of the same edition."""
         with self.running, self._state(state) as opened:
             log.info("edition %s for %s: starting", edition, slot.key)
-            options = RunOptions(
-                edition=edition,
-                only=lambda p: self._slot_of(p) == slot,
-                listing=self._fresh_listing(edition, now),
-                since=weekly_since(fire) if slot.frequency == "weekly" else None,  # a week of papers
-                should_stop=self.stopping.is_set,
-            )
+            since = weekly_since(fire) if slot.frequency == "weekly" else None  # a week of papers
+            order = EditionOrder(self.settings, slot, edition, now, since, self._fresh_listing(edition, now))
             try:
-                report = run_once(self.settings, options, now=now, state=opened)
+                report = self._run(order, opened)
             except DigestError as error:
                 self._record(opened, slot, edition, False, str(error), now)
                 log.error("edition %s for %s: %s", edition, slot.key, error)
                 self._join_health(EditionHealth(now, (edition,), (f"edition {edition} failed: {error}",)))
                 return RunReport(edition)
+            finally:
+                self.sending = None
             self._tell_trouble(report, slot)
             self.record_health(report, now)
-            fresh = options.listing is None and report.listing  # a failed one is fetched again
+            fresh = order.listing is None and report.listing  # a failed one is fetched again
             if fresh and not fresh.failed_sources:
                 self._share(edition, fresh, now)
             done, detail = _outcome(report)
@@ -180,6 +184,22 @@ class Service:
                 self._record(opened, slot, edition, done, detail, now)
             log.info("edition %s for %s: %s", edition, slot.key, detail)
             return report
+
+    def _run(self, order: EditionOrder, state: State) -> RunReport:
+        """The edition, sent by a process of its own (`in_child`) or by this one."""
+        if self.in_child:
+            return send_in_child(order, self.stopping.is_set, self._progress(order))
+        options = RunOptions(
+            edition=order.edition, only=in_slot(self.settings, order.slot), listing=order.listing,
+            since=order.since, should_stop=self.stopping.is_set,
+        )  # fmt: skip
+        return run_once(self.settings, options, now=order.now, progress=self._progress(order), state=state)
+
+    def _progress(self, order: EditionOrder) -> Callable[[int, int], None]:
+        def told(done: int, total: int) -> None:
+            self.sending = f"edition {order.edition} for {order.slot.key}: {done} of {total} handed over"
+
+        return told
 
     def record_health(self, report: RunReport, now: dt.datetime) -> None:
         """Keep what went wrong in an edition for /healthz (joined with the rest of its tick)."""
@@ -210,16 +230,12 @@ class Service:
     def _groups(self) -> dict[Slot, list[Profile]]:
         settings = self.settings  # broken profiles are reported by the run, not here
         profiles, _ = load_profiles(settings.profiles_dir, settings.state_dir / CACHE_FILE)
-        return group_by_slot(profiles, settings.timezone, settings.send_at, self._weekdays_only())
+        return group_by_slot(profiles, *self._slot_defaults())
 
-    def _slot_of(self, profile: Profile) -> Slot:
-        return slot_of(profile, self.settings.timezone, self.settings.send_at, self._weekdays_only())
-
-    def _weekdays_only(self) -> bool:
-        if self.settings.weekdays_only is not None:
-            return self.settings.weekdays_only
-        locations = [s.location for s in self.settings.sources]
-        return bool(locations) and all("arxiv.org/rss" in u or "arxiv.org/atom" in u for u in locations)
+    def _slot_defaults(self) -> tuple[str, str, bool]:
+        """The site's time zone, send time and weekdays rule, for profiles that set none."""
+        settings = self.settings
+        return settings.timezone, settings.send_at, weekdays_only(settings)
 
     def _share(self, edition: dt.date, listing: Listing, now: dt.datetime) -> None:
         """Kept for the other slots of this edition; shared, it does not grow any fresher."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..models import WEEKDAYS, Profile
+from ..models import WEEKDAYS, Profile, Settings
 from ..pipeline.due import WEEK, is_weekly, weekday_of
 
 
@@ -85,3 +85,18 @@ def group_by_slot(
     for profile in profiles:
         groups.setdefault(slot_of(profile, timezone, send_at, weekdays_only), []).append(profile)
     return groups
+
+
+def weekdays_only(settings: Settings) -> bool:
+    """Whether daily slots skip weekends: as configured, else when every source is an arXiv
+    listing (arXiv announces nothing on Saturdays and Sundays)."""
+    if settings.weekdays_only is not None:
+        return settings.weekdays_only
+    locations = [s.location for s in settings.sources]
+    return bool(locations) and all("arxiv.org/rss" in u or "arxiv.org/atom" in u for u in locations)
+
+
+def in_slot(settings: Settings, slot: Slot) -> Callable[[Profile], bool]:
+    """Whether a profile belongs to `slot`: the filter of a scheduled edition's run."""
+    skip_weekends = weekdays_only(settings)
+    return lambda p: slot_of(p, settings.timezone, settings.send_at, skip_weekends) == slot

@@ -180,6 +180,8 @@ class Site:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         body: dict[str, Any] = {"status": "ok", "scheduler": scheduler, "time": now}
         health = self.service.health if self.service is not None else None
+        if self.service is not None and self.service.sending:
+            body["sending"] = self.service.sending  # the edition under way and how far it got
         if health is not None:
             body["edition"] = ", ".join(e.isoformat() for e in health.editions)
             if health.reasons:
