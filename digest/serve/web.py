@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import logging
 import sqlite3
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -29,7 +28,6 @@ from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, 
 from ..models import Settings
 from ..pipeline import subscriptions
 from ..render.pages import Pages
-from ..store import State
 from ..tokens import verify
 from .admin import admin_routes
 from .archive import ArchivePages
@@ -40,6 +38,7 @@ from .forms import sentence, text_fields
 from .live_preview import LivePreview, TooManyPreviews
 from .manage import ManagePage
 from .scheduler import Service
+from .thread_states import ThreadStates
 from .web_guard import BODY_SECONDS, Guard
 
 log = logging.getLogger("digest.web")
@@ -85,7 +84,7 @@ class Site:
         self.pages = Pages(settings.title, settings.base_url, settings.templates_dir)
         self.path = settings.state_dir / "digest.sqlite3"
         self.secret = subscriptions.secret(settings)  # read once, not on every request
-        self.states = threading.local()  # one State, so one connection, per worker thread
+        self.states = ThreadStates(settings)  # one State, so one connection, per worker thread
         self.mailer = ConfirmationQueue(settings, self.path)
         self.live = LivePreview(self)  # the keyword preview of the subscribe and manage pages
 
@@ -221,16 +220,8 @@ class Site:
         return await self.work(lambda db: subscriptions.link_address(self.secret, db, purpose, token))
 
     async def work(self, function: Callable[[sqlite3.Connection], T]) -> T:
-        """Run blocking work (SQLite, SMTP) in a worker thread, on that thread's connection,
-        opened by its first request (a connection cannot move between threads)."""
-
-        def on_this_thread() -> T:
-            state: State | None = getattr(self.states, "state", None)
-            if state is None:
-                state = self.states.state = State(self.settings.state_dir, self.settings.secret)
-            return function(state.db)
-
-        return await run_in_threadpool(on_this_thread)
+        """Blocking work on this worker thread's state connection (see thread_states)."""
+        return await self.states.work(function)
 
     def action(self, heading: str, message: str, button: str) -> Response:
         return self.page("action", heading=heading, message=message, button=button, action="")

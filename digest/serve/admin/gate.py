@@ -4,19 +4,17 @@ every POST from one of our own pages with its CSRF token."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ...models import Settings
 from ...pipeline import subscriptions
 from ...render.pages import Pages
-from ...store import State
 from ...store.admin_sessions import AdminSessions
+from ..thread_states import ThreadStates
 from .access import (
     PASSWORD_VARIABLE,
     SESSION_LIFETIME,
@@ -46,7 +44,7 @@ class Gate:
         self.sessions = Sessions(subscriptions.secret(settings), secure)
         self.attempts = Attempts()
         self.wrong_answer_seconds = WRONG_ANSWER_SECONDS
-        self.states = threading.local()  # one State, so one connection, per worker thread
+        self.states = ThreadStates(settings)  # one State, so one connection, per worker thread
         self.snapshot = ProfileSnapshot(settings)
 
     def guarded(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -77,15 +75,8 @@ class Gate:
         return session if live else None
 
     async def work(self, function: Callable[[sqlite3.Connection], T]) -> T:
-        """Blocking work on this worker thread's connection (a connection cannot change threads)."""
-
-        def work() -> T:
-            state: State | None = getattr(self.states, "state", None)
-            if state is None:
-                state = self.states.state = State(self.settings.state_dir, self.settings.secret)
-            return function(state.db)
-
-        return await run_in_threadpool(work)
+        """Blocking work on this worker thread's state connection (see thread_states)."""
+        return await self.states.work(function)
 
     def page(self, template: str, session: str | None, status: int = 200, **context: Any) -> Response:
         csrf = self.sessions.csrf_token(session) if session else ""
