@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
-from ..models import DkimConfig, Outgoing, SmtpConfig
+from ..models import Outgoing, SmtpConfig
 
 
 class Transport(Protocol):
@@ -217,19 +217,3 @@ def _refusal(code: int, reply: bytes | str, stage: str) -> TemporaryFailure | Pe
 
 def _text(reply: bytes | str) -> str:
     return " ".join((reply.decode(errors="replace") if isinstance(reply, bytes) else reply).split())
-
-
-def open_transport(
-    transport: str, smtp: SmtpConfig | None, outbox: Path, edition: str, dkim: DkimConfig | None = None,
-    connections: int = 1,
-) -> Transport:  # fmt: skip
-    """The configured transport: SMTP over `connections` connections at once (see smtp_pool), or
-    the outbox; with `dkim`, each message is signed as it is handed over."""
-    from .dkim import DkimSigner, SignedTransport  # they import Transport from here
-    from .smtp_pool import SmtpPool  # it builds on Smtp, above
-
-    signer = DkimSigner(dkim) if dkim is not None else None
-    if transport == "smtp" and smtp is not None and connections > 1:
-        return SmtpPool(smtp, connections, signer)  # signs as it takes each message
-    chosen: Transport = Smtp(smtp) if transport == "smtp" and smtp is not None else Outbox(outbox, edition)
-    return chosen if signer is None else SignedTransport(chosen, signer)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from .. import sources as sources_stage
 from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
+from ..delivery.chosen import open_transport
 from ..delivery.dispatcher import Dispatcher, Pacer, Tally
-from ..delivery.transports import open_transport
 from ..errors import ConfigError, SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile
 from ..models import Listing, Profile, Settings, SourceConfig, SourceReport

@@ -17,7 +17,7 @@ from ..config.options import model_default
 from ..config.profile_cache import CACHE_FILE
 from ..config.profile_edits import SubscriberSettings, save_subscription, subscriber_settings
 from ..config.profiles import profile_for, profile_to_edit
-from ..delivery.transports import open_transport
+from ..delivery.chosen import open_transport
 from ..errors import (
     ConfigError,
     DeliveryError,

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,9 +27,7 @@ from ..pipeline.composing import digest_links
 from ..render.renderer import Renderer
 from ..store import EditionArchive
 from ..tokens import sign
-
-if TYPE_CHECKING:
-    from .web import Site
+from .site_tools import SiteTools
 
 ARCHIVE_EDITIONS = 400  # more than a year of daily editions
 
@@ -38,7 +35,7 @@ ARCHIVE_EDITIONS = 400  # more than a year of daily editions
 class ArchivePages:
     """The archive's two routes; one per site."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: SiteTools) -> None:
         self.site = site
         self.renderer = Renderer(site.settings.title, site.settings.templates_dir)
         self.rendering = threading.Lock()  # the renderer keeps caches that one thread at a time fills

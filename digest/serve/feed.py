@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import hashlib
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,9 +20,7 @@ from ..pipeline.composing import feed_url
 from ..render.atom import AtomFeeds, FeedLinks
 from ..store import EditionArchive
 from ..tokens import sign, verify
-
-if TYPE_CHECKING:
-    from .web import Site
+from .site_tools import SiteTools
 
 FEED_EDITIONS = 10  # the papers of this many recent editions: a feed reader keeps older ones itself
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -34,7 +31,7 @@ CACHING = {"Cache-Control": "private, no-cache"}
 class FeedEndpoint:
     """The feed route's handler; one per site."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: SiteTools) -> None:
         self.site = site
         self.feeds = AtomFeeds(site.settings.title, site.settings.templates_dir)
 

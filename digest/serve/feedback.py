@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,9 +12,7 @@ from ..pipeline import feedback
 from ..pipeline.feedback import Ballot
 from ..tokens import MANAGE_LINK_LIFETIME, sign
 from .forms import sentence, text_fields
-
-if TYPE_CHECKING:
-    from .web import Site
+from .site_tools import SiteTools
 
 ASKED = {"like": "More like this?", "dislike": "Less like this?"}
 BUTTON = {"like": "Add to the papers I like", "dislike": "Add to the papers I dislike", "none": "Undo"}
@@ -30,7 +27,7 @@ EXPLAIN = (
 )
 
 
-async def vote_page(site: Site, request: Request) -> Response:
+async def vote_page(site: SiteTools, request: Request) -> Response:
     token = request.path_params["token"]
     try:
         if request.method == "GET":
@@ -48,7 +45,7 @@ async def vote_page(site: Site, request: Request) -> Response:
     return _answer(site, before, choice)
 
 
-def _asking(site: Site, ballot: Ballot, asked: str) -> Response:
+def _asking(site: SiteTools, ballot: Ballot, asked: str) -> Response:
     """One button for what the link asked (both when it asked neither); a vote already cast says so."""
     choices = [asked] if asked in ASKED else list(ASKED)
     if ballot.current in choices:
@@ -58,7 +55,7 @@ def _asking(site: Site, ballot: Ballot, asked: str) -> Response:
     return _page(site, ballot, heading, STATE[ballot.current], buttons)
 
 
-def _answer(site: Site, before: Ballot, choice: str) -> Response:
+def _answer(site: SiteTools, before: Ballot, choice: str) -> Response:
     """What the vote changed, with a button that puts back what was there before."""
     if choice == before.current:
         return _page(site, before, "Nothing to change", STATE[choice], [], done=True)
@@ -68,7 +65,12 @@ def _answer(site: Site, before: Ballot, choice: str) -> Response:
 
 
 def _page(
-    site: Site, ballot: Ballot, heading: str, message: str, buttons: list[tuple[str, str]], done: bool = False
+    site: SiteTools,
+    ballot: Ballot,
+    heading: str,
+    message: str,
+    buttons: list[tuple[str, str]],
+    done: bool = False,
 ) -> Response:
     now = dt.datetime.now(dt.UTC)
     manage = sign(site.secret, "manage", ballot.address, now + MANAGE_LINK_LIFETIME, issued=now)

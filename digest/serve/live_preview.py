@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,9 +23,7 @@ from starlette.responses import JSONResponse, Response
 from ..matching import PaperIndex, compile_profile, select
 from ..models import Match, Paper, Profile
 from ..store import papers_by_day
-
-if TYPE_CHECKING:
-    from .web import Site
+from .site_tools import SiteTools
 
 PREVIEW_DAYS = 7
 MAX_KEYWORDS = 30  # a profile's keywords; more are left out of the preview, and said so
@@ -142,7 +140,7 @@ class TooManyPreviews(Exception):
 class LivePreview:
     """The preview endpoint and the previews the pages' forms ask for; one per site."""
 
-    def __init__(self, site: Site, limit: RateLimit | None = None) -> None:
+    def __init__(self, site: SiteTools, limit: RateLimit | None = None) -> None:
         self.site = site
         self.limit = limit or RateLimit()
         self._week: tuple[float, dt.date, Dated] | None = None

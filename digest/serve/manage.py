@@ -4,7 +4,7 @@ their way back after leaving, and "Replace my links"."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -14,15 +14,13 @@ from ..errors import ProfileNotSaved, SubscriptionError, TokenError, TooManySign
 from ..pipeline import feedback, subscriptions
 from ..pipeline.composing import digest_links
 from .forms import MANAGE_FIELDS, present_fields, sentence, typed
-
-if TYPE_CHECKING:
-    from .web import Site
+from .site_tools import SiteTools
 
 
 class ManagePage:
     """GET and POST /manage/<token>; one per site."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: SiteTools) -> None:
         self.site = site
 
     async def page(self, request: Request) -> Response:
