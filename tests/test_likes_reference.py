@@ -41,6 +41,9 @@ class ReferenceLikeness:
     def lifted(self) -> Mapping[str, float]:
         return self.lifts
 
+    def lifts_in(self, papers: Sequence[Paper], number_of: Mapping[str, int]) -> Mapping[int, float]:
+        return {number_of[i]: lift for i, lift in self.lifts.items() if i in number_of}
+
     def selected(self) -> frozenset[str]:
         return frozenset(i for i, lift in self.lifts.items() if lift >= 0.5)
 
