@@ -17,7 +17,7 @@ from pathlib import Path
 from click.testing import Result
 
 from digest.models import Paper
-from digest.relevance import ModelCache
+from digest.relevance import ModelCache, fingerprint, taste_key
 from digest.relevance.cache import CACHE_FILE
 from digest.store import DATABASE_NAME, PaperArchive
 from digest.store.connection import connect
@@ -287,3 +287,11 @@ def test_preview_says_which_likes_did_not_count(site: Site, cli: Cli, tmp_path: 
     assert result.exit_code == 0, result.output
     line = line_of(profile, "2409.99999")
     assert f"Warning: {profile}:{line}: like[1]: 2409.99999 is not in the paper archive" in result.stderr
+
+
+def test_a_tastes_key_is_the_fingerprint_of_its_inputs() -> None:
+    # Keys of models cached before taste_key existed must still be found.
+    liked, disliked = ["2601.00001:ab12", "10.1000/é:cd34"], ["2601.00002:ef56"]
+    for similarity in (None, "strict"):
+        expected = fingerprint("space", liked, disliked, similarity)
+        assert taste_key("space", liked, disliked, similarity) == expected

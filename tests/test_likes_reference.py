@@ -41,6 +41,9 @@ class ReferenceLikeness:
     def lifted(self) -> Mapping[str, float]:
         return self.lifts
 
+    def lifts_in(self, papers: Sequence[Paper], number_of: Mapping[str, int]) -> Mapping[int, float]:
+        return {number_of[i]: lift for i, lift in self.lifts.items() if i in number_of}
+
     def selected(self) -> frozenset[str]:
         return frozenset(i for i, lift in self.lifts.items() if lift >= 0.5)
 
@@ -122,8 +125,9 @@ def _case() -> tuple[list[Paper], list[Paper], list[Paper], list[tuple[Votes, tu
 
 
 @pytest.mark.parametrize("cap", [taste.MAX_LIFTED, 3])
+@pytest.mark.parametrize("indexed", ["the listing", "another order"])
 def test_the_fast_path_selects_and_explains_as_the_reference_does(
-    cap: int, monkeypatch: pytest.MonkeyPatch
+    cap: int, indexed: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(taste, "MAX_LIFTED", cap)  # 3: the cap binds for every profile here
     background, voted, listing, profiles = _case()
@@ -139,7 +143,8 @@ def test_the_fast_path_selects_and_explains_as_the_reference_does(
         assert dict(likeness.lifted()) == pytest.approx(expected.lifts, rel=1e-4)
         profile = Profile(Path("p.yaml"), ("p@example.org",), keywords=keywords, like=("x",))
         compiled = compile_profile(profile)
-        index = PaperIndex(listing, [compiled])
+        # Matching reads lifts by the listing's numbers; papers in another order take the ids' way.
+        index = PaperIndex(listing if indexed == "the listing" else listing[::-1], [compiled])
         ours = select(replace(compiled, likeness=likeness), index)
         theirs = select(replace(compiled, likeness=expected), index)
         assert [(m.paper.id, [str(r) for r in m.reasons]) for m in ours] == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
@@ -190,6 +190,10 @@ class Likeness(Protocol):
 
     def lifted(self) -> Mapping[str, float]:
         """Every paper with a lift above 0, with its lift: the few near what the reader liked."""
+        ...
+
+    def lifts_in(self, papers: Sequence[Paper], number_of: Mapping[str, int]) -> Mapping[int, float]:
+        """`lifted()` by the papers' numbers in `papers` (`number_of`: id → number), for matching."""
         ...
 
     def selected(self) -> frozenset[str]:

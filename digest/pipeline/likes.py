@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..matching import CompiledProfile
 from ..models import Likeness, Listing, Paper, Profile, Settings
-from ..relevance import MIN_BACKGROUND, ModelCache, Voted, Votes, fingerprint, fit_space, paper_stamp
+from ..relevance import MIN_BACKGROUND, ModelCache, Voted, Votes, fit_space, paper_stamp, taste_key
 from ..store import PaperArchive
 from ..store.connection import State
 from .liked_lookup import liked_papers
@@ -47,9 +47,12 @@ def with_likes(
         return Learned(list(compiled))
     archive = PaperArchive(db)
     voted = [i for c in wanting for i in (*c.profile.like, *c.profile.dislike)]
-    missing = set(voted) - set(archive.papers_with_ids(voted))
+    archived = archive.papers_with_ids(voted)
+    missing = set(voted) - set(archived)
+    asked = bool(look_up and missing)
     why = look_up(sorted(missing)) if look_up and missing else {}
-    known, warnings = liked_text(archive, [c.profile for c in wanting], why)
+    # A look-up archives what it finds: only then is the archive read again.
+    known, warnings = liked_text(archive, [c.profile for c in wanting], why, None if asked else archived)
     # The voted papers are no sample of the usual ones: they are left out, and as many others taken.
     background = [p for p in archive.latest(BACKGROUND + len(known)) if p.id not in known][:BACKGROUND]
     if len(background) < MIN_BACKGROUND:
@@ -60,7 +63,7 @@ def with_likes(
     space = cache.space_for(background, lambda: fit_space(background, voted_papers))
     likeness = _likenesses(cache, Voted(space, voted_papers, listing.papers), wanting)
     cache.save()
-    learned = [replace(c, likeness=likeness[id(c)]) if id(c) in likeness else c for c in compiled]
+    learned = [c.with_likeness(likeness[id(c)]) if id(c) in likeness else c for c in compiled]
     return Learned(learned, warnings, cache.trained)
 
 
@@ -77,7 +80,7 @@ def _likenesses(cache: ModelCache, voted: Voted, wanting: Sequence[CompiledProfi
             chosen.append(compiled)
             votes.append(Votes(liked, disliked, profile.similarity))
             inputs = ([stamps[n] for n in liked], [stamps[n] for n in disliked], profile.similarity)
-            keys.append(fingerprint(cache.space_key, *inputs))
+            keys.append(taste_key(cache.space_key, *inputs))
     tastes = cache.tastes_for(keys, lambda missing: voted.tastes([votes[n] for n in missing]))
     return {id(c): found for c, found in zip(chosen, voted.likenesses(votes, tastes), strict=True)}
 
@@ -96,9 +99,11 @@ def arxiv_look_up(settings: Settings, state: State) -> LookUp | None:
 
 
 def liked_text(
-    archive: PaperArchive, profiles: Sequence[Profile], why: dict[str, str] | None = None
-) -> tuple[dict[str, Paper], list[str]]:
-    """The archived papers every profile likes or dislikes, and a warning for each one missing."""
+    archive: PaperArchive, profiles: Sequence[Profile], why: dict[str, str] | None = None,
+    archived: dict[str, Paper] | None = None,
+) -> tuple[dict[str, Paper], list[str]]:  # fmt: skip
+    """The archived papers every profile likes or dislikes (`archived`, if already read), and a
+    warning for each one missing."""
     wanted = [i for p in profiles for i in (*p.like, *p.dislike)]
-    known = archive.papers_with_ids(wanted)
+    known = archive.papers_with_ids(wanted) if archived is None else archived
     return known, missing_votes(profiles, known.__contains__, (why or {}).get)

@@ -10,7 +10,7 @@ profile, a `Likeness` that matching uses to select and re-rank.
     cache.py   spaces and models kept in the state dir by the hash of their inputs
 """
 
-from .cache import ModelCache, fingerprint, paper_stamp
+from .cache import ModelCache, fingerprint, paper_stamp, taste_key
 from .space import MIN_BACKGROUND, Space, fit_space
 from .taste import THRESHOLDS, ListingLikeness, Taste, Voted, Votes
 
@@ -26,4 +26,5 @@ __all__ = [
     "fingerprint",
     "fit_space",
     "paper_stamp",
+    "taste_key",
 ]

@@ -43,7 +43,7 @@ class Reasons:
         self._strongest: dict[int, dict[int, tuple[float, int, float]]] = {}
         self._top: TopTerms | None = None
         self._terms: dict[int, tuple[str, frozenset[str]]] = {}
-        self._papers: dict[int, dict[int, float]] = {}
+        self._papers: dict[int, tuple[dict[int, float], frozenset[int]]] = {}
         self._reasons: dict[tuple[int, int], Reason] = {}
 
     def reason(self, number: int, nearest: int) -> Reason:
@@ -57,13 +57,14 @@ class Reasons:
     def shared_terms(self, number: int, voted: int) -> tuple[str, ...]:
         """The terms the listing's paper `number` and the voted paper share that weigh most in both
         (equal weights: the voted paper's stronger term first)."""
-        paper, strongest = self.paper_terms(number), self.strongest(voted)
+        (paper, columns), strongest = self.paper_terms(number), self.strongest(voted)
         weighed = []
-        for c in strongest.keys() & paper.keys():  # a set operation, in C: a few of STRONGEST
+        for c in columns.intersection(strongest):  # in C, over the STRONGEST: a few are shared
             weight, rank, boost = strongest[c]
             # Python floats, multiplied in this order: the ranking does not depend on the layout.
             weighed.append((-(weight * paper[c] * boost), rank, c))
-        return _distinct_terms(self._term(c) for _, _, c in sorted(weighed))
+        weighed.sort()
+        return _distinct_terms([self._term(c) for _, _, c in weighed])
 
     def strongest(self, voted: int) -> dict[int, tuple[float, int, float]]:
         """The voted paper's STRONGEST terms: column → (weight, rank, bigram boost); rank 0 is the
@@ -84,9 +85,11 @@ class Reasons:
             self._terms[column] = (term, frozenset(term.split()))
         return self._terms[column]
 
-    def paper_terms(self, number: int) -> dict[int, float]:
+    def paper_terms(self, number: int) -> tuple[dict[int, float], frozenset[int]]:
+        """A listing paper's terms: column → weight, and the columns as a set (for intersections)."""
         if number not in self._papers:
-            self._papers[number] = _row(self.listing_rows, number)
+            row = _row(self.listing_rows, number)
+            self._papers[number] = (row, frozenset(row))
         return self._papers[number]
 
 

@@ -19,8 +19,9 @@ archive, and must not raise its own bar.
 
 from __future__ import annotations
 
+import operator
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -117,10 +118,10 @@ class Voted:
         profile, paper = np.nonzero(near)  # by profile, then by paper
         lift = np.minimum(z[profile, paper] / (2 * threshold[profile, 0]), 1.0)
         nearest = _nearest_liked(self.to_listing, chunk, profile, paper)
-        pairs = list(zip(self.ids[paper].tolist(), lift.tolist(), strict=True))
-        found = Found(self.reasons, paper.tolist(), nearest.tolist())  # shared by the chunk's profiles
+        # Shared by the chunk's profiles; each profile's map of lifts is made only if asked for.
+        found = Found(self.reasons, self.listing, self.ids, paper.tolist(), lift.tolist(), nearest.tolist())
         bounds = np.searchsorted(profile, np.arange(len(chunk) + 1)).tolist()
-        return [ListingLikeness(found, dict(pairs[a:b]), a, b) for a, b in pairwise(bounds)]
+        return [ListingLikeness(found, a, b) for a, b in pairwise(bounds)]
 
     def reason(self, number: int, nearest: int) -> Reason:
         """Why the listing's paper `number` is like the voted paper `nearest`."""
@@ -190,13 +191,26 @@ def _nearest_liked(
     return nearest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Found:
     """A chunk of profiles' lifted papers, profile after profile, each's in the listing's order."""
 
     reasons: Reasons
+    listing: Sequence[Paper]
+    ids: np.ndarray  # the listing's paper ids
     numbers: list[int]  # the lifted papers' numbers in the listing
+    lifts: list[float]  # their lifts
     nearest: list[int]  # the liked paper (its voted number) closest to each
+    same: tuple[Sequence[Paper], bool] | None = None  # the papers last asked about: the listing?
+
+    def is_listing(self, papers: Sequence[Paper]) -> bool:
+        """Whether `papers` are the listing's, in its order: then a paper's number is its number
+        here. Checked once for all the chunk's profiles (the matching stage asks with one index)."""
+        if self.same is None or self.same[0] is not papers:
+            listing = self.listing
+            same = len(papers) == len(listing) and all(map(operator.is_, papers, listing))
+            self.same = (papers, same)
+        return self.same[1]
 
 
 @dataclass(slots=True)
@@ -204,18 +218,28 @@ class ListingLikeness:
     """One profile's taste applied to one listing: lifts, the papers it selects, and reasons."""
 
     found: Found
-    lifts: dict[str, float]  # lifted paper id → its lift, in the order of the listing
     start: int  # where this profile's lifted papers are in `found`
     end: int
+    lifts: dict[str, float] | None = None  # lifted paper id → its lift, made when first asked for
 
     def lift(self, paper_id: str) -> float:
-        return self.lifts.get(paper_id, 0.0)
+        return self.lifted().get(paper_id, 0.0)
 
     def lifted(self) -> dict[str, float]:
+        if self.lifts is None:
+            found, a, b = self.found, self.start, self.end
+            self.lifts = dict(zip(found.ids[found.numbers[a:b]].tolist(), found.lifts[a:b], strict=True))
         return self.lifts
 
+    def lifts_in(self, papers: Sequence[Paper], number_of: Mapping[str, int]) -> dict[int, float]:
+        """Each lifted paper's number in `papers` (whose numbers `number_of` gives) → its lift."""
+        found, a, b = self.found, self.start, self.end
+        if found.is_listing(papers):
+            return dict(zip(found.numbers[a:b], found.lifts[a:b], strict=True))
+        return {number_of[i]: lift for i, lift in self.lifted().items() if i in number_of}
+
     def selected(self) -> frozenset[str]:
-        return frozenset(i for i, lift in self.lifts.items() if lift >= 0.5)
+        return frozenset(i for i, lift in self.lifted().items() if lift >= 0.5)
 
     def reason(self, paper_id: str) -> Reason:
         found = self.found
