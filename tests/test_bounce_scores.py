@@ -12,6 +12,7 @@ import pytest
 
 from digest.models import BounceScore
 from digest.store import Bounces, Ledger, connect
+from digest.store.overview import BounceFigures
 
 DAY = dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.UTC)
 ALICE = "alice@example.org"
@@ -68,6 +69,6 @@ def test_a_bounce_for_an_edition_is_recorded_on_its_ledger_row(db: Connection) -
 
     bounces.record(ALICE, 1.0, "5.1.1 user unknown", DAY, 30, edition)
 
-    assert bounces.bounced_count(edition) == 1
+    assert BounceFigures(db).bounced([edition.isoformat()]) == {edition.isoformat(): 1}
     assert bounces.delivery_of("<m@digest.example.net>") == (ALICE, edition)
     assert bounces.latest_edition(ALICE) == edition and bounces.latest_edition("zed@example.org") is None

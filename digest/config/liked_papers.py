@@ -59,11 +59,6 @@ def both_ways_problems(doc: Document, like: dict[str, KeyPath], dislike: dict[st
             doc.problem(path, f"{paper_id} is also in like ({where})", "keep it in one of the two lists")
 
 
-def vote_position(path: Path, key: str, paper_id: str) -> tuple[int | None, str]:
-    """The line and key path at which the profile file `path` lists `paper_id` under `key`."""
-    return vote_positions(path, key).get(paper_id) or _list_position(path, key)
-
-
 def vote_positions(path: Path, key: str) -> dict[str, tuple[int | None, str]]:
     """Each id the profile file `path` lists under `key`, with its line and key path: the file is
     read once however many ids are asked about (a list can hold 1,000)."""
@@ -75,7 +70,3 @@ def vote_positions(path: Path, key: str) -> dict[str, tuple[int | None, str]]:
         if paper_id is not None:
             positions.setdefault(paper_id, (doc.line(entry_path), yamlfile.format_key(entry_path)))
     return positions
-
-
-def _list_position(path: Path, key: str) -> tuple[int | None, str]:
-    return yamlfile.load(path).line((key,)), key

@@ -104,7 +104,3 @@ class ArchivePages:
 
     def _view_path(self, address: str, edition: str, now: dt.datetime) -> str:
         return f"/digest/{edition}/{sign(self.site.secret, f'view:{edition}', address, issued=now)}"
-
-
-def _long_date(edition: str) -> str:
-    return dt.date.fromisoformat(edition).strftime("%A, %d %B %Y")

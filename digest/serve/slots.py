@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..models import WEEKDAYS, Profile, Settings
-from ..pipeline.due import WEEK, is_weekly, weekday_of
+from ..pipeline.due import is_weekly, weekday_of
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,6 @@ class Slot:
         """The first firing strictly after `after`."""
         horizon = after + dt.timedelta(days=8)
         return self.editions_due(after, horizon)[0]
-
-    def period(self) -> dt.timedelta:
-        return WEEK if self.frequency == "weekly" else dt.timedelta(days=1)
 
 
 def slot_of(profile: Profile, timezone: str, send_at: str, weekdays_only: bool) -> Slot:

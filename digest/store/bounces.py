@@ -89,13 +89,6 @@ class Bounces:
         ).fetchone()[0]
         return int(complaints), int(sent)
 
-    def bounced_count(self, edition: dt.date) -> int:
-        """How many deliveries of `edition` bounced after they were handed over."""
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM deliveries WHERE edition = ? AND bounce IS NOT NULL", (edition.isoformat(),)
-        ).fetchone()
-        return int(row[0])
-
 
 def _decayed(row: tuple[str, float, int, str, str, int], now: dt.datetime, decay_days: int) -> BounceScore:
     address, score, count, last, reason, suppressed = row

@@ -109,24 +109,6 @@ class PaperArchive:
         rows = self.db.execute("SELECT data FROM papers ORDER BY last_seen DESC, id LIMIT ?", (limit,))
         return [paper_from_dict(json.loads(row[0])) for row in rows]
 
-    def remember_editions(self, editions: Iterable[tuple[str, str, list[str]]]) -> None:
-        """For each (address, edition, paper ids), every paper the edition matched for the address,
-        for its web view (the email may show fewer)."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "INSERT OR REPLACE INTO edition_papers (address, edition, paper_ids) VALUES (?, ?, ?)",
-                ((address, edition, json.dumps(ids)) for address, edition, ids in editions),
-            )
-
-    def edition_papers(self, address: str, edition: str) -> list[Paper]:
-        row = self.db.execute(
-            "SELECT paper_ids FROM edition_papers WHERE address = ? AND edition = ?", (address, edition)
-        ).fetchone()
-        ids = json.loads(row[0]) if row else []
-        found = {p.id: p for p in self._by_ids(ids)}
-        return [found[i] for i in ids if i in found]
-
     def _by_ids(self, ids: list[str]) -> list[Paper]:
         rows = self._rows_with_ids("data", ids)
         return [paper_from_dict(json.loads(row[0])) for row in rows]
