@@ -16,6 +16,9 @@ from click.testing import CliRunner, Result
 
 from digest.cli import main
 
+from .smtp_relay import Relay
+from .smtp_relay import serving as serving_relay
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 ARXIV_SAMPLE = SAMPLES / "arxiv-cs.CL+cs.LG.xml"
@@ -196,3 +199,21 @@ def feed_server() -> Iterator[FeedServer]:
     server.closing.set()
     server.httpd.shutdown()
     server.httpd.server_close()
+
+
+@pytest.fixture
+def two_editions(site: Site, cli: Callable[..., Result]) -> Site:
+    """Alice got two editions of two papers each (the sample has more matches than that): what
+    the archive and feed tests read back."""
+    site.profile("alice", (site.profiles / "alice.yaml").read_text() + "max_papers: 2\n")
+    for edition in ("2026-11-16", "2026-11-17"):
+        assert cli("run", "--once", "--config", site.config, "--date", edition).exit_code == 0
+    return site
+
+
+@pytest.fixture
+def relay() -> Iterator[Relay]:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives; a test module that
+    needs another kind (logins, PIPELINING) defines its own."""
+    with serving_relay() as running:
+        yield running

@@ -24,14 +24,8 @@ from .console_scenario import (
     ledger_counts,
     run_edition,
 )
-from .smtp_relay import Relay, serving
+from .smtp_relay import Relay
 from .test_web import Server
-
-
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with serving() as running:
-        yield running
 
 
 @pytest.fixture

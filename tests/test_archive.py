@@ -41,14 +41,6 @@ def edition_links(page: httpx.Response) -> list[str]:
     return re.findall(r'href="(/digest/\d{4}-\d\d-\d\d/[^"]+)"', page.text)
 
 
-@pytest.fixture
-def two_editions(site: Site, cli: Any) -> Site:
-    site.profile("alice", (site.profiles / "alice.yaml").read_text() + "max_papers: 2\n")
-    for edition in ("2026-11-16", "2026-11-17"):
-        assert cli("run", "--once", "--config", site.config, "--date", edition).exit_code == 0
-    return site
-
-
 def test_the_archive_lists_each_sent_edition_newest_first(two_editions: Site, web: Server) -> None:
     page = web.client.get(web.local(mailed_link(two_editions, "2026-11-16", "Past editions")))
 

@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 
 import pytest
@@ -28,13 +27,7 @@ from .console_scenario import (
     ledger_counts,
     run_edition,
 )
-from .smtp_relay import Relay, serving
-
-
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with serving() as running:
-        yield running
+from .smtp_relay import Relay
 
 
 @pytest.fixture

@@ -55,12 +55,6 @@ ALICE, BOB, CAROL = "alice@example.org", "bob@example.org", "carol@example.org"
 Cli = Callable[..., Result]
 
 
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with serving() as running:
-        yield running
-
-
 def use_smtp(site: Site, port: int, smtp: dict[str, Any] | None = None, **delivery: Any) -> None:
     """Send the site's mail through the loopback relay; retries never really wait. One connection,
     unless `connections` says more: these tests follow each message in turn (test_smtp_pool sends

@@ -25,7 +25,7 @@ from digest.tokens import return_path_address, return_path_edition
 from .conftest import Site
 from .dns_server import DnsServer, dns_serving
 from .mail_keys import make_key
-from .smtp_relay import Relay, serving
+from .smtp_relay import Relay
 
 Cli = Callable[..., Result]
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -34,12 +34,6 @@ TODAY = dt.datetime.now(dt.UTC).date()
 @pytest.fixture(scope="module")
 def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_key(tmp_path_factory.mktemp("keys"))
-
-
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with serving() as running:
-        yield running
 
 
 @pytest.fixture

@@ -46,15 +46,6 @@ def web(site: Site) -> Iterator[Server]:
         yield served
 
 
-@pytest.fixture
-def two_editions(site: Site, cli: Any) -> Site:
-    """Alice got two editions of two papers each (the sample has more matches than that)."""
-    site.profile("alice", (site.profiles / "alice.yaml").read_text() + "max_papers: 2\n")
-    for edition in ("2026-11-16", "2026-11-17"):
-        assert cli("run", "--once", "--config", site.config, "--date", edition).exit_code == 0
-    return site
-
-
 def test_feed_lists_every_sent_paper_newest_edition_first(two_editions: Site, web: Server) -> None:
     answer = web.client.get(web.local(feed_link(two_editions, "2026-11-17")))
 

@@ -13,14 +13,12 @@ import smtplib
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import IO
 from urllib.parse import unquote
 
 import dkim
-import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -33,16 +31,10 @@ from . import inbound_messages as mail
 from .conftest import ROOT, Site
 from .dns_server import dns_serving
 from .mail_keys import make_key
-from .smtp_relay import Relay, free_port, serving
+from .smtp_relay import Relay, free_port
 
 TODAY = dt.datetime.now(dt.UTC).date()
 ALICE, BOB, CAROL = "alice@example.org", "bob@example.org", "carol@example.org"
-
-
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with serving() as running:
-        yield running
 
 
 def configure(site: Site, relay_port: int, lmtp_port: int, key: Path) -> None:

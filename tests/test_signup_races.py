@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
 from digest.config.profiles import load_profiles
 from digest.tokens import sign
 
 from .conftest import Site
 from .smtp_relay import Relay, at_rcpt
-from .smtp_relay import serving as relaying
 from .test_delivery import use_smtp
 from .test_web import Server, serving
 
 PARALLEL = 50
-
-
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with relaying() as running:
-        yield running
 
 
 def post_all(web: Server, path: str, forms: list[dict[str, str]]) -> list[httpx.Response]:

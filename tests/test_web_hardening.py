@@ -15,7 +15,6 @@ from digest.tokens import sign, verify
 
 from .conftest import Site
 from .smtp_relay import Relay
-from .smtp_relay import serving as relaying
 from .test_delivery import use_smtp
 from .test_web import Server, confirm_link, outbox, serving, subscribe
 
@@ -26,12 +25,6 @@ EDITION = "2026-11-16"
 def web(site: Site) -> Iterator[Server]:
     with serving(site) as served:
         yield served
-
-
-@pytest.fixture
-def relay() -> Iterator[Relay]:
-    with relaying() as running:
-        yield running
 
 
 def relayed_link(relay: Relay, address: str) -> str:
