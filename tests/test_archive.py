@@ -82,6 +82,10 @@ def test_trending_papers_have_their_own_section_in_email_and_page(site: Site, cl
         assert "Trending on Hugging Face" in document and re.search(r"▲ \d+ upvotes?", document)
     section = page.text.split("Trending on Hugging Face", 1)[1]
     assert 1 <= section.count('class="paper-title"') <= 3
+    trending = html.split("Trending on Hugging Face", 1)[1].split('class="footer"', 1)[0]
+    shown = trending.count('class="paper-title"')
+    assert trending.count("?vote=like") == trending.count("?vote=dislike") == shown  # votes, as every paper
+    assert text.split("TRENDING ON HUGGING FACE", 1)[1].count("More like this: ") == shown
 
 
 def test_an_unsubscribed_reader_keeps_the_archive(two_editions: Site, web: Server) -> None:
