@@ -11,9 +11,7 @@ from contextlib import closing
 
 from .conftest import Site
 from .smtp_relay import Relay
-from .test_delivery import BOB, CAROL, child_env, relay, state_dir, subscribe, use_smtp
-
-__all__ = ["relay"]  # the fixture, shared with test_delivery
+from .test_delivery import BOB, CAROL, child_env, state_dir, subscribe, use_smtp
 
 
 def digest_run(site: Site, date: str) -> list[str]:

@@ -10,9 +10,7 @@ from pathlib import Path
 
 from .conftest import Site
 from .smtp_relay import TAKE_DATA_NEVER_ANSWER, Relay
-from .test_delivery import ALICE, BOB, CAROL, Cli, errors, relay, run, states, subscribe, tally, use_smtp
-
-__all__ = ["relay"]  # the fixture, shared with test_delivery
+from .test_delivery import ALICE, BOB, CAROL, Cli, errors, run, states, subscribe, tally, use_smtp
 
 DAVE, ERIN = "dave@example.org", "erin@example.org"
 
