@@ -20,7 +20,8 @@ import pytest
 from digest.config.settings import load_settings
 from digest.serve.scheduler import Service
 from digest.serve.slots import Slot
-from digest.store.lock import scheduler_lock
+from digest.store import State
+from digest.store.lease import take_lease
 
 from .conftest import ARXIV_SAMPLE, HF_SAMPLE, ROOT, Site
 
@@ -187,15 +188,18 @@ def test_a_retry_fetches_again_rather_than_reuse_a_failed_listing(site: Site, tm
 
 
 def test_only_one_scheduler_per_state_dir(site: Site, caplog: pytest.LogCaptureFixture) -> None:
-    held = scheduler_lock(load_settings(site.config).state_dir)
-    assert held.acquire() is None
+    with State(load_settings(site.config).state_dir) as state:  # another process leads
+        assert take_lease(state.db, "process 1 on elsewhere", dt.datetime.now(UTC), 600) is None
     second = Service(load_settings(site.config))
 
-    second.start()
+    try:
+        second.start()
+        tick = second.scheduler.get_job("tick") if second.scheduler else None
+    finally:
+        second.stop()
 
-    assert second.state == "standby" and second.scheduler is None
-    assert "the scheduler already runs in process" in caplog.text
-    held.release()
+    assert tick is not None and tick.next_run_time is None  # paused until it leads
+    assert "the scheduler already runs in process 1 on elsewhere" in caplog.text
 
 
 # --- digest serve, as a real process --------------------------------------------------------

@@ -29,7 +29,7 @@ ALL_TABLES = {
     "deliveries", "sent_papers", "http_cache", "suppressions", "pending_subscriptions",
     "confirmations_sent", "unsubscribes", "edition_papers", "source_fetches", "meta",
     "schedule_runs", "papers", "link_rotations", "bounces", "source_checks", "admin_sessions",
-    "edition_tally",
+    "edition_tally", "scheduler_lease",
 }  # fmt: skip
 
 # Before the schema had a number (user_version 0): three delivery states, no created_at, and

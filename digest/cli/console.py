@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from ..config.settings import load_settings
-from ..models.console import SUBSCRIBER_STATES, SiteStatus, Subscriber
+from ..models.console import SUBSCRIBER_STATES, SchedulerLease, SiteStatus, Subscriber
 from ..pipeline import console
 from ..pipeline.state import with_state
 from ..serve.site_status import status as site_status
@@ -67,7 +67,24 @@ def status_json(found: SiteStatus) -> dict[str, Any]:
         "editions": editions,
         "sources": sources,
         "next_send": next_send,
+        "scheduler": scheduler_json(found.scheduler, dt.datetime.now(dt.UTC)),
     }
+
+
+def scheduler_json(lease: SchedulerLease | None, now: dt.datetime) -> dict[str, Any] | None:
+    """Who leads: the lease's holder, until when, and whether it is still live."""
+    if lease is None:
+        return None
+    return {"leader": lease.holder, "until": lease.expires_at.isoformat(), "live": lease.valid(now)}
+
+
+def scheduler_line(lease: SchedulerLease | None, now: dt.datetime) -> str:
+    if lease is None:
+        return "Scheduler: no `digest serve` schedules this site"
+    until = f"{lease.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+    if lease.valid(now):
+        return f"Scheduler: led by {lease.holder} (its lease runs until {until})"
+    return f"Scheduler: nobody leads; the lease of {lease.holder} expired at {until} (stopped or died)"
 
 
 def status_lines(found: SiteStatus) -> list[str]:
@@ -94,7 +111,7 @@ def status_lines(found: SiteStatus) -> list[str]:
             f"Next send: edition {upcoming.edition} at {upcoming.at:%Y-%m-%d %H:%M} UTC "
             f"({upcoming.slot}, {upcoming.profiles} profile(s)) when `digest serve` runs"
         )
-    return lines
+    return [*lines, scheduler_line(found.scheduler, dt.datetime.now(dt.UTC))]
 
 
 @main.command()

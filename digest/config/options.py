@@ -119,6 +119,8 @@ OPTIONS = (
            (Settings, "weekdays_only")),
     Option("schedule.catch_up_days", "integer", "days of missed editions still sent",
            (Settings, "catch_up_days"), 0, 30),
+    Option("schedule.lease_seconds", "integer", "a standby takes over this long after the leader died",
+           (Settings, "lease_seconds"), 3, 600),
     Option("state_dir", "path", "ledger, outbox, secret, caches", (Settings, "state_dir")),
     Option("profiles_dir", "path", "one YAML profile per subscriber or group", (Settings, "profiles_dir")),
     Option("templates", "path", "a folder of your own templates", (Settings, "templates_dir")),

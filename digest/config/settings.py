@@ -70,6 +70,7 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         send_at=_send_at(doc, schedule),
         weekdays_only=_weekdays_only(doc, schedule),
         catch_up_days=_read(doc, schedule, "schedule.catch_up_days"),
+        lease_seconds=_read(doc, schedule, "schedule.lease_seconds"),
         max_signups_per_hour=_read(doc, signups, "subscriptions.max_per_hour"),
         state_dir=_path(doc, top, "state_dir", base),
         profiles_dir=_path(doc, top, "profiles_dir", base),

@@ -77,6 +77,17 @@ class NextSend:
 
 
 @dataclass(frozen=True)
+class SchedulerLease:
+    """Which `digest serve` schedules the site, until when (the lease row of the state database)."""
+
+    holder: str
+    expires_at: dt.datetime  # UTC
+
+    def valid(self, now: dt.datetime) -> bool:
+        return now < self.expires_at
+
+
+@dataclass(frozen=True)
 class SiteStatus:
     """The site at a glance."""
 
@@ -84,3 +95,4 @@ class SiteStatus:
     editions: list[EditionCounts]
     sources: list[SourceHealth]
     next_send: NextSend | None
+    scheduler: SchedulerLease | None = None  # None: no `digest serve` has scheduled, or it stopped cleanly

@@ -91,6 +91,9 @@ class Settings:
     send_at: str = "07:00"  # local time of the site's default edition
     weekdays_only: bool | None = None  # None: only when every source is an arXiv listing
     catch_up_days: int = 2  # after downtime, editions missed in this many days are still sent
+    # How long the scheduler's lease lasts unrenewed: a standby takes over this long (plus up to
+    # a third of it) after the leader died. Renewed every third of it, so two renewals may fail.
+    lease_seconds: int = 40
     max_signups_per_hour: int = 100  # confirmation emails for the whole site: the form cannot flood strangers
     return_path: str | None = None  # VERP: bounces+<token>@domain per recipient; None: the sender
     dkim: DkimConfig | None = None

@@ -28,8 +28,8 @@ from ..pipeline.due import weekly_since
 from ..pipeline.run import RunOptions, RunReport, run_once
 from ..pipeline.state import database_path
 from ..store import ScheduleLog, State, connect, state_unless_given
-from ..store.lock import scheduler_lock
 from .edition_process import EditionOrder, send_in_child, warm_up
+from .leadership import Leadership
 from .slots import Slot, group_by_slot, in_slot, slot_of, weekdays_only
 
 log = logging.getLogger("digest.schedule")
@@ -68,7 +68,8 @@ class Service:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stopping = threading.Event()
         self.running = threading.Lock()  # one run at a time in this process
-        self.lock = scheduler_lock(settings.state_dir)
+        self.leadership = Leadership(settings)
+        self.lost = threading.Event()  # set while this process may not send: it lost the lease
         self.scheduler: BackgroundScheduler | None = None
         self.state = "off"
         self._listings: dict[dt.date, tuple[dt.datetime, Listing]] = {}
@@ -80,24 +81,62 @@ class Service:
         self._told: set[tuple[dt.date, str]] = set()  # broken profiles logged, once per edition
 
     def start(self) -> None:
-        """Tick every minute from now on, unless another process already schedules this site."""
-        holder = self.lock.acquire()
-        if holder is not None:
-            self.state = "standby"
-            log.warning("the scheduler already runs in %s; this process only serves the web pages", holder)
-            return
+        """Tick every minute from now on while this process holds the scheduler's lease; stand by
+        and keep asking for it while another process does."""
         # coalesce: after the process was paused, one tick makes up for all it missed.
         # max_instances 1: a tick still sending when the next is due is not doubled.
         if self.in_child:
             warm_up()
         self.scheduler = BackgroundScheduler(timezone=dt.UTC)
+        leading = self.keep_lease()  # before the first tick: standby or leader from the start
         self.scheduler.add_job(
-            self.tick, IntervalTrigger(seconds=TICK_SECONDS), id="tick", next_run_time=self.clock(),
+            self.keep_lease, IntervalTrigger(seconds=self.leadership.renew_seconds), id="lease",
+            coalesce=True, max_instances=1, misfire_grace_time=None,
+        )  # fmt: skip
+        self.scheduler.add_job(
+            self._scheduled_tick, IntervalTrigger(seconds=TICK_SECONDS), id="tick",
+            next_run_time=self.clock() if leading else None,
             coalesce=True, max_instances=1, misfire_grace_time=TICK_SECONDS,
         )  # fmt: skip
         self.scheduler.start()
-        self.state = "running"
-        log.info("scheduler started: %s", "; ".join(s.key for s in self.slots()) or "no profiles yet")
+        if leading:
+            log.info("scheduler started: %s", "; ".join(s.key for s in self.slots()) or "no profiles yet")
+
+    def keep_lease(self) -> bool:
+        """Renew the lease, or ask for it; step up or down when that changed. Whether this leads."""
+        was = self.state == "running"
+        leading = self.leadership.try_to_lead()
+        if leading and not was:
+            self.lost.clear()
+            self.state = "running"
+            if self.scheduler is not None and self.scheduler.get_job("tick") is not None:
+                self.scheduler.modify_job("tick", next_run_time=self.clock())  # what is due goes now
+                log.info("this process took over the scheduler (%s)", self.leadership.holder)
+        elif not leading and was:
+            self.lost.set()  # the edition under way stops after the message in flight
+            self.state = "standby"
+            holder = self.leadership.leader() or "nobody"
+            log.error("this process lost the scheduler's lease (now held by %s); stopped sending", holder)
+        elif not leading and self.state == "off":
+            self.state = "standby"
+            log.warning("the scheduler already runs in %s; this process serves the web pages and "
+                        "takes over if it stops", self.leadership.leader() or "another process")  # fmt: skip
+        return leading
+
+    def role(self) -> dict[str, str | None]:
+        """For /healthz: whether this process sends the editions, and who does."""
+        role = {"running": "leader", "standby": "standby"}.get(self.state, "off")
+        return {"role": role, "leader": self.leadership.leader() if role != "off" else None}
+
+    def _scheduled_tick(self) -> None:
+        if self.leadership.leads():
+            self.tick()
+
+    def should_stop(self) -> bool:
+        """Asked (SIGTERM), or no longer the leader: the lease was lost, or ran out unrenewed."""
+        if self.stopping.is_set() or self.lost.is_set():
+            return True
+        return self.scheduler is not None and not self.leadership.leads()
 
     def stop(self) -> None:
         """Stop cleanly: the message in flight is finished and recorded, the rest wait."""
@@ -105,7 +144,7 @@ class Service:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
-        self.lock.release()
+        self.leadership.release()  # a standby takes over at its next try, not after the lease runs out
         self.state = "off"
 
     def tick(self, now: dt.datetime | None = None) -> list[RunReport]:
@@ -114,7 +153,7 @@ class Service:
         reports = []
         with self._state() as state:  # one connection for the tick and every edition it sends
             for slot, edition, fire in self.due(now, state):
-                if self.stopping.is_set():
+                if self.should_stop():
                     break
                 reports.append(self.send(slot, edition, fire, now, state))
         return reports
@@ -188,10 +227,10 @@ class Service:
     def _run(self, order: EditionOrder, state: State) -> RunReport:
         """The edition, sent by a process of its own (`in_child`) or by this one."""
         if self.in_child:
-            return send_in_child(order, self.stopping.is_set, self._progress(order))
+            return send_in_child(order, self.should_stop, self._progress(order))
         options = RunOptions(
             edition=order.edition, only=in_slot(self.settings, order.slot), listing=order.listing,
-            since=order.since, should_stop=self.stopping.is_set,
+            since=order.since, should_stop=self.should_stop,
         )  # fmt: skip
         return run_once(self.settings, options, now=order.now, progress=self._progress(order), state=state)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from ..models import Profile, Settings
 from ..models.console import SiteStatus
 from ..pipeline.console import read_profiles, site_status
 from ..pipeline.run import edition_for
+from ..store.lease import current_lease
 from .scheduler import Service
 
 
@@ -19,4 +21,5 @@ def status(
     """`profiles`: already read (the console keeps them); by default they are read here."""
     profiles = read_profiles(settings) if profiles is None else profiles
     next_send = Service(settings).next_send(now, profiles)
-    return site_status(settings, db, edition_for(settings, now), next_send, profiles)
+    found = site_status(settings, db, edition_for(settings, now), next_send, profiles)
+    return dataclasses.replace(found, scheduler=current_lease(db))  # who sends the editions

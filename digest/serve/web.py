@@ -178,6 +178,7 @@ class Site:
         scheduler = self.service.state if self.service is not None else "off"
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         body: dict[str, Any] = {"status": "ok", "scheduler": scheduler, "time": now}
+        body |= self.service.role() if self.service is not None else {"role": "off", "leader": None}
         health = self.service.health if self.service is not None else None
         if self.service is not None and self.service.sending:
             body["sending"] = self.service.sending  # the edition under way and how far it got

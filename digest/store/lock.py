@@ -110,7 +110,3 @@ def no_edition_sending(state_dir: Path, doing: str) -> Iterator[None]:
         yield
     finally:
         lock.release()
-
-
-def scheduler_lock(state_dir: Path) -> LockFile:
-    return LockFile(state_dir / "locks" / "scheduler.lock")

@@ -208,6 +208,17 @@ def _console_tables(db: sqlite3.Connection) -> None:
         db.execute(trigger)
 
 
+def _scheduler_lease(db: sqlite3.Connection) -> None:
+    """Which `digest serve` schedules the site, until when (lease.py): a row every machine sees."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS scheduler_lease (
+            name        TEXT PRIMARY KEY,
+            holder      TEXT NOT NULL,
+            expires_at  TEXT NOT NULL
+        )"""
+    )
+
+
 # Step n takes a database from version n - 1 to version n. Append; never edit a step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _first_tables,
@@ -216,6 +227,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _bounces,
     _edition_reasons,
     _console_tables,
+    _scheduler_lease,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

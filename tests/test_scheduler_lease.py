@@ -1,0 +1,260 @@
+"""One scheduler at a time, with fail-over: the lease row in the state database.
+
+The store's functions with explicit times; the service taking, renewing, losing and releasing the
+lease in this process; and two `digest serve` processes on one state, the leader killed mid-edition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from digest.config.settings import load_settings
+from digest.serve.scheduler import Service
+from digest.store import State
+from digest.store.lease import current_lease, release_lease, take_lease
+
+from .conftest import ROOT, Site
+from .smtp_relay import Relay, serving
+from .test_delivery import use_smtp
+from .test_serve_process import free_port, until
+
+NOON = dt.datetime(2026, 11, 16, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def db(site: Site) -> Iterator[sqlite3.Connection]:
+    with State(load_settings(site.config).state_dir) as state:
+        yield state.db
+
+
+def later(seconds: float) -> dt.datetime:
+    return NOON + dt.timedelta(seconds=seconds)
+
+
+# --- the lease in the store -----------------------------------------------------------------
+
+
+def test_a_free_lease_is_taken_and_a_held_one_is_refused_until_it_expires(db: sqlite3.Connection) -> None:
+    assert take_lease(db, "a", NOON, 30) is None
+    refused = take_lease(db, "b", later(29), 30)
+    renewed = take_lease(db, "a", later(20), 30)  # a renewal: 30 s from now
+    still_refused = take_lease(db, "b", later(40), 30)
+    taken = take_lease(db, "b", later(50), 30)
+
+    assert refused is not None and refused.holder == "a" and refused.expires_at == later(30)
+    assert renewed is None and still_refused is not None and still_refused.expires_at == later(50)
+    held = current_lease(db)
+    assert taken is None and held is not None and held.holder == "b" and held.expires_at == later(80)
+    lost = take_lease(db, "a", later(60), 30)  # the old holder, back: it does not get it back
+    assert lost is not None and lost.holder == "b"
+
+
+def test_a_released_lease_is_taken_at_once_and_only_its_holder_releases_it(db: sqlite3.Connection) -> None:
+    take_lease(db, "a", NOON, 30)
+    release_lease(db, "b")  # not b's to release
+    assert current_lease(db) is not None
+    release_lease(db, "a")
+
+    assert current_lease(db) is None
+    assert take_lease(db, "b", later(1), 30) is None
+
+
+# --- the service: standby, take-over, losing the lease ------------------------------------------
+
+
+def short_lease(site: Site, seconds: int = 3, *, due_now: bool = True) -> None:
+    """A lease of `seconds`, and a send time that is due whenever the test runs."""
+    send_at = "  send_at: '00:00'\n" if due_now else "  send_at: '23:59'\n  catch_up_days: 0\n"
+    site.config.write_text(site.config.read_text() + f"schedule:\n  lease_seconds: {seconds}\n{send_at}")
+
+
+def test_a_second_service_stands_by_and_takes_over_when_the_first_stops(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    short_lease(site, 600, due_now=False)  # only a release can hand it over within the test
+    first, second = Service(load_settings(site.config)), Service(load_settings(site.config))
+    caplog.set_level(logging.INFO, "digest.schedule")
+    try:
+        first.start()
+        second.start()
+        roles = first.role(), second.role()
+        first.stop()  # releases the lease
+        took_over = second.keep_lease()  # as its next renewal would
+    finally:
+        first.stop()
+        second.stop()
+
+    assert roles[0] == {"role": "leader", "leader": first.leadership.holder}
+    assert roles[1] == {"role": "standby", "leader": first.leadership.holder}
+    assert "the scheduler already runs in process" in caplog.text
+    assert took_over and "this process took over the scheduler" in caplog.text
+
+
+def test_a_leader_that_lost_the_lease_stops_sending(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    short_lease(site, 600, due_now=False)
+    service = Service(load_settings(site.config))
+    try:
+        service.start()
+        assert not service.should_stop()
+        with State(service.settings.state_dir) as state:  # another process, after a long pause of ours
+            future = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+            assert take_lease(state.db, "process 1 on elsewhere", future, 600) is None
+        still_leads = service.keep_lease()
+        stops, role = service.should_stop(), service.role()
+    finally:
+        service.stop()
+
+    assert not still_leads and stops and role == {"role": "standby", "leader": "process 1 on elsewhere"}
+    assert "lost the scheduler's lease" in caplog.text
+
+
+def test_status_says_who_leads(site: Site, cli: Callable[..., Any], db: sqlite3.Connection) -> None:
+    nobody = json.loads(cli("status", "--json", "--config", site.config).stdout)["scheduler"]
+    take_lease(db, "process 7 on node-a (abc123)", dt.datetime.now(dt.UTC), 600)
+
+    text = cli("status", "--config", site.config).stdout
+    found = json.loads(cli("status", "--json", "--config", site.config).stdout)["scheduler"]
+
+    assert nobody is None
+    assert found["leader"] == "process 7 on node-a (abc123)" and found["live"] is True
+    assert "Scheduler: led by process 7 on node-a (abc123)" in text
+
+
+# --- two `digest serve` on one state, the leader killed ---------------------------------------------
+
+
+class Serving:
+    """`digest serve` in a process group of its own, so the whole "machine" can be killed at once."""
+
+    def __init__(self, site: Site, log: Path) -> None:
+        port = free_port()
+        command = [sys.executable, "-m", "digest", "serve", "--config", str(site.config), "--port", str(port)]
+        with log.open("ab") as output:
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            self.process = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+
+    def health(self) -> dict[str, Any] | None:
+        try:
+            body: dict[str, Any] = self.client.get("/healthz").json()
+        except httpx.TransportError:  # not listening yet, or killed
+            return None
+        return body
+
+    def role(self, wanted: str) -> dict[str, Any] | None:
+        health = self.health()
+        return health if health and health["role"] == wanted else None
+
+    def finished(self) -> dict[str, Any] | None:
+        health = self.health()
+        return health if health and "edition" in health else None
+
+    def kill_all(self) -> None:
+        """The leader's machine dies: the service, its fork server, the edition's process."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+def started(tmp_path: Path) -> Iterator[Callable[[Site], Serving]]:
+    processes: list[Serving] = []
+
+    def start(site: Site) -> Serving:
+        processes.append(Serving(site, tmp_path / f"serve-{len(processes)}.log"))
+        return processes[-1]
+
+    yield start
+    for process in processes:
+        process.close()
+
+
+def many_subscribers(site: Site, count: int) -> list[str]:
+    addresses = [f"p{n:03}@example.org" for n in range(count)]
+    for address in addresses:
+        site.profile(address[:4], f"email: {address}\nkeywords: [language model]\nmax_papers: 1\n")
+    return ["alice@example.org", *addresses]
+
+
+def ledger(site: Site) -> dict[str, str]:
+    with closing(sqlite3.connect(site.config.parent / "var" / "digest.sqlite3")) as db:
+        return dict(db.execute("SELECT address, state FROM deliveries").fetchall())
+
+
+def schedule_log(site: Site) -> list[str]:
+    with closing(sqlite3.connect(site.config.parent / "var" / "digest.sqlite3")) as db:
+        return [state for (state,) in db.execute("SELECT state FROM schedule_runs")]
+
+
+def test_the_standby_finishes_a_half_sent_edition_when_the_leader_dies_and_nobody_gets_it_twice(
+    site: Site, tmp_path: Path, started: Callable[[Site], Serving]
+) -> None:
+    addresses = many_subscribers(site, 80)
+    with serving(Relay()) as relay:
+        use_smtp(site, relay.port)
+        short_lease(site, 3)
+        reached, release = relay.hold_at(30)  # the leader is held mid-edition, its 30th message unanswered
+        leader = started(site)
+        assert until(lambda: leader.role("leader"), "led")
+        standby = started(site)
+        standby_health = until(lambda: standby.role("standby"), "stood by")
+        try:
+            assert reached.wait(120)
+            half_sent = ledger(site)
+            leader.kill_all()
+        finally:
+            release.set()
+        took_over = until(lambda: standby.role("leader"), "took over")
+        health = until(standby.finished, "finished the edition")
+        assert standby.stop() in (0, -signal.SIGTERM)
+        received = {address: len(relay.to(address)) for address in addresses}
+
+    assert standby_health["leader"].startswith(f"process {leader.process.pid} on ")
+    assert took_over["leader"].startswith(f"process {standby.process.pid} on ")
+    assert 0 < list(half_sent.values()).count("sent") < len(addresses)  # killed mid-way
+    states = ledger(site)
+    assert set(states) == set(addresses) and list(states.values()).count("uncertain") == 1
+    assert received == dict.fromkeys(addresses, 1)  # everyone once: the uncertain one was not resent
+    assert health["status"] == "degraded" and "1 delivery uncertain" in health["reasons"][0]
+    assert schedule_log(site) == ["done"]
+    taken = (tmp_path / "serve-1.log").read_text()
+    assert "this process took over the scheduler" in taken and "Traceback" not in taken
+
+
+def test_a_clean_stop_hands_the_schedule_over_at_once(site: Site, started: Callable[[Site], Serving]) -> None:
+    short_lease(site, 600)  # the lease would outlast the test: only its release hands it over
+    first = started(site)
+    until(first.finished, "sent the edition")
+    second = started(site)
+    until(lambda: second.role("standby"), "stood by")
+
+    assert first.stop() in (0, -signal.SIGTERM)
+    health = until(lambda: second.role("leader"), "took over")
+    assert health["leader"].startswith(f"process {second.process.pid} on ")
+    assert second.stop() in (0, -signal.SIGTERM)
+    assert schedule_log(site) == ["done"]  # the edition the first sent was not sent again
