@@ -1,5 +1,9 @@
 """Profile files written safely: in the YAML dialect they are read in, under a lock, never half.
 
+Every save writes a temporary file in the profile's folder, flushes it to disk and renames it over
+the old one (a reader on any machine sees the old file or the new), under a lock that also holds
+on an NFSv4 share: the setups the README's "Running on several machines" supports.
+
 Profiles are read as YAML 1.1 (PyYAML) and edited with ruamel's round-trip mode, which keeps
 comments but speaks YAML 1.2: there a plain NO, ON, yes or 18:30 is text, while a 1.1 reader
 takes them for false, true or the number 1110. So every string a 1.1 reader would not read as
@@ -15,6 +19,7 @@ import io
 import os
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,18 +67,54 @@ def _needs_quotes(text: str) -> bool:
     return bool(plain_tag != _STR or any(c in text for c in _ONLY_11_BREAKS))
 
 
+class _ThreadLocks:
+    """One lock per name for the threads of this process, kept only while someone holds or waits."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}  # name: (lock, holders and waiters)
+
+    @contextlib.contextmanager
+    def holding(self, name: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(name, (threading.Lock(), 0))
+            self._locks[name] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[name]
+                if users == 1:
+                    del self._locks[name]
+                else:
+                    self._locks[name] = (lock, users - 1)
+
+
+_THREADS = _ThreadLocks()
+
+
 @contextlib.contextmanager
 def locked(profiles_dir: Path, name: str) -> Iterator[None]:
-    """Hold the exclusive lock `name` of this profiles folder, against threads and processes alike."""
+    """Hold the exclusive lock `name` of this profiles folder, against threads, processes and
+    other machines that share the folder.
+
+    A POSIX record lock (lockf), because NFSv4 carries those to the server, so they hold between
+    machines (a BSD flock may be local to one client). Such a lock belongs to the process, not
+    to the descriptor, and closing any descriptor of the file drops it: so the threads of this
+    process queue on a lock of their own first, and only the thread that holds it opens the file.
+    """
     folder = profiles_dir / LOCKS
     folder.mkdir(parents=True, exist_ok=True)
-    # Lock files stay: removing one while another process waits on it would split the lock in two.
-    descriptor = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)  # and with it the lock
+    path = folder / f"{name}.lock"
+    with _THREADS.holding(str(path)):
+        # Lock files stay: removing one while another process waits on it would split the lock in two.
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.lockf(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # and with it the lock
 
 
 def lock_name(text: str) -> str:
@@ -89,6 +130,7 @@ def replace(path: Path, text: str) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
 
 
 def create(candidates: list[Path], text: str) -> Path:
@@ -100,6 +142,7 @@ def create(candidates: list[Path], text: str) -> Path:
                 os.link(temporary, candidate)  # fails when the name is taken, even by a racing writer
             except FileExistsError:
                 continue
+            _sync_folder(candidate.parent)
             return candidate
         raise FileExistsError(f"every name for this profile is taken, up to {candidates[-1].name}")
     finally:
@@ -120,3 +163,14 @@ def _written_temporary(folder: Path, text: str, mode: int) -> Path:
         temporary.unlink(missing_ok=True)
         raise
     return temporary
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the new name durable, not only the data: a crash right after a save keeps the save."""
+    # Some file systems refuse an fsync of a folder; the rename itself is still atomic there.
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
