@@ -2,6 +2,7 @@
 #   docker build -t digest .
 #   docker run -d -p 8080:8080 -v "$PWD/config:/config" -v digest-state:/state \
 #     -e DIGEST_SECRET=… -e SMTP_PASSWORD=… digest
+#   (add -p 8024:8024 for LMTP from a mail server; see the README's "Bounces, complaints…")
 
 # Build a wheel in a throwaway stage, so the final image carries no build tools.
 FROM python:3.11-slim AS build
@@ -23,7 +24,9 @@ USER 10001:10001
 # The config folder holds digest.yaml and profiles/. Point state_dir at /state in it
 # (state_dir: /state): the ledger, outbox and secret must outlive the container.
 VOLUME ["/config", "/state"]
-EXPOSE 8080
+# 8080: the web pages and /healthz. 8024: bounces, complaints and mailed unsubscribes over LMTP,
+# when digest.yaml sets `inbound.lmtp: 0.0.0.0:8024` (off otherwise: nothing listens there).
+EXPOSE 8080 8024
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status != 200)"]
 ENTRYPOINT ["digest"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -13,6 +14,8 @@ from digest.config.profile_edits import _file_lock
 from digest.config.profile_files import LOCKS, lock_name
 from digest.config.profiles import load_profile
 from digest.config.votes import vote
+
+from .conftest import ROOT
 
 PROFILE = """\
 # Alice's profile: this comment must survive every vote.
@@ -91,3 +94,33 @@ def test_a_profile_lock_is_a_posix_lock_that_other_processes_see(tmp_path: Path)
                            capture_output=True, text=True, check=True)  # fmt: skip
 
     assert (while_held.stdout.strip(), after.stdout.strip()) == ("busy", "free")
+
+
+REFUSED_WRITE = """
+import resource, signal, sys
+from digest.cli import main
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+sys.argv[0] = "digest"
+main()
+"""
+
+
+def test_a_like_that_cannot_be_written_is_one_error_naming_the_file(tmp_path: Path) -> None:
+    """A folder that refuses the save (here: a file size limit; read-only copies alike) changes nothing."""
+    path = tmp_path / "profiles" / "alice.yaml"
+    path.parent.mkdir()
+    path.write_text(PROFILE + "# " + "a long comment " * 20 + "\n", encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    config = tmp_path / "digest.yaml"
+    config.write_text('site: {title: T, sender: "D <d@example.org>", base_url: "http://x"}\n')
+
+    done = subprocess.run(
+        [sys.executable, "-c", REFUSED_WRITE, "like", str(path), "2401.00001", "--config", str(config)],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[0] == f"Error: {path}: not saved: File too large"
+    assert path.read_text(encoding="utf-8") == before
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []

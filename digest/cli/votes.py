@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from ..config.votes import OPPOSITE, Voted, vote
+from ..errors import DigestError
 from .main import config_option, main
+
+NOT_WRITABLE = (
+    "the profile was left as it was; make its folder writable by this user, or, where profiles "
+    "are synced read-only (from git), vote in the repository instead"
+)
 
 
 def _vote_command(key: str, what: str, example_ids: str) -> None:
@@ -28,7 +34,11 @@ def _vote_command(key: str, what: str, example_ids: str) -> None:
     @click.argument("ids", nargs=-1, required=True, metavar="ID...")
     @config_option
     def command(profile: Path, ids: tuple[str, ...], config_path: Path) -> None:
-        _report(profile, key, vote(profile, key, ids))
+        try:
+            voted = vote(profile, key, ids)
+        except OSError as exc:  # a full disk, a folder this user may not write, a read-only copy
+            raise DigestError(f"{profile}: not saved: {exc.strerror or exc}", NOT_WRITABLE) from exc
+        _report(profile, key, voted)
 
 
 def _report(profile: Path, key: str, voted: Voted) -> None:
