@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from digest.store import State
+from digest.store.lease import take_lease
 from digest.store.lock import edition_lock
 
 from .admin_client import Operator, console
@@ -59,6 +61,11 @@ def test_the_overview_shows_the_ledger(site: Site, served: Server) -> None:
     assert [tile(page, s) for s in ("active", "pending", "unsubscribed", "suppressed")] == [3, 1, 1, 2]
     assert page.count("<svg") == 3 and "<script" not in page
     assert "broken" in page and "Next send: edition" in page
+    assert "Sending the editions: no <code>digest serve</code> schedules this site." in page
+    with State(site.config.parent / "var") as state:  # a leader elsewhere (test_scheduler_lease)
+        take_lease(state.db, "process 7 on node-a (abc123)", dt.datetime.now(dt.UTC), 600)
+    led = operator.get("/admin").text
+    assert "Sending the editions: <code>process 7 on node-a (abc123)</code> (its lease runs until" in led
     sources = operator.get("/admin/sources").text
     assert '<td>broken</td><td class="num">1</td><td class="num">1</td>' in sources  # 1 of 1 failed
 

@@ -8,7 +8,7 @@ no threads) that has imported the pipeline once, so each edition's child starts 
 than after seconds of imports, and forks its workers like any `digest run`. `warm_up` starts
 the fork server with the scheduler, before any edition is due.
 
-The parent keeps what is the service's: the scheduler lock and the schedule log. It hands the
+The parent keeps what is the service's: the scheduler's lease and the schedule log. It hands the
 child plain data (`EditionOrder`: no callables cross), hears its progress on a pipe, and asks it
 to stop through an event; the child stops between two messages, each recorded in the ledger,
 and sends its report back. A child that dies without one (killed, out of memory) is a failed

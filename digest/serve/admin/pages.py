@@ -58,7 +58,7 @@ class Console:
         by_day = list(zip(days, [e.total for e in reversed(history)], left, strict=True))
         return self.gate.page("overview", session, status_=found, charts=drawn, history=history,
                               subscribers_by_day=by_day, per_source=per_source, fetch_days=fetch_days,
-                              current="overview")  # fmt: skip
+                              current="overview", now=now)  # fmt: skip
 
     async def subscribers(self, request: Request, session: str) -> Response:
         state = request.query_params.get("state") or None
