@@ -14,7 +14,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -28,6 +27,7 @@ from ..pipeline.due import weekly_since
 from ..pipeline.run import RunOptions, RunReport, run_once
 from ..pipeline.state import database_path
 from ..store import ScheduleLog, State, connect, state_unless_given
+from .edition_health import EditionHealth, outcome, trouble_of
 from .edition_process import EditionOrder, send_in_child, warm_up
 from .leadership import Leadership
 from .slots import Slot, group_by_slot, in_slot, slot_of, weekdays_only
@@ -39,22 +39,6 @@ RETRY_AFTER = dt.timedelta(minutes=15)  # an edition whose run failed is tried a
 LISTING_FRESH = dt.timedelta(hours=1)  # slots of one edition share a listing fetched this recently
 
 Clock = Callable[[], dt.datetime]
-
-
-@dataclass(frozen=True)
-class EditionHealth:
-    """What /healthz tells of the editions of the last tick: which, and what went wrong in them."""
-
-    at: dt.datetime  # the tick that sent them
-    editions: tuple[dt.date, ...]
-    reasons: tuple[str, ...] = ()  # empty: all went well
-
-    def joined(self, other: EditionHealth) -> EditionHealth:
-        """Both, when they come from the same tick; otherwise the newer alone."""
-        if other.at != self.at:
-            return other
-        editions = tuple(dict.fromkeys(self.editions + other.editions))
-        return EditionHealth(self.at, editions, tuple(dict.fromkeys(self.reasons + other.reasons)))
 
 
 class Service:
@@ -83,12 +67,12 @@ class Service:
     def start(self) -> None:
         """Tick every minute from now on while this process holds the scheduler's lease; stand by
         and keep asking for it while another process does."""
-        # coalesce: after the process was paused, one tick makes up for all it missed.
-        # max_instances 1: a tick still sending when the next is due is not doubled.
         if self.in_child:
-            warm_up()
+            warm_up()  # a standby too: it may have to send at any moment
         self.scheduler = BackgroundScheduler(timezone=dt.UTC)
         leading = self.keep_lease()  # before the first tick: standby or leader from the start
+        # coalesce: after the process was paused, one tick makes up for all it missed.
+        # max_instances 1: a tick still sending when the next is due is not doubled.
         self.scheduler.add_job(
             self.keep_lease, IntervalTrigger(seconds=self.leadership.renew_seconds), id="lease",
             coalesce=True, max_instances=1, misfire_grace_time=None,
@@ -214,7 +198,7 @@ class Service:
             fresh = order.listing is None and report.listing  # a failed one is fetched again
             if fresh and not fresh.failed_sources:
                 self._share(edition, fresh, now)
-            done, detail = _outcome(report)
+            done, detail = outcome(report)
             if report.tally.stopped:
                 # Asked to stop (SIGTERM), not failed: the rest go at the next start, not after
                 # the wait that keeps a failing edition from being tried every minute.
@@ -303,29 +287,3 @@ def _wanted(last: tuple[str, dt.datetime] | None, now: dt.datetime) -> bool:
         return True
     state, at = last
     return state != "done" and now - at >= RETRY_AFTER
-
-
-def trouble_of(report: RunReport) -> tuple[str, ...]:
-    """The reasons an edition is worth an operator's look: failed sources, broken profiles,
-    deliveries that may or may not have arrived."""
-    reasons = [f"source {s.name} failed: {s.error}" for s in report.failed_sources]
-    reasons += [f"broken profile: {p}" for error in report.profile_errors for p in error.problems]
-    if uncertain := len(report.tally.uncertain):
-        plural = "delivery" if uncertain == 1 else "deliveries"
-        reasons.append(f"{uncertain} {plural} uncertain (may have arrived; not resent)")
-    return tuple(reasons)
-
-
-def _outcome(report: RunReport) -> tuple[bool, str]:
-    """Whether an edition is finished for good, and a line for the log."""
-    tally = report.tally
-    deferred = len(tally.deferred) + tally.not_attempted
-    detail = (
-        f"{tally.sent} sent, {len(tally.failed)} failed, {deferred} deferred, "
-        f"{len(tally.uncertain)} uncertain, {tally.skipped} already sent, {tally.empty} with no match"
-    )
-    if report.sources and len(report.failed_sources) == len(report.sources):
-        return False, "every source failed; trying again later"
-    if tally.stopped or tally.transport_error or tally.deferred:
-        return False, detail + " (not finished; trying again later)"
-    return True, detail
