@@ -4,7 +4,8 @@ One file in the state dir holds the delivery ledger and the schedule log (ledger
 cache, the paper archive and each source's last listing (listings.py), and the subscribers'
 sign-ups and unsubscribes (subscribers.py), bounce scores (bounces.py), and what each edition
 matched for each address, with its reasons (editions.py: the archive pages and the feed). Its
-tables and their numbered migrations are in schema.py; connection.py opens it (a `State` holds one
+tables and their numbered migrations are in schema.py; the scheduler's lease, which says which
+`digest serve` sends the editions, in lease.py; connection.py opens it (a `State` holds one
 connection for a whole run). Unsubscribes are also kept in a file beside it (departures.py), and
 a marker says a database was created, so a lost one is noticed.
 """
