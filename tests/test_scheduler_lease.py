@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -258,3 +259,16 @@ def test_a_clean_stop_hands_the_schedule_over_at_once(site: Site, started: Calla
     assert health["leader"].startswith(f"process {second.process.pid} on ")
     assert second.stop() in (0, -signal.SIGTERM)
     assert schedule_log(site) == ["done"]  # the edition the first sent was not sent again
+
+
+def test_a_lease_too_short_to_renew_is_one_error_naming_file_line_and_key(
+    site: Site, cli: Callable[..., Any]
+) -> None:
+    short_lease(site, 1)
+
+    result = cli("check", "--config", site.config)
+
+    assert result.exit_code == 1
+    [line] = [line for line in result.stderr.splitlines() if "lease_seconds" in line]
+    assert re.fullmatch(rf"Error: {re.escape(str(site.config))}:\d+: schedule\.lease_seconds: "
+                        r"expected a whole number from 3 to 600, got 1", line)  # fmt: skip
