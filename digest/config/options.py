@@ -120,6 +120,8 @@ OPTIONS = (
     Option("schedule.catch_up_days", "integer", "days of missed editions still sent",
            (Settings, "catch_up_days"), 0, 30),
     Option("state_dir", "path", "ledger, outbox, secret, caches", (Settings, "state_dir")),
+    Option("state_url", "url", "a PostgreSQL state database instead of the SQLite file in state_dir",
+           (Settings, "state_url")),
     Option("profiles_dir", "path", "one YAML profile per subscriber or group", (Settings, "profiles_dir")),
     Option("templates", "path", "a folder of your own templates", (Settings, "templates_dir")),
 )  # fmt: skip

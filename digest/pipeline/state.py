@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
 from ..models import BounceScore, Settings
-from ..store import Bounces, Ledger, Subscribers, connect
+from ..store import Bounces, Database, Ledger, Subscribers, connect
 from ..store.connection import DATABASE_NAME
 
 T = TypeVar("T")
@@ -23,17 +22,22 @@ def database_path(settings: Settings) -> Path:
 def init_state(settings: Settings) -> tuple[bool, int]:
     """Create the state database even where one existed before; (created, unsubscribes restored)."""
     path = database_path(settings)
-    if path.exists() and path.stat().st_size > 0:
-        with closing(connect(path)):
+    if settings.state_url or (path.exists() and path.stat().st_size > 0):
+        with closing(open_database(settings)):
             return False, 0
     with closing(connect(path, create=True)) as db:
         return True, len(Subscribers(db).unsubscribed())
 
 
-def with_state(settings: Settings, work: Callable[[sqlite3.Connection], T]) -> T:
+def with_state(settings: Settings, work: Callable[[Database], T]) -> T:
     """Run `work` with a connection to the state database, closed afterwards."""
-    with closing(connect(database_path(settings))) as db:
+    with closing(open_database(settings)) as db:
         return work(db)
+
+
+def open_database(settings: Settings) -> Database:
+    """The site's state database: on its PostgreSQL server, or the SQLite file in the state dir."""
+    return connect(database_path(settings), url=settings.state_url)
 
 
 def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
@@ -49,7 +53,7 @@ def bounce_scores(settings: Settings, now: dt.datetime | None = None) -> list[Bo
 def clear_suppression(settings: Settings, address: str) -> bool:
     """Mail `address` again: its suppression lifted and its bounce score started over."""
 
-    def clear(db: sqlite3.Connection) -> bool:
+    def clear(db: Database) -> bool:
         unsuppressed = Ledger(db).unsuppress(address.strip())
         return Bounces(db).clear(address.strip()) or unsuppressed
 

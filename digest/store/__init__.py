@@ -11,6 +11,7 @@ a marker says a database was created, so a lost one is noticed.
 
 from .bounces import Bounces
 from .connection import BROKEN_HINT, DATABASE_NAME, State, connect, now_text, state_unless_given
+from .database import DATABASE_ERRORS, Database, SQLiteDatabase
 from .departures import departed
 from .editions import EditionArchive, papers_by_day
 from .ledger import Ledger, ScheduleLog
@@ -18,7 +19,7 @@ from .listings import HttpCache, PaperArchive, SourceHistory
 from .subscribers import Subscribers
 
 __all__ = [
-    "BROKEN_HINT", "DATABASE_NAME", "Bounces", "EditionArchive", "HttpCache", "Ledger", "PaperArchive",
-    "ScheduleLog", "SourceHistory", "State", "Subscribers", "connect", "departed", "now_text",
-    "papers_by_day", "state_unless_given",
+    "BROKEN_HINT", "DATABASE_ERRORS", "DATABASE_NAME", "Bounces", "Database", "EditionArchive",
+    "HttpCache", "Ledger", "PaperArchive", "SQLiteDatabase", "ScheduleLog", "SourceHistory", "State",
+    "Subscribers", "connect", "departed", "now_text", "papers_by_day", "state_unless_given",
 ]  # fmt: skip
