@@ -240,10 +240,27 @@ def postgres_url(postgres_server: PostgresServer) -> str:
     return postgres_server.new_database()
 
 
+@dataclass(frozen=True)
+class StateLocation:
+    """Where a test's state database is: the SQLite file, or a PostgreSQL URL (`url`)."""
+
+    path: Path
+    url: str | None
+
+    def open(self) -> Database:
+        return connect(self.path, create=True, url=self.url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A fresh state database at the current schema, on each engine the store supports."""
+def state_location(request: pytest.FixtureRequest, tmp_path: Path) -> StateLocation:
+    """A place for a fresh state database, on each engine the store supports."""
     url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
-    db = connect(tmp_path / "var" / "digest.sqlite3", create=True, url=url)
+    return StateLocation(tmp_path / "var" / "digest.sqlite3", url)
+
+
+@pytest.fixture
+def backend(state_location: StateLocation) -> Iterator[Database]:
+    """A fresh state database at the current schema, on each engine the store supports."""
+    db = state_location.open()
     yield db
     db.close()

@@ -84,3 +84,12 @@ class SiteStatus:
     editions: list[EditionCounts]
     sources: list[SourceHealth]
     next_send: NextSend | None
+
+
+@dataclass(frozen=True)
+class TableCopy:
+    """One table of a state copied to another database (`digest migrate-state`): its rows in each."""
+
+    table: str
+    source: int
+    target: int

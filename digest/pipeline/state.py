@@ -8,9 +8,13 @@ from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
+from ..errors import StateError
 from ..models import BounceScore, Settings
+from ..models.console import TableCopy
 from ..store import Bounces, Database, Ledger, Subscribers, connect
 from ..store.connection import DATABASE_NAME
+from ..store.copy import copy_state
+from ..store.database import is_postgres_url, redacted
 
 T = TypeVar("T")
 
@@ -38,6 +42,21 @@ def with_state(settings: Settings, work: Callable[[Database], T]) -> T:
 def open_database(settings: Settings) -> Database:
     """The site's state database: on its PostgreSQL server, or the SQLite file in the state dir."""
     return connect(database_path(settings), url=settings.state_url)
+
+
+def migrate_state(settings: Settings, url: str, replace: bool = False) -> list[TableCopy]:
+    """Copy the SQLite state of the state dir into the PostgreSQL database at `url`, each table's
+    rows counted in both; a target holding rows is refused unless `replace`."""
+    if not is_postgres_url(url):
+        raise StateError(f"--to expects a postgresql:// URL, got '{redacted(url)}'", MIGRATE_HINT)
+    path = database_path(settings)
+    if not path.is_file():
+        raise StateError(f"no SQLite state to copy at {path}", "check state_dir in the config")
+    with closing(connect(path)) as source, closing(connect(path, url=url)) as target:
+        return copy_state(source, target, replace)
+
+
+MIGRATE_HINT = "e.g. digest migrate-state --to postgresql://digest@db.example.org/digest"
 
 
 def list_suppressions(settings: Settings) -> list[tuple[str, str, str]]:
