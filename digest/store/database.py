@@ -102,6 +102,12 @@ class PostgresDatabase:
     def close(self) -> None:
         self.connection.close()
 
+    def __del__(self) -> None:
+        # A web worker thread's connection lives as long as its thread (serve/thread_states.py)
+        # and is dropped with it, as SQLite's are; closed here, so the server's session ends too.
+        if not self.connection.closed:
+            self.connection.close()
+
 
 def is_postgres_url(url: str) -> bool:
     return url.startswith(POSTGRES_SCHEMES)
