@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from digest.store import (
     PaperArchive,
     ScheduleLog,
     SourceHistory,
+    State,
     Subscribers,
     connect,
 )
@@ -256,3 +258,19 @@ def test_a_server_that_is_not_there_is_a_one_line_error_without_the_password(tmp
     ) as error:
         connect(tmp_path / "digest.sqlite3", url="postgresql://digest:secret@127.0.0.1:1/digest")
     assert "secret" not in str(error.value)
+
+
+def test_a_state_reconnects_after_the_server_dropped_it(tmp_path: Path, postgres_url: str) -> None:
+    """A server restart or fail-over under `digest serve`: the request under way fails in one
+    line, and the worker's next request gets a new connection."""
+    state = State(tmp_path, "secret", postgres_url)
+    first = state.db
+    pid = first.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with closing(connect(tmp_path / "unused", url=postgres_url)) as admin:
+        admin.execute("SELECT pg_terminate_backend(?)", (pid,))
+    with pytest.raises(StateError):
+        first.execute("SELECT 1")
+
+    assert state.db is not first
+    assert state.db.execute("SELECT 1").fetchone() == (1,)
+    state.close()

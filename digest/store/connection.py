@@ -17,7 +17,7 @@ from types import TracebackType
 
 from ..errors import StateError
 from ..tokens import site_secret
-from .database import Database, SQLiteDatabase, is_postgres_url, open_postgres, redacted
+from .database import Database, PostgresDatabase, SQLiteDatabase, is_postgres_url, open_postgres, redacted
 from .departures import departures_file, keep_departures, restore_departures
 from .schema import migrate
 
@@ -124,8 +124,11 @@ class State:
     @property
     def db(self) -> Database:
         """The connection, opened on first use, and again if the file was replaced or removed
-        since (so a lost database is noticed, not written to as a deleted file)."""
+        since (so a lost database is noticed, not written to as a deleted file), or if the
+        PostgreSQL server dropped it (a restart, a fail-over: a web worker keeps working)."""
         if self.url is not None:
+            if isinstance(self._db, PostgresDatabase) and self._db.connection.broken:
+                self.close()
             if self._db is None:
                 self._db = connect(self.database, url=self.url)
             return self._db
