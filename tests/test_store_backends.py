@@ -252,6 +252,16 @@ def test_writing_transactions_take_turns(state_location: StateLocation) -> None:
     assert sorted(outcomes) == ["full", "reserved"]
 
 
+def test_a_transaction_that_is_not_exclusive_keeps_no_writer_out(state_location: StateLocation) -> None:
+    """What claiming work in batches will rest on: a reader's transaction lets a writer commit."""
+    with closing(state_location.open()) as reader, closing(state_location.open()) as writer:
+        with reader.transaction(exclusive=False):
+            assert Ledger(reader).states(EDITION) == {}
+            with writer.transaction():  # would wait for the reader's commit if it held the write lock
+                Ledger(writer).mark(ALICE, EDITION, "sending", "<a@x>")
+        assert Ledger(reader).states(EDITION) == {ALICE: "sending"}
+
+
 def test_a_server_that_is_not_there_is_a_one_line_error_without_the_password(tmp_path: Path) -> None:
     with pytest.raises(
         StateError, match=r"^state database postgresql://digest@127\.0\.0\.1:1/digest: "

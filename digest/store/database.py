@@ -52,7 +52,15 @@ class Database(Protocol):
     def dialect(self) -> Dialect: ...
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor: ...
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Cursor: ...
-    def transaction(self) -> AbstractContextManager[None]: ...
+    def transaction(self, exclusive: bool = True) -> AbstractContextManager[None]:
+        """Statements that commit together, or not at all.
+
+        `exclusive` (the default) takes the database's write lock first, so a check and the write
+        it decides cannot interleave with another writer's. Without it, writers serialize only on
+        the rows they touch: what claiming work with `SELECT … FOR UPDATE SKIP LOCKED` on
+        PostgreSQL needs (SQLite then begins DEFERRED, and still has one writer at a time)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -64,11 +72,10 @@ class SQLiteDatabase(sqlite3.Connection):
         return "sqlite"
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE: the write lock first, so no other writer can slip in between a
-        check and the write it decides; committed on leaving, rolled back on an exception."""
+    def transaction(self, exclusive: bool = True) -> Iterator[None]:
+        """BEGIN IMMEDIATE (or DEFERRED); committed on leaving, rolled back on an exception."""
         with self:
-            self.execute("BEGIN IMMEDIATE")
+            self.execute("BEGIN IMMEDIATE" if exclusive else "BEGIN DEFERRED")
             yield
 
 
@@ -94,9 +101,10 @@ class PostgresDatabase:
         return cursor
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, exclusive: bool = True) -> Iterator[None]:
         with _driver_errors(), self.connection.transaction():
-            self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            if exclusive:
+                self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             yield
 
     def close(self) -> None:
