@@ -10,6 +10,7 @@ PostgreSQL's (psycopg 3, autocommit) translates the placeholders, once per state
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -85,6 +86,7 @@ class PostgresDatabase:
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
+        self.process = os.getpid()
 
     @property
     def dialect(self) -> Dialect:
@@ -113,7 +115,8 @@ class PostgresDatabase:
     def __del__(self) -> None:
         # A web worker thread's connection lives as long as its thread (serve/thread_states.py)
         # and is dropped with it, as SQLite's are; closed here, so the server's session ends too.
-        if not self.connection.closed:
+        # Never in a forked worker: closing its copy would end the parent's session.
+        if os.getpid() == self.process and not self.connection.closed:
             self.connection.close()
 
 
