@@ -90,13 +90,21 @@ def test_a_target_that_is_not_postgresql_is_a_one_line_error(used_site: Site, cl
     )
 
 
-def test_a_state_url_that_is_not_postgresql_is_reported_at_its_line(site: Site, cli: Cli) -> None:
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("sqlite:///var/digest.sqlite3", "expected a postgresql:// URL naming a database"),
+        ("postgresql://db.example.org", "expected a postgresql:// URL naming a database"),
+        ("postgresql://db.example.org:port/digest", "invalid URL: Port could not be cast"),
+        ("[postgresql://db/digest]", "expected text"),
+    ],
+)
+def test_a_bad_state_url_is_reported_at_its_line(site: Site, cli: Cli, value: str, problem: str) -> None:
     with site.config.open("a", encoding="utf-8") as config:
-        config.write("state_url: sqlite:///var/digest.sqlite3\n")
+        config.write(f"state_url: {value}\n")
     line = len(site.config.read_text(encoding="utf-8").splitlines())
 
     result = cli("check", "--config", site.config)
 
     assert result.exit_code == 1
-    expected = f"{site.config}:{line}: state_url: expected a postgresql:// URL naming a database"
-    assert expected in result.stderr
+    assert f"{site.config}:{line}: state_url: {problem}" in result.stderr
