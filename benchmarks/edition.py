@@ -17,6 +17,8 @@ and interleaved (each round in another order, each run on a state of its own):
             EmailMessage, write the file, per subscriber;
   * inproc: (only with --paths) the scheduled edition in the service's own process, as before
             editions had a process of their own: composed on one core.
+  * pg:     (only with --state postgresql://…/DB) `digest run --once` as `run`, its state in a new
+            database on that PostgreSQL server (one per round, created through the given one).
 Each is reported in ms per digest (median and range over the rounds), with the ratios, the
 stages of one run in one process, and the peak RSS.
 """
@@ -104,7 +106,7 @@ def write_site(root: Path, subscribers: int, papers: int) -> None:
         )
 
 
-def write_config(root: Path, name: str, smtp_port: int = 0) -> Path:
+def write_config(root: Path, name: str, smtp_port: int = 0, state_url: str | None = None) -> Path:
     """A config of the site with a state of its own (`name`): every run sends the whole edition."""
     delivery = (
         f"delivery: {{transport: smtp, smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}}}\n"
@@ -119,6 +121,7 @@ def write_config(root: Path, name: str, smtp_port: int = 0) -> Path:
         + delivery
         + f"state_dir: {root / name}\nprofiles_dir: {root / 'profiles'}\n"
         + "schedule: {send_at: '07:00', weekdays_only: false}\n"
+        + (f"state_url: {state_url}\n" if state_url else "")
     )
     return config
 
@@ -178,12 +181,32 @@ def ours(config: Path) -> tuple[int, float]:
     command = [sys.executable, "-m", "digest", "run", "--once", "--config", str(config)]
     started = time.perf_counter()
     subprocess.run([*command, "--date", EDITION.isoformat()], check=True, capture_output=True)
-    return sent_in(settings.state_dir), time.perf_counter() - started
+    return sent_in(settings.state_dir, settings.state_url), time.perf_counter() - started
 
 
-def sent_in(state_dir: Path) -> int:
+def sent_in(state_dir: Path, state_url: str | None = None) -> int:
+    query = "SELECT COUNT(*) FROM deliveries WHERE state = 'sent'"
+    if state_url:
+        import psycopg
+
+        with psycopg.connect(state_url) as server:
+            return int(server.execute(query).fetchone()[0])  # type: ignore[index]
     with sqlite3.connect(state_dir / "digest.sqlite3") as db:
-        return int(db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0])
+        return int(db.execute(query).fetchone()[0])
+
+
+STATE_URL: str | None = None  # --state: the PostgreSQL server of the pg path
+
+
+def new_database(name: str) -> str:
+    """A new, empty database on the --state server, and its URL."""
+    import psycopg
+
+    assert STATE_URL, "the pg path needs --state postgresql://…"
+    with psycopg.connect(STATE_URL, autocommit=True) as server:
+        server.execute(f"DROP DATABASE IF EXISTS {name}")
+        server.execute(f"CREATE DATABASE {name}")
+    return STATE_URL.rsplit("/", 1)[0] + "/" + name
 
 
 def served_in_process(config: Path) -> tuple[int, float]:
@@ -288,12 +311,13 @@ PATHS = ("run", "serve", "smtp", "naive", "lean")  # and "inproc", on request (-
 
 def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> float:
     """Seconds per digest of one path, on a state of its own."""
-    config = write_config(root, f"{path}-{number}", sink_port if path == "smtp" else 0)
+    state_url = new_database(f"bench_{number}") if path == "pg" else None
+    config = write_config(root, f"{path}-{number}", sink_port if path == "smtp" else 0, state_url)
     if path == "naive":
         return naive(config, sample)
     if path == "lean":
         return lean_naive(config, sample, root / f"lean-{number}")
-    sent, seconds = {"serve": served, "inproc": served_in_process}.get(path, ours)(config)
+    sent, seconds = {"serve": served, "inproc": served_in_process}.get(path, ours)(config)  # pg: ours
     print(f"  round {number + 1} {path:<6} {seconds:7.2f} s  {sent} sent", flush=True)
     return seconds / max(sent, 1)
 
@@ -321,8 +345,15 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=2_000)
     parser.add_argument("--naive-sample", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--paths", default=",".join(PATHS), help="some of " + ", ".join((*PATHS, "inproc")))
+    parser.add_argument(
+        "--paths", default=",".join(PATHS), help="some of " + ", ".join((*PATHS, "inproc", "pg"))
+    )
+    parser.add_argument(
+        "--state", metavar="URL", help="a PostgreSQL server for the pg path: postgresql://…/DB"
+    )
     args = parser.parse_args()
+    global STATE_URL
+    STATE_URL = args.state
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         write_site(root, args.subscribers, args.papers)
@@ -347,6 +378,7 @@ def main() -> None:
         "naive": "render, premailer, EmailMessage; no fetch, no delivery",
         "lean": "small template, premailer, EmailMessage, write; no fetch",
         "inproc": "a scheduled edition in the service's process, as before: one core",
+        "pg": "digest run --once to the outbox, its state on PostgreSQL",
     }
     for path in each:
         print(f"  {path:<6} {spread(each[path])}  {notes[path]}")
@@ -355,7 +387,12 @@ def main() -> None:
         for path, ratio in (("lean", "lean / run"), ("naive", "naive / run")):
             if path in median:
                 print(f"  {ratio:<12} {median[path] / median['run']:6.1f}x")
-        for path, ratio in (("serve", "serve / run"), ("smtp", "smtp / run"), ("inproc", "inproc / run")):
+        for path, ratio in (
+            ("serve", "serve / run"),
+            ("smtp", "smtp / run"),
+            ("inproc", "inproc / run"),
+            ("pg", "pg / run"),
+        ):
             if path in median:
                 print(
                     f"  {ratio:<12} {median[path] / median['run']:6.2f}  (per round: "

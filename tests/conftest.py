@@ -15,7 +15,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from digest.cli import main
+from digest.store import Database, connect
 
+from .postgres_server import PostgresServer, Unavailable, running_server
 from .smtp_relay import Relay
 from .smtp_relay import serving as serving_relay
 
@@ -217,3 +219,48 @@ def relay() -> Iterator[Relay]:
     needs another kind (logins, PIPELINING) defines its own."""
     with serving_relay() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session (see postgres_server.py). Where none can run, the
+    tests that need it skip with the reason, but under CI=true they fail: CI installs it."""
+    try:
+        with running_server() as server:
+            yield server
+    except Unavailable as reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must be able to run PostgreSQL (see .ci/run): {reason}")
+        pytest.skip(f"no PostgreSQL server here: {reason}")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The URL of a new, empty database on the session's server."""
+    return postgres_server.new_database()
+
+
+@dataclass(frozen=True)
+class StateLocation:
+    """Where a test's state database is: the SQLite file, or a PostgreSQL URL (`url`)."""
+
+    path: Path
+    url: str | None
+
+    def open(self) -> Database:
+        return connect(self.path, create=True, url=self.url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_location(request: pytest.FixtureRequest, tmp_path: Path) -> StateLocation:
+    """A place for a fresh state database, on each engine the store supports."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    return StateLocation(tmp_path / "var" / "digest.sqlite3", url)
+
+
+@pytest.fixture
+def backend(state_location: StateLocation) -> Iterator[Database]:
+    """A fresh state database at the current schema, on each engine the store supports."""
+    db = state_location.open()
+    yield db
+    db.close()

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from digest.models import Paper, paper_to_dict
-from digest.store import EditionArchive, connect
+from digest.store import EditionArchive, SQLiteDatabase, connect
 from digest.store.schema import MIGRATIONS, SCHEMA_VERSION
 from digest.tokens import sign
 
@@ -120,7 +120,7 @@ def test_the_manage_page_links_archive_and_feed(site: Site, web: Server) -> None
 
 def test_an_edition_recorded_before_reasons_were_kept_still_shows_its_papers(tmp_path: Path) -> None:
     path = tmp_path / "digest.sqlite3"
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as old:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None, factory=SQLiteDatabase)) as old:
         for step in MIGRATIONS[:3]:  # the database as it was before the step that keeps reasons
             step(old)
         old.execute("PRAGMA user_version = 3")

@@ -4,14 +4,11 @@ starts over after `decay_days` without a bounce, and clearing starts it over too
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
-from sqlite3 import Connection
 
 import pytest
 
 from digest.models import BounceScore
-from digest.store import Bounces, Ledger, connect
+from digest.store import Bounces, Database, Ledger
 from digest.store.overview import BounceFigures
 
 DAY = dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.UTC)
@@ -19,13 +16,12 @@ ALICE = "alice@example.org"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Connection]:
-    connection = connect(tmp_path / "digest.sqlite3")
-    yield connection
-    connection.close()
+def db(backend: Database) -> Database:
+    """Each test on both engines."""
+    return backend
 
 
-def test_hard_and_soft_bounces_add_up_and_the_list_says_score_last_bounce_and_reason(db: Connection) -> None:
+def test_hard_and_soft_bounces_add_up_and_the_list_says_score_last_bounce_and_reason(db: Database) -> None:
     bounces = Bounces(db)
     bounces.record(ALICE, 1.0, "5.1.1 user unknown", DAY, 30)
     score = bounces.record(ALICE, 0.5, "4.2.2 mailbox full", DAY + dt.timedelta(days=3), 30)
@@ -41,7 +37,7 @@ def test_hard_and_soft_bounces_add_up_and_the_list_says_score_last_bounce_and_re
     ]
 
 
-def test_the_score_starts_over_after_decay_days_without_a_bounce(db: Connection) -> None:
+def test_the_score_starts_over_after_decay_days_without_a_bounce(db: Database) -> None:
     bounces = Bounces(db)
     bounces.record(ALICE, 1.0, "5.1.1 user unknown", DAY, 30)
     bounces.record(ALICE, 1.0, "5.1.1 user unknown", DAY + dt.timedelta(days=1), 30)
@@ -52,7 +48,7 @@ def test_the_score_starts_over_after_decay_days_without_a_bounce(db: Connection)
     assert bounces.record(ALICE, 1.0, "5.1.1 user unknown", quiet_month_later, 30) == 1.0
 
 
-def test_clearing_starts_the_score_over(db: Connection) -> None:
+def test_clearing_starts_the_score_over(db: Database) -> None:
     bounces = Bounces(db)
     bounces.record(ALICE, 1.0, "5.1.1 user unknown", DAY, 30)
 
@@ -62,7 +58,7 @@ def test_clearing_starts_the_score_over(db: Connection) -> None:
     assert bounces.record(ALICE, 0.5, "4.2.2 mailbox full", DAY, 30) == 0.5
 
 
-def test_a_bounce_for_an_edition_is_recorded_on_its_ledger_row(db: Connection) -> None:
+def test_a_bounce_for_an_edition_is_recorded_on_its_ledger_row(db: Database) -> None:
     edition = DAY.date()
     Ledger(db).mark_sent(ALICE, edition, "<m@digest.example.net>", [])
     bounces = Bounces(db)

@@ -11,7 +11,7 @@ from contextlib import closing
 
 import pytest
 
-from digest.store import Bounces
+from digest.store import Bounces, SQLiteDatabase
 from digest.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 from .conftest import Site
@@ -100,7 +100,7 @@ def test_bad_filters_are_one_line_errors(site: Site, cli: Cli) -> None:
 def test_a_database_of_the_previous_version_is_migrated(site: Site, cli: Cli) -> None:
     path = database(site)
     path.parent.mkdir(parents=True)
-    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+    with closing(sqlite3.connect(path, isolation_level=None, factory=SQLiteDatabase)) as db:
         for step in MIGRATIONS[:3]:
             step(db)
         db.execute(
@@ -126,7 +126,7 @@ def test_status_of_a_new_site(site: Site, cli: Cli) -> None:
 
 def test_a_bounce_after_the_hand_over_shows_in_status_and_subscribers(ran: Site, cli: Cli) -> None:
     """The bounce scores that inbound mail keeps (store.bounces) are the ones both commands show."""
-    with closing(sqlite3.connect(database(ran))) as db:
+    with closing(sqlite3.connect(database(ran), isolation_level=None, factory=SQLiteDatabase)) as db:
         when = dt.datetime.now(dt.UTC)
         Bounces(db).record(SENT[0], 1.0, "550 5.1.1 no such user", when, 30, EDITION)
 

@@ -53,9 +53,10 @@ from digest.delivery.dispatcher import Dispatcher
 from digest.models import Job
 from digest.store import Ledger
 from digest.store.schema import migrate
+from digest.store import SQLiteDatabase
 
 folder = Path(sys.argv[1])
-db = sqlite3.connect(":memory:", isolation_level=None)
+db = sqlite3.connect(":memory:", isolation_level=None, factory=SQLiteDatabase)
 migrate(db, 'memory')
 edition = dt.date(2026, 11, 16)
 addresses = ["small@example.org", "big@example.org", "later@example.org"]

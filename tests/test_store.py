@@ -17,7 +17,7 @@ from digest.errors import StateError
 from digest.pipeline import run as pipeline
 from digest.pipeline.state import database_path
 from digest.serve.scheduler import Service
-from digest.store import connect
+from digest.store import SQLiteDatabase, connect
 from digest.store.schema import SCHEMA_VERSION, migrate
 
 from .conftest import Site
@@ -117,7 +117,7 @@ def test_a_database_at_the_current_version_is_not_written_when_opened(tmp_path: 
     connect(path, create=True).close()
     statements: list[str] = []
 
-    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+    with closing(sqlite3.connect(path, isolation_level=None, factory=SQLiteDatabase)) as db:
         db.set_trace_callback(statements.append)
         migrate(db, path)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ import click
 from .. import __version__
 from ..config.settings import DEFAULT_CONFIG
 from ..errors import ConfigError, DigestError
-from ..store import BROKEN_HINT
+from ..store import BROKEN_HINT, DATABASE_ERRORS
 from .arguments import EditionDate
 from .output import print_error
 
@@ -33,7 +32,7 @@ class DigestGroup(click.Group):
                 print_error(str(problem), problem.hint)
         except DigestError as error:
             print_error(str(error), error.hint)
-        except sqlite3.DatabaseError as error:  # mid-run: a full disk, a file changed under us
+        except DATABASE_ERRORS as error:  # mid-run: a full disk, a file changed under us
             print_error(f"state database: {error}", BROKEN_HINT)
         sys.exit(1)
 

@@ -122,6 +122,8 @@ OPTIONS = (
     Option("schedule.lease_seconds", "integer", "a standby takes over this long after the leader died",
            (Settings, "lease_seconds"), 3, 600),
     Option("state_dir", "path", "ledger, outbox, secret, caches", (Settings, "state_dir")),
+    Option("state_url", "url", "a PostgreSQL state database instead of the SQLite file in state_dir",
+           (Settings, "state_url")),
     Option("profiles_dir", "path", "one YAML profile per subscriber or group", (Settings, "profiles_dir")),
     Option("templates", "path", "a folder of your own templates", (Settings, "templates_dir")),
 )  # fmt: skip

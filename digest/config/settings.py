@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         lease_seconds=_read(doc, schedule, "schedule.lease_seconds"),
         max_signups_per_hour=_read(doc, signups, "subscriptions.max_per_hour"),
         state_dir=_path(doc, top, "state_dir", base),
+        state_url=_state_url(doc, top),
         profiles_dir=_path(doc, top, "profiles_dir", base),
         templates_dir=_relative_to(base, templates, doc, ("templates",)) if templates else None,
         include_replacements=_read(doc, fetch, "fetch.include_replacements"),
@@ -232,6 +234,24 @@ def _base_url(doc: Document, site: dict[str, Any]) -> str:
     if not re.match(r"^https?://[^/\s]+", url):
         doc.problem(("site", "base_url"), f"expected an http(s) URL, got '{url}'")
     return url.rstrip("/")
+
+
+def _state_url(doc: Document, top: dict[str, Any]) -> str | None:
+    """`postgresql://user@host:port/database`, checked for its form; connecting is for the run."""
+    url = doc.text(top, "state_url", ())
+    if url is None:
+        return None
+    hint = "e.g. postgresql://digest@db.example.org/digest (the password from ${PGPASSWORD} or ~/.pgpass)"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (it raises on a port that is not a number in range)
+    except ValueError as exc:
+        doc.problem(("state_url",), f"invalid URL: {exc}", hint)  # not echoed: it may hold a password
+        return None
+    if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+        doc.problem(("state_url",), "expected a postgresql:// URL naming a database", hint)
+        return None
+    return url
 
 
 def _sender(doc: Document, site: dict[str, Any]) -> str:

@@ -96,3 +96,12 @@ class SiteStatus:
     sources: list[SourceHealth]
     next_send: NextSend | None
     scheduler: SchedulerLease | None = None  # None: no `digest serve` has scheduled, or it stopped cleanly
+
+
+@dataclass(frozen=True)
+class TableCopy:
+    """One table of a state copied to another database (`digest migrate-state`): its rows in each."""
+
+    table: str
+    source: int
+    target: int

@@ -79,6 +79,7 @@ class Settings:
     transport: str = "outbox"  # outbox | smtp
     smtp: SmtpConfig | None = None
     state_dir: Path = Path("var")  # relative paths are relative to the config file
+    state_url: str | None = None  # postgresql://…: the state database on a server; None: SQLite in state_dir
     profiles_dir: Path = Path("profiles")
     templates_dir: Path | None = None  # None: the templates shipped with digest
     intro: str | None = None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -24,7 +23,7 @@ from ..models.console import (
     Subscriber,
     SubscriberState,
 )
-from ..store import Ledger
+from ..store import Database, Ledger
 from ..store.departures import departures
 from ..store.overview import BounceFigures, edition_counts, last_sent, pending_addresses, unsubscribes
 from ..store.source_log import SourceLog
@@ -80,7 +79,7 @@ class Roster:
         }  # fmt: skip
 
 
-def roster(settings: Settings, db: sqlite3.Connection, profiles: Sequence[Profile] | None = None) -> Roster:
+def roster(settings: Settings, db: Database, profiles: Sequence[Profile] | None = None) -> Roster:
     listed = _listed(read_profiles(settings) if profiles is None else profiles)
     suppressed = {address for address, _, _ in Ledger(db).suppressions()}
     waiting, decay = set(pending_addresses(db)), settings.bounces.decay_days
@@ -88,7 +87,7 @@ def roster(settings: Settings, db: sqlite3.Connection, profiles: Sequence[Profil
 
 
 def subscribers(
-    settings: Settings, db: sqlite3.Connection, profiles: Sequence[Profile] | None = None,
+    settings: Settings, db: Database, profiles: Sequence[Profile] | None = None,
     state: str | None = None, search: str | None = None, with_last_sent: bool = True,
 ) -> list[Subscriber]:  # fmt: skip
     """Every address a profile lists, or that signed up, left or is suppressed, sorted; with
@@ -97,7 +96,7 @@ def subscribers(
 
 
 def listing(
-    found: Roster, db: sqlite3.Connection, state: str | None = None, search: str | None = None,
+    found: Roster, db: Database, state: str | None = None, search: str | None = None,
     with_last_sent: bool = True,
 ) -> list[Subscriber]:  # fmt: skip
     """The rows of `subscribers`, from a roster already read (filtered before rows are made)."""
@@ -117,7 +116,7 @@ def listing(
     return last_sent_of(db, rows) if with_last_sent else rows
 
 
-def last_sent_of(db: sqlite3.Connection, rows: Sequence[Subscriber]) -> list[Subscriber]:
+def last_sent_of(db: Database, rows: Sequence[Subscriber]) -> list[Subscriber]:
     """The rows with the newest edition sent to each (for a page of them, or all)."""
     sent = last_sent(db, [row.address for row in rows] if len(rows) < 1000 else None)
     return [replace(row, last_sent=sent.get(row.address)) for row in rows]
@@ -131,13 +130,13 @@ def _listed(profiles: Iterable[Profile]) -> dict[str, Profile]:
     return listed
 
 
-def _left(settings: Settings, db: sqlite3.Connection) -> set[str]:
+def _left(settings: Settings, db: Database) -> set[str]:
     """Who left: in the database, or in the file kept beside it (as a run reads them)."""
     return set(unsubscribes(db)) | set(departures(settings.state_dir))
 
 
 def site_status(
-    settings: Settings, db: sqlite3.Connection, today: dt.date, next_send: NextSend | None,
+    settings: Settings, db: Database, today: dt.date, next_send: NextSend | None,
     profiles: Sequence[Profile] | None = None, editions: int = STATUS_EDITIONS,
 ) -> SiteStatus:  # fmt: skip
     """The site at a glance: subscribers by state, the last editions, each source's health."""
@@ -145,16 +144,16 @@ def site_status(
     return SiteStatus(people, edition_counts(db, editions), source_health(db, today), next_send)
 
 
-def source_health(db: sqlite3.Connection, today: dt.date) -> list[SourceHealth]:
+def source_health(db: Database, today: dt.date) -> list[SourceHealth]:
     """Each source's last fetch, and its fetches and failures over the last HEALTH_DAYS days."""
     return SourceLog(db).health(today - dt.timedelta(days=HEALTH_DAYS))
 
 
-def edition_history(db: sqlite3.Connection, editions: int, before: str | None = None) -> list[EditionCounts]:
+def edition_history(db: Database, editions: int, before: str | None = None) -> list[EditionCounts]:
     return edition_counts(db, editions, before)
 
 
-def source_checks(db: sqlite3.Connection, today: dt.date, days: int = HEALTH_DAYS) -> list[SourceCheck]:
+def source_checks(db: Database, today: dt.date, days: int = HEALTH_DAYS) -> list[SourceCheck]:
     return SourceLog(db).checks(today - dt.timedelta(days=days))
 
 
@@ -166,7 +165,7 @@ def papers_per_source_per_day(checks: Iterable[SourceCheck]) -> dict[str, dict[s
     return found
 
 
-def left_by(settings: Settings, db: sqlite3.Connection, days: Sequence[str]) -> list[int]:
+def left_by(settings: Settings, db: Database, days: Sequence[str]) -> list[int]:
     """How many addresses had left by the end of each of `days` (oldest first)."""
     kept = {**departures(settings.state_dir), **unsubscribes(db)}
     times = sorted(at[:10] for _, at in kept.values())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,26 +16,26 @@ from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import profile_for
 from ..errors import SubscriptionError
 from ..models import Profile, Settings
-from ..store import Ledger, Subscribers
+from ..store import Database, Ledger, Subscribers
 from ..store.lock import no_edition_sending
 from ..store.overview import latest_pending
 from . import subscriptions
 from .run import RunOptions, RunReport, run_due
 
 
-def unsubscribe(settings: Settings, db: sqlite3.Connection, address: str) -> bool:
+def unsubscribe(settings: Settings, db: Database, address: str) -> bool:
     """As `digest unsubscribe`; False when the address had already left."""
     with no_edition_sending(settings.state_dir, f"unsubscribe {address}"):
         return subscriptions.unsubscribe(db, address, "operator")
 
 
-def clear_suppression(settings: Settings, db: sqlite3.Connection, address: str) -> bool:
+def clear_suppression(settings: Settings, db: Database, address: str) -> bool:
     """As `digest suppressions --clear`; False when the address was not suppressed."""
     with no_edition_sending(settings.state_dir, f"clear the suppression of {address}"):
         return Ledger(db).unsuppress(address)
 
 
-def resend_confirmation(settings: Settings, db: sqlite3.Connection, address: str) -> bool:
+def resend_confirmation(settings: Settings, db: Database, address: str) -> bool:
     """Mail a new confirmation link for an address's waiting sign-up; False when one went out
     within the hour (the same limit as the sign-up form's)."""
     waiting = latest_pending(db, address)
@@ -51,7 +50,7 @@ def resend_confirmation(settings: Settings, db: sqlite3.Connection, address: str
     try:
         subscriptions.send_confirmation(settings, signup)
     except SubscriptionError:
-        Subscribers(db).release(signup.slot, signup.nonce)
+        Subscribers(db).release(signup.nonce)
         raise
     return True
 

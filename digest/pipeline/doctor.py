@@ -105,7 +105,7 @@ def sample_headers(settings: Settings, now: dt.datetime) -> MailCheck:
 def complaint_rate(settings: Settings, now: dt.datetime) -> MailCheck:
     """Spam complaints per digest sent over 30 days: Gmail and Yahoo act at 0.3%."""
     try:
-        with State(settings.state_dir, settings.secret) as state:
+        with State(settings.state_dir, settings.secret, settings.state_url) as state:
             complaints, sent = Bounces(state.db).complaints_and_sent(now - dt.timedelta(days=30))
     except DigestError as error:
         return MailCheck("Complaints", False, f"the state database cannot be read: {error}", error.hint)

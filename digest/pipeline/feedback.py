@@ -8,7 +8,6 @@ file of their own first, so one reader's taste never changes another's digest.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
@@ -17,7 +16,7 @@ from ..config.profiles import load_profile, profile_to_edit
 from ..config.votes import OPPOSITE, Choice, choice_of, set_vote, withdraw
 from ..errors import SubscriptionError, TokenGone
 from ..models import Profile, Settings
-from ..store import PaperArchive
+from ..store import Database, PaperArchive
 from .subscriptions import give_own_profile, has_left, link_claims, profile_saving, profiles_cache
 
 CHOICES: tuple[Choice, ...] = get_args(Choice)
@@ -37,7 +36,7 @@ class Ballot:
     sharing: int  # how many addresses that profile file mails
 
 
-def ballot(settings: Settings, db: sqlite3.Connection, site_key: str, token: str) -> Ballot:
+def ballot(settings: Settings, db: Database, site_key: str, token: str) -> Ballot:
     """The reader, paper and current vote of a link; TokenError when it does not work."""
     claims = link_claims(site_key, db, "vote", token)
     address, paper_id = claims.address, claims.subject
@@ -55,7 +54,7 @@ def ballot(settings: Settings, db: sqlite3.Connection, site_key: str, token: str
     return Ballot(address, paper_id, title, url, current, profile.path, len(profile.emails))
 
 
-def cast(settings: Settings, db: sqlite3.Connection, site_key: str, token: str, choice: str) -> Ballot:
+def cast(settings: Settings, db: Database, site_key: str, token: str, choice: str) -> Ballot:
     """Write `choice` ("like", "dislike" or "none") for the link's paper; the ballot as it was
     before, so the answer can say what changed and offer to undo it."""
     chosen = _choice(choice)
@@ -73,7 +72,7 @@ def _choice(text: str) -> Choice:
     raise SubscriptionError(f"'{text[:20]}' is not a vote", "choose like, dislike or none")
 
 
-def listed_votes(db: sqlite3.Connection, profile: Profile | None) -> VoteLists:
+def listed_votes(db: Database, profile: Profile | None) -> VoteLists:
     """The papers a profile likes and dislikes, as (id, title) by list, for its manage page."""
     if profile is None:
         return {key: [] for key in OPPOSITE}

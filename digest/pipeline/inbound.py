@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from ..delivery.transports import write_atomically
 from ..errors import TokenError
 from ..inbound import classify
 from ..models import InboundMessage, Settings
-from ..store import Bounces, Ledger, State, Subscribers
+from ..store import Bounces, Database, Ledger, State, Subscribers
 from ..tokens import return_path_address, return_path_edition
 from .subscriptions import link_address
 
@@ -39,14 +38,14 @@ def handle_message(
     settings: Settings, data: bytes, recipients: Iterable[str] = (), now: dt.datetime | None = None
 ) -> Handled:
     """Classify `data` and act on it. Only a state database that cannot be used raises (a
-    StateError or sqlite3 error): the mail server should then try again later."""
+    StateError or a database error): the mail server should then try again later."""
     now = now or dt.datetime.now(dt.UTC)
     found = classify(data, recipients)
     if found.kind in ("other", "unreadable"):
         return _keep(settings, data, now, f"{found.kind}: {found.summary}")
     if found.kind in ("auto_reply", "delay"):
         return Handled(f"ignored {found.summary}")
-    with State(settings.state_dir, settings.secret) as state:
+    with State(settings.state_dir, settings.secret, settings.state_url) as state:
         acted, line = _act(settings, state, found, now)
     return Handled(line) if acted else _keep(settings, data, now, line)
 
@@ -64,7 +63,7 @@ def _act(settings: Settings, state: State, found: InboundMessage, now: dt.dateti
 
 
 def _bounce(
-    settings: Settings, db: sqlite3.Connection, found: InboundMessage, target: tuple[str, dt.date],
+    settings: Settings, db: Database, found: InboundMessage, target: tuple[str, dt.date],
     now: dt.datetime,
 ) -> str:  # fmt: skip
     address, edition = target
@@ -82,7 +81,7 @@ def _bounce(
     return line
 
 
-def _complaint(db: sqlite3.Connection, address: str) -> str:
+def _complaint(db: Database, address: str) -> str:
     Subscribers(db).unsubscribe(address, "complaint")
     Ledger(db).suppress(address, "spam complaint")
     return f"complaint from {address}: unsubscribed and suppressed"

@@ -7,7 +7,6 @@ An arXiv id the archive lacks is first looked up on arXiv, once (see liked_looku
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 from ..matching import CompiledProfile
 from ..models import Likeness, Listing, Paper, Profile, Settings
 from ..relevance import MIN_BACKGROUND, ModelCache, Voted, Votes, fit_space, paper_stamp, taste_key
-from ..store import PaperArchive
+from ..store import Database, PaperArchive
 from ..store.connection import State
 from .liked_lookup import liked_papers
 from .vote_warnings import missing_votes, too_small
@@ -38,7 +37,7 @@ LookUp = Callable[[list[str]], dict[str, str]]
 
 
 def with_likes(
-    db: sqlite3.Connection, compiled: Sequence[CompiledProfile], listing: Listing, state_dir: Path | None,
+    db: Database, compiled: Sequence[CompiledProfile], listing: Listing, state_dir: Path | None,
     look_up: LookUp | None = None,
 ) -> Learned:  # fmt: skip
     """`compiled`, each profile with likes given its likeness of `listing`'s papers."""

@@ -47,7 +47,7 @@ def preview(
     sent_before = sent_papers(settings, recipient)
     compiled, like_warnings = compile_profile(profile), []
     if profile.like:
-        with state_unless_given(None, settings.state_dir, settings.secret) as state:
+        with state_unless_given(None, settings.state_dir, settings.secret, settings.state_url) as state:
             look_up = arxiv_look_up(settings, state)
             learned = with_likes(state.db, [compiled], listing, settings.state_dir, look_up)
             compiled, like_warnings = learned.profiles[0], learned.warnings

@@ -7,7 +7,6 @@ nothing half-way: it is reported, and the rest of the edition goes on.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -24,7 +23,16 @@ from ..sources.bounded import ParseLimits
 from ..sources.fetch import FetchPolicy
 from ..sources.fetch import fetch as fetch_source
 from ..sources.stale import mark_stale, papers_of
-from ..store import EditionArchive, HttpCache, Ledger, PaperArchive, SourceHistory, Subscribers, departed
+from ..store import (
+    Database,
+    EditionArchive,
+    HttpCache,
+    Ledger,
+    PaperArchive,
+    SourceHistory,
+    Subscribers,
+    departed,
+)
 from ..store.connection import State, state_unless_given
 from ..store.lock import edition_lock
 from ..store.source_log import SourceLog
@@ -86,7 +94,7 @@ def fetch(
     if not selected:
         raise SourceError("no sources to fetch", "add sources: to the config, or pass --source")
     policy = FetchPolicy(deadline=settings.fetch_deadline)
-    with state_unless_given(state, settings.state_dir, settings.secret) as opened:
+    with state_unless_given(state, settings.state_dir, settings.secret, settings.state_url) as opened:
         db = opened.db
         cache = HttpCache(db)
         listing = sources_stage.collect(
@@ -149,7 +157,7 @@ def run_once(
     to the ledger or the outbox before every input has been read. `state`: the caller's (a
     scheduled edition's), left open; by default the run opens its own, one connection in all.
     """
-    with state_unless_given(state, settings.state_dir, settings.secret) as opened:
+    with state_unless_given(state, settings.state_dir, settings.secret, settings.state_url) as opened:
         return _run_once(settings, options, opened, now or dt.datetime.now(dt.UTC), progress, pacer)
 
 
@@ -168,7 +176,7 @@ def run_due(
     now = now or dt.datetime.now(dt.UTC)
     edition = options.edition or edition_for(settings, now)
     daily = replace(options, edition=edition, only=lambda p: not is_weekly(p))
-    with state_unless_given(None, settings.state_dir, settings.secret) as opened:
+    with state_unless_given(None, settings.state_dir, settings.secret, settings.state_url) as opened:
         report = _run_once(settings, daily, opened, now, progress, pacer)
         if not any(is_weekly(p) and due_on(p, edition) for p in report.profiles):
             return report
@@ -264,7 +272,7 @@ def _deliver(
         transport.close()
 
 
-def _with_archived(db: sqlite3.Connection, listing: Listing, since: dt.datetime) -> Listing:
+def _with_archived(db: Database, listing: Listing, since: dt.datetime) -> Listing:
     """The listing plus every paper archived since `since` that it lacks."""
     archived = PaperArchive(db).seen_since(since)
     fresh = {p.id for p in listing.papers}

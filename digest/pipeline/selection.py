@@ -47,7 +47,7 @@ def match(
         listing = fetch(settings, chosen, edition=edition_for(settings, now))
     warnings: list[str] = []
     if compiled.profile.like:
-        with state_unless_given(None, settings.state_dir, settings.secret) as state:
+        with state_unless_given(None, settings.state_dir, settings.secret, settings.state_url) as state:
             look_up = arxiv_look_up(settings, state)
             learned = with_likes(state.db, [compiled], listing, settings.state_dir, look_up)
         compiled, warnings = learned.profiles[0], learned.warnings

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from ..errors import (
 from ..models import Profile, Settings
 from ..render.mime import build_notice
 from ..render.pages import Pages
-from ..store import Subscribers
+from ..store import Database, Subscribers
 from ..tokens import Claims, new_nonce, sign, site_secret, verify
 
 CONFIRM_DAYS = 7
@@ -52,7 +51,6 @@ class SignUp:
     keywords: list[str]
     name: str | None
     nonce: str
-    slot: int  # the reserved confirmation, released if the email cannot be sent
     at: dt.datetime
 
 
@@ -74,7 +72,7 @@ def checked_address(text: str) -> str:
 
 
 def reserve_signup(
-    settings: Settings, db: sqlite3.Connection, address: str, keywords: Iterable[str],
+    settings: Settings, db: Database, address: str, keywords: Iterable[str],
     name: str | None = None, now: dt.datetime | None = None,
 ) -> SignUp | None:  # fmt: skip
     """Record a pending sign-up and reserve its confirmation email; None when one went out recently.
@@ -87,7 +85,7 @@ def reserve_signup(
 
 
 def reserve_return(
-    settings: Settings, db: sqlite3.Connection, address: str, now: dt.datetime | None = None
+    settings: Settings, db: Database, address: str, now: dt.datetime | None = None
 ) -> SignUp | None:
     """Like `reserve_signup`, for an address that left and wants its profile back as it is.
 
@@ -98,24 +96,24 @@ def reserve_return(
 
 
 def _reserve(
-    settings: Settings, db: sqlite3.Connection, address: str, keywords: list[str], name: str | None,
+    settings: Settings, db: Database, address: str, keywords: list[str], name: str | None,
     now: dt.datetime,
 ) -> SignUp | None:  # fmt: skip
     nonce = new_nonce()
-    slot = Subscribers(db).reserve(
+    outcome = Subscribers(db).reserve(
         nonce, address, keywords, name, now, RESEND_AFTER, settings.max_signups_per_hour
     )
-    if slot == "full":
+    if outcome == "full":
         raise TooManySignUps("too many sign-ups in the last hour", "try again later")
-    return None if slot == "recent" else SignUp(address, keywords, name, nonce, slot, now)
+    return None if outcome == "recent" else SignUp(address, keywords, name, nonce, now)
 
 
-def has_left(db: sqlite3.Connection, address: str) -> bool:
+def has_left(db: Database, address: str) -> bool:
     return Subscribers(db).has_left(address)
 
 
 def request_subscription(
-    settings: Settings, db: sqlite3.Connection, address: str, keywords: Iterable[str],
+    settings: Settings, db: Database, address: str, keywords: Iterable[str],
     name: str | None = None, now: dt.datetime | None = None,
 ) -> bool:  # fmt: skip
     """Record a pending sign-up and mail its confirmation link now; False when one went out recently."""
@@ -125,13 +123,13 @@ def request_subscription(
     try:
         send_confirmation(settings, signup)
     except SubscriptionError:
-        Subscribers(db).release(signup.slot, signup.nonce)  # so asking again can work
+        Subscribers(db).release(signup.nonce)  # so asking again can work
         raise
     return True
 
 
 def pending_confirmation(
-    settings: Settings, db: sqlite3.Connection, token: str, now: dt.datetime | None = None
+    settings: Settings, db: Database, token: str, now: dt.datetime | None = None
 ) -> tuple[str, str, list[str], str | None]:
     """The nonce, address, keywords and name of a confirmation link that still works."""
     claims = verify(secret(settings), "confirm", token, now)
@@ -143,7 +141,7 @@ def pending_confirmation(
 
 
 def confirm_subscription(
-    settings: Settings, db: sqlite3.Connection, token: str, now: dt.datetime | None = None
+    settings: Settings, db: Database, token: str, now: dt.datetime | None = None
 ) -> Path:
     """Turn a confirmation link into a profile file; the link is used up only once the file is written."""
     nonce, address, keywords, name = pending_confirmation(settings, db, token, now)
@@ -250,7 +248,7 @@ def profile_saving(what: str, retry: str) -> Iterator[None]:
         raise ProfileNotSaved(f"{what} could not be saved just now ({reason})", f"{retry}. {tell}.") from exc
 
 
-def unsubscribe(db: sqlite3.Connection, address: str, via: str) -> bool:
+def unsubscribe(db: Database, address: str, via: str) -> bool:
     """Stop every digest to `address`; False when it had already left."""
     return Subscribers(db).unsubscribe(checked_address(address), via)
 
@@ -260,14 +258,14 @@ def secret(settings: Settings) -> str:
 
 
 def link_address(
-    site_key: str, db: sqlite3.Connection, purpose: str, token: str, now: dt.datetime | None = None
+    site_key: str, db: Database, purpose: str, token: str, now: dt.datetime | None = None
 ) -> str:
     """The address a manage, view or unsubscribe link stands for, unless it was rotated away."""
     return link_claims(site_key, db, purpose, token, now).address
 
 
 def link_claims(
-    site_key: str, db: sqlite3.Connection, purpose: str, token: str, now: dt.datetime | None = None
+    site_key: str, db: Database, purpose: str, token: str, now: dt.datetime | None = None
 ) -> Claims:
     """What a link says, unless it was rotated away (TokenError when it is not genuine)."""
     claims = verify(site_key, purpose, token, now)
@@ -276,7 +274,7 @@ def link_claims(
     return claims
 
 
-def rotate_links(db: sqlite3.Connection, address: str, now: dt.datetime | None = None) -> None:
+def rotate_links(db: Database, address: str, now: dt.datetime | None = None) -> None:
     """Retire every link issued to `address` so far; the next digest carries new ones."""
     Subscribers(db).rotate_links(address, now or dt.datetime.now(dt.UTC))
 

@@ -14,8 +14,7 @@ from ..models import Profile, Settings
 from ..relevance import MIN_BACKGROUND
 from ..sources.lookup import arxiv_id
 from ..store import PaperArchive
-from ..store.connection import connect
-from .state import database_path
+from .state import database_path, open_database
 
 VOTE_KEYS = ("like", "dislike")
 
@@ -75,10 +74,9 @@ def unarchived_votes(settings: Settings, profiles: Sequence[Profile]) -> list[st
 
 def _archived(settings: Settings, ids: list[str]) -> tuple[set[str], dict[str, str]]:
     """Which ids the archive holds, and which of the others arXiv was asked for and lacked."""
-    path = database_path(settings)
-    if not path.is_file():
+    if not settings.state_url and not database_path(settings).is_file():
         return set(), {}
-    with closing(connect(path)) as db:
+    with closing(open_database(settings)) as db:
         archive = PaperArchive(db)
         archived = set(archive.papers_with_ids(ids))
         return archived, archive.unknown_to_arxiv(i for i in ids if i not in archived)

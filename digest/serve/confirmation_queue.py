@@ -74,7 +74,7 @@ class ConfirmationQueue:
     def _release(self, signup: SignUp) -> None:
         """Free the slot of an email that did not go, so the person can ask again at once."""
         try:
-            with closing(connect(self.database)) as db:
-                Subscribers(db).release(signup.slot, signup.nonce)
+            with closing(connect(self.database, url=self.settings.state_url)) as db:
+                Subscribers(db).release(signup.nonce)
         except Exception:
             log.exception("the sign-up of %s could not be released", signup.address)

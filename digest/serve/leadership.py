@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Callable
 
 from ..errors import DigestError
 from ..models import Settings
 from ..models.console import SchedulerLease
-from ..store import State
+from ..store import DATABASE_ERRORS, State
 from ..store.lease import holder_name, release_lease, take_lease
 
 log = logging.getLogger("digest.schedule")
 
 Clock = Callable[[], dt.datetime]
 RENEW_SECONDS = 15
+LEASE_FAILURES: tuple[type[Exception], ...] = (DigestError, *DATABASE_ERRORS)  # the database did not answer
 
 
 class Leadership:
@@ -55,7 +55,7 @@ class Leadership:
         try:
             with State(self.settings.state_dir, self.settings.secret) as state:
                 other = take_lease(state.db, self.holder, asked, self.seconds)
-        except (DigestError, sqlite3.Error) as error:
+        except LEASE_FAILURES as error:
             log.error("cannot renew the scheduler's lease: %s", error)
             self.held_until = None  # it may still run for a while, but nothing is sent on it
             return False
@@ -72,7 +72,7 @@ class Leadership:
         try:
             with State(self.settings.state_dir, self.settings.secret) as state:
                 release_lease(state.db, self.holder)
-        except (DigestError, sqlite3.Error) as error:  # it then expires instead
+        except LEASE_FAILURES as error:  # it then expires instead
             log.error("cannot release the scheduler's lease: %s", error)
 
     def leader(self) -> str | None:

@@ -47,7 +47,7 @@ class Service:
     def __init__(self, settings: Settings, clock: Clock | None = None, *, in_child: bool = False) -> None:
         # A state database that is lost or broken stops the service here, in one line, rather
         # than in a traceback every minute.
-        connect(database_path(settings)).close()
+        connect(database_path(settings), url=settings.state_url).close()
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stopping = threading.Event()
@@ -270,7 +270,9 @@ class Service:
         return fetched[1] if fetched and now - fetched[0] < LISTING_FRESH else None
 
     def _state(self, given: State | None = None) -> AbstractContextManager[State]:
-        return state_unless_given(given, self.settings.state_dir, self.settings.secret)
+        return state_unless_given(
+            given, self.settings.state_dir, self.settings.secret, self.settings.state_url
+        )
 
     def _record(
         self, state: State, slot: Slot, edition: dt.date, done: bool, detail: str, now: dt.datetime

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 from collections.abc import Sequence
 
 from ..models import Profile, Settings
 from ..models.console import SiteStatus
 from ..pipeline.console import read_profiles, site_status
 from ..pipeline.run import edition_for
+from ..store import Database
 from ..store.lease import current_lease
 from .scheduler import Service
 
 
 def status(
-    settings: Settings, db: sqlite3.Connection, now: dt.datetime, profiles: Sequence[Profile] | None = None
+    settings: Settings, db: Database, now: dt.datetime, profiles: Sequence[Profile] | None = None
 ) -> SiteStatus:
     """`profiles`: already read (the console keeps them); by default they are read here."""
     profiles = read_profiles(settings) if profiles is None else profiles

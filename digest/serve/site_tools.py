@@ -6,7 +6,6 @@ The page modules (archive, feed, feedback, live preview, manage) type against th
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -16,6 +15,7 @@ from starlette.responses import Response
 from ..errors import TokenError
 from ..models import Settings
 from ..render.pages import Pages
+from ..store import Database
 from .confirmation_queue import ConfirmationQueue
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ class SiteTools(Protocol):
     pages: Pages
     mailer: ConfirmationQueue
 
-    async def work(self, function: Callable[[sqlite3.Connection], T]) -> T:
+    async def work(self, function: Callable[[Database], T]) -> T:
         """Blocking work on this worker thread's state connection."""
         ...
 

@@ -3,7 +3,6 @@ database connection, opened by its first request: a SQLite connection cannot cha
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -11,7 +10,7 @@ from typing import TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from ..models import Settings
-from ..store import State
+from ..store import Database, State
 
 T = TypeVar("T")
 
@@ -23,11 +22,13 @@ class ThreadStates:
         self.settings = settings
         self.local = threading.local()
 
-    async def work(self, function: Callable[[sqlite3.Connection], T]) -> T:
+    async def work(self, function: Callable[[Database], T]) -> T:
         def on_this_thread() -> T:
             state: State | None = getattr(self.local, "state", None)
             if state is None:
-                state = self.local.state = State(self.settings.state_dir, self.settings.secret)
+                state = self.local.state = State(
+                    self.settings.state_dir, self.settings.secret, self.settings.state_url
+                )
             return function(state.db)
 
         return await run_in_threadpool(on_this_thread)

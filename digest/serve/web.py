@@ -12,7 +12,6 @@ import functools
 import hashlib
 import hmac
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -28,6 +27,7 @@ from ..errors import FormError, ProfileNotSaved, SubscriptionError, TokenError, 
 from ..models import Settings
 from ..pipeline import subscriptions
 from ..render.pages import Pages
+from ..store import Database
 from ..tokens import verify
 from .admin import admin_routes
 from .archive import ArchivePages
@@ -220,7 +220,7 @@ class Site:
         """The address of a link that still works (TokenError when forged, expired or replaced)."""
         return await self.work(lambda db: subscriptions.link_address(self.secret, db, purpose, token))
 
-    async def work(self, function: Callable[[sqlite3.Connection], T]) -> T:
+    async def work(self, function: Callable[[Database], T]) -> T:
         """Blocking work on this worker thread's state connection (see thread_states)."""
         return await self.states.work(function)
 

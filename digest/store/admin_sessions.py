@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import sqlite3
 
 from .connection import now_text as _now
+from .database import Database
 
 
 class AdminSessions:
     """Sign-ins by id: started, checked on every request, ended by signing out."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def start(self, lifetime: dt.timedelta) -> str:
         """A new sign-in's id; sign-ins past their lifetime are forgotten on the way."""
         session = secrets.token_urlsafe(24)
         expired = (dt.datetime.now(dt.UTC) - lifetime).isoformat(timespec="seconds")
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.execute("DELETE FROM admin_sessions WHERE created_at < ?", (expired,))
             self.db.execute("INSERT INTO admin_sessions (id, created_at) VALUES (?, ?)", (session, _now()))
         return session

@@ -5,15 +5,15 @@ address that bounced once during a mailbox move is forgiven and one that keeps b
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 from ..models import BounceScore
+from .database import Database
 
 
 class Bounces:
     """The bounce score of each address, and the ledger rows bounces and complaints point at."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def record(
@@ -22,14 +22,14 @@ class Bounces:
     ) -> float:  # fmt: skip
         """Add a bounce of `weight` to `address`'s score; the new score. With `edition`, the
         ledger row of that edition records the bounce too."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             previous = self._current(address, at, decay_days)
             score, count = (previous.score, previous.bounces) if previous else (0.0, 0)
             score, count = score + weight, count + 1
             self.db.execute(
-                """INSERT OR REPLACE INTO bounces (address, score, count, last_bounce, reason)
-                   VALUES (?, ?, ?, ?, ?)""",
+                """INSERT INTO bounces (address, score, count, last_bounce, reason) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (address) DO UPDATE SET score = excluded.score, count = excluded.count,
+                     last_bounce = excluded.last_bounce, reason = excluded.reason""",
                 (address, score, count, at.isoformat(timespec="seconds"), reason[:500]),
             )
             if edition is not None:

@@ -17,6 +17,7 @@ from types import TracebackType
 
 from ..errors import StateError
 from ..tokens import site_secret
+from .database import Database, PostgresDatabase, SQLiteDatabase, is_postgres_url, open_postgres, redacted
 from .departures import departures_file, keep_departures, restore_departures
 from .schema import migrate
 
@@ -32,14 +33,17 @@ def now_text() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
-    """The state database, brought up to the current schema.
+def connect(path: Path, *, create: bool = False, url: str | None = None) -> Database:
+    """The state database, brought up to the current schema: the PostgreSQL one at `url` when
+    the site has a `state_url`, else the SQLite file at `path`.
 
     It is created on first use, but not where the state dir shows it existed before (its
     creation marker, the unsubscribes file, or the outbox): a database recreated there would
     resend editions and forget who left. `create` makes a new one anyway (`digest init-state`).
     A database that cannot be opened or updated is a StateError, one line, never a traceback.
     """
+    if url is not None and is_postgres_url(url):
+        return _opened_postgres(url)
     new = not path.exists() or path.stat().st_size == 0
     if new and not create:
         _refuse_if_used_before(path)
@@ -76,9 +80,22 @@ def _refuse_if_used_before(path: Path) -> None:
             )
 
 
-def _opened(path: Path) -> sqlite3.Connection:
+def _opened_postgres(url: str) -> Database:
+    """A server keeps its own backups and has no state dir to read signs of loss from: the
+    database is created (migrated from empty) whenever it has no tables yet."""
+    db = open_postgres(url)
+    try:
+        migrate(db, redacted(url))
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _opened(path: Path) -> SQLiteDatabase:
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None, timeout=30)  # explicit transactions
+    # Explicit transactions (isolation_level=None); the factory adds the store's interface.
+    db = sqlite3.connect(path, isolation_level=None, timeout=30, factory=SQLiteDatabase)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         # WAL with NORMAL: every commit survives the process being killed at any point (what the
@@ -95,18 +112,26 @@ def _opened(path: Path) -> sqlite3.Connection:
 class State:
     """The state dir of one run, scheduled edition or web worker thread; close it when done."""
 
-    def __init__(self, state_dir: Path, configured_secret: str | None = None) -> None:
+    def __init__(self, state_dir: Path, configured_secret: str | None = None, url: str | None = None) -> None:
         self.dir = state_dir
+        self.url = url
         self.database = state_dir / DATABASE_NAME
         self.outbox = state_dir / "outbox"
         self._configured_secret = configured_secret
-        self._db: sqlite3.Connection | None = None
+        self._db: Database | None = None
         self._file: tuple[int, int] | None = None
 
     @property
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Database:
         """The connection, opened on first use, and again if the file was replaced or removed
-        since (so a lost database is noticed, not written to as a deleted file)."""
+        since (so a lost database is noticed, not written to as a deleted file), or if the
+        PostgreSQL server dropped it (a restart, a fail-over: a web worker keeps working)."""
+        if self.url is not None:
+            if isinstance(self._db, PostgresDatabase) and self._db.connection.broken:
+                self.close()
+            if self._db is None:
+                self._db = connect(self.database, url=self.url)
+            return self._db
         if self._db is not None and self._file != _identity(self.database):
             self.close()
         if self._db is None:
@@ -141,10 +166,12 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 @contextmanager
-def state_unless_given(given: State | None, state_dir: Path, secret: str | None) -> Iterator[State]:
+def state_unless_given(
+    given: State | None, state_dir: Path, secret: str | None, url: str | None = None
+) -> Iterator[State]:
     """The caller's state, left open for the caller; or a state of our own, closed when done."""
     if given is not None:
         yield given
         return
-    with State(state_dir, secret) as own:
+    with State(state_dir, secret, url) as own:
         yield own

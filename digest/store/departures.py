@@ -12,8 +12,9 @@ import datetime as dt
 import json
 import logging
 import os
-import sqlite3
 from pathlib import Path
+
+from .database import SQLiteDatabase
 
 FILE_NAME = "unsubscribes.jsonl"
 
@@ -68,7 +69,7 @@ def departed(state_dir: Path) -> frozenset[str]:
     return frozenset(departures(state_dir))
 
 
-def keep_departures(db: sqlite3.Connection, state_dir: Path) -> None:
+def keep_departures(db: SQLiteDatabase, state_dir: Path) -> None:
     """From now on, every change to this connection's unsubscribes is also written to the file."""
 
     def keep(address: str, left: int, via: str, at: str | None) -> None:
@@ -81,10 +82,12 @@ def keep_departures(db: sqlite3.Connection, state_dir: Path) -> None:
     db.executescript(TRIGGERS)
 
 
-def restore_departures(db: sqlite3.Connection, state_dir: Path) -> int:
+def restore_departures(db: SQLiteDatabase, state_dir: Path) -> int:
     """Copy the file's unsubscribes into a new database; how many were restored."""
     rows = [(address, via, at) for address, (via, at) in departures(state_dir).items()]
-    with db:
-        db.execute("BEGIN IMMEDIATE")
-        db.executemany("INSERT OR IGNORE INTO unsubscribes (address, via, at) VALUES (?, ?, ?)", rows)
+    with db.transaction():
+        db.executemany(
+            "INSERT INTO unsubscribes (address, via, at) VALUES (?, ?, ?) ON CONFLICT (address) DO NOTHING",
+            rows,
+        )
     return len(rows)

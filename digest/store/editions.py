@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterable
 
 from ..models import (
@@ -17,6 +16,7 @@ from ..models import (
     reason_from_dict,
     reason_to_dict,
 )
+from .database import Database
 from .listings import PaperArchive
 
 # (address, edition, [(paper id, its reasons)] best first): one composed edition of one address.
@@ -26,7 +26,7 @@ Remembered = tuple[str, str, list[tuple[str, tuple[Reason, ...]]]]
 class EditionArchive:
     """Every paper each edition matched for each address, with its reasons, beside the ledger."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def remember(self, editions: Iterable[Remembered]) -> None:
@@ -35,11 +35,11 @@ class EditionArchive:
             (address, edition, json.dumps([i for i, _ in matched]), _reasons_json(matched))
             for address, edition, matched in editions
         ]
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.executemany(
-                """INSERT OR REPLACE INTO edition_papers (address, edition, paper_ids, reasons)
-                   VALUES (?, ?, ?, ?)""",
+                """INSERT INTO edition_papers (address, edition, paper_ids, reasons) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (address, edition) DO UPDATE SET paper_ids = excluded.paper_ids,
+                     reasons = excluded.reasons""",
                 rows,
             )
 
@@ -119,7 +119,7 @@ def _moment(text: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def papers_by_day(db: sqlite3.Connection, since: dt.datetime) -> list[tuple[dt.date, Paper]]:
+def papers_by_day(db: Database, since: dt.datetime) -> list[tuple[dt.date, Paper]]:
     """Every paper a listing brought since `since`, with the day (UTC) it was first seen."""
     rows = db.execute(
         # last_seen '' marks a paper looked up by id (a liked one), which no listing brought

@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-import sqlite3
 
 from ..models.console import SchedulerLease as Lease
+from .database import Database
 
 SCHEDULER = "scheduler"  # the one lease there is today; the name column leaves room for others
 
@@ -34,7 +34,7 @@ def holder_name() -> str:
 
 
 def take_lease(
-    db: sqlite3.Connection, holder: str, now: dt.datetime, seconds: float, name: str = SCHEDULER
+    db: Database, holder: str, now: dt.datetime, seconds: float, name: str = SCHEDULER
 ) -> Lease | None:
     """Take or renew the lease for `seconds` from `now`. None when we hold it now; otherwise
     the lease of whoever does."""
@@ -46,12 +46,12 @@ def take_lease(
     return current
 
 
-def release_lease(db: sqlite3.Connection, holder: str, name: str = SCHEDULER) -> None:
+def release_lease(db: Database, holder: str, name: str = SCHEDULER) -> None:
     """Give the lease up at once (a clean stop), so a standby need not wait for it to expire."""
     db.execute("DELETE FROM scheduler_lease WHERE name = ? AND holder = ?", (name, holder))
 
 
-def current_lease(db: sqlite3.Connection, name: str = SCHEDULER) -> Lease | None:
+def current_lease(db: Database, name: str = SCHEDULER) -> Lease | None:
     """The lease as last written, expired or not; None when nobody ever held it or it was released."""
     row = db.execute("SELECT holder, expires_at FROM scheduler_lease WHERE name = ?", (name,)).fetchone()
     return Lease(row[0], dt.datetime.fromisoformat(row[1])) if row else None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import sqlite3
 from collections.abc import Iterable
 
 from ..models import DeliveryState
 from .connection import now_text as _now
+from .database import Database
 
 STREAK_START = "suppression.streak_after:"  # meta key prefix: + address -> edition
 
@@ -22,7 +22,7 @@ class Ledger:
     hand-over, so a row still 'sending' when the next run starts means a run died mid-way.
     """
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def states(self, edition: dt.date) -> dict[str, DeliveryState]:
@@ -37,8 +37,7 @@ class Ledger:
 
     def settle_interrupted(self, edition: dt.date) -> list[str]:
         """Rows a dead run left 'sending' become 'uncertain'; their addresses are returned."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             rows = self.db.execute(
                 "SELECT address FROM deliveries WHERE edition = ? AND state = 'sending'",
                 (edition.isoformat(),),
@@ -70,15 +69,15 @@ class Ledger:
 
     def mark_sent(self, address: str, edition: dt.date, message_id: str, paper_ids: Iterable[str]) -> None:
         papers = list(paper_ids)
-        with self.db:  # one transaction: the delivery and its papers are recorded together
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():  # the delivery and its papers are recorded together
             self.mark(address, edition, "sent", message_id)
             self.db.execute(
                 "UPDATE deliveries SET papers = ? WHERE address = ? AND edition = ?",
                 (json.dumps(papers), address, edition.isoformat()),
             )
             self.db.executemany(
-                "INSERT OR IGNORE INTO sent_papers (address, paper_id, edition) VALUES (?, ?, ?)",
+                """INSERT INTO sent_papers (address, paper_id, edition) VALUES (?, ?, ?)
+                   ON CONFLICT (address, paper_id) DO NOTHING""",
                 [(address, paper_id, edition.isoformat()) for paper_id in papers],
             )
 
@@ -99,7 +98,8 @@ class Ledger:
 
     def suppress(self, address: str, reason: str) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO suppressions (address, reason, since) VALUES (?, ?, ?)",
+            """INSERT INTO suppressions (address, reason, since) VALUES (?, ?, ?)
+               ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, since = excluded.since""",
             (address, reason, _now()),
         )
 
@@ -108,14 +108,14 @@ class Ledger:
 
         The failed deliveries stay (they are the history); a marker says the streak starts
         after the newest of them, so the next single refusal does not suppress again."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             if self.db.execute("DELETE FROM suppressions WHERE address = ?", (address,)).rowcount == 0:
                 return False
             self.db.execute(
-                """INSERT OR REPLACE INTO meta (key, value)
+                """INSERT INTO meta (key, value)
                    SELECT ?, max(edition) FROM deliveries WHERE address = ? AND state = 'failed'
-                   HAVING max(edition) IS NOT NULL""",
+                   HAVING max(edition) IS NOT NULL
+                   ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
                 (STREAK_START + address, address),
             )
         return True
@@ -132,12 +132,14 @@ class Ledger:
 class ScheduleLog:
     """Which scheduled editions ran, so a restart neither skips nor repeats one."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def record(self, slot: str, edition: dt.date, done: bool, detail: str, at: dt.datetime) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO schedule_runs (slot, edition, state, at, detail) VALUES (?, ?, ?, ?, ?)",
+            """INSERT INTO schedule_runs (slot, edition, state, at, detail) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (slot, edition) DO UPDATE SET state = excluded.state, at = excluded.at,
+                 detail = excluded.detail""",
             (
                 slot,
                 edition.isoformat(),
@@ -156,7 +158,7 @@ class ScheduleLog:
     def first_start(self, now: dt.datetime) -> dt.datetime:
         """When the scheduler first ran on this state dir; recorded as `now` the first time."""
         self.db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('scheduler.first_start', ?)",
+            "INSERT INTO meta (key, value) VALUES ('scheduler.first_start', ?) ON CONFLICT (key) DO NOTHING",
             (now.isoformat(timespec="seconds"),),
         )
         row = self.db.execute("SELECT value FROM meta WHERE key = 'scheduler.first_start'").fetchone()

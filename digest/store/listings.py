@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 
 from ..models import CachedFeed, Paper, paper_from_dict, paper_to_dict
 from .connection import now_text as _now
+from .database import Database
 
 
 class HttpCache:
     """The last body of each listing URL with its validators, for conditional GET."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def cached(self, url: str) -> CachedFeed | None:
@@ -26,8 +26,9 @@ class HttpCache:
 
     def remember(self, url: str, feed: CachedFeed) -> None:
         self.db.execute(
-            """INSERT OR REPLACE INTO http_cache (url, body, etag, last_modified, fetched_at)
-               VALUES (?, ?, ?, ?, ?)""",
+            """INSERT INTO http_cache (url, body, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (url) DO UPDATE SET body = excluded.body, etag = excluded.etag,
+                 last_modified = excluded.last_modified, fetched_at = excluded.fetched_at""",
             (url, feed.body, feed.etag, feed.last_modified, _now()),
         )
 
@@ -43,15 +44,14 @@ class PaperArchive:
     """Every paper ever fetched, so a fetch can tell what is new and a backtest can look back;
     and the papers looked up by id (liked ones), which no listing brought."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def remember(self, papers: Iterable[Paper]) -> frozenset[str]:
         """Store the papers; return the ids that were not known before."""
         rows = [(p.id, json.dumps(paper_to_dict(p), ensure_ascii=False)) for p in papers]
         now = _now()
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             known = self._known([row[0] for row in rows])
             self.db.executemany(
                 """INSERT INTO papers (id, data, first_seen, last_seen) VALUES (?, ?, ?, ?)
@@ -64,8 +64,7 @@ class PaperArchive:
         """Store papers looked up by id as never listed; a listed copy, if any, is kept as it is."""
         rows = [(p.id, json.dumps(paper_to_dict(p), ensure_ascii=False)) for p in papers]
         now = _now()
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.executemany(
                 """INSERT INTO papers (id, data, first_seen, last_seen) VALUES (?, ?, ?, ?)
                    ON CONFLICT (id) DO NOTHING""",
@@ -79,10 +78,9 @@ class PaperArchive:
     def remember_unknown_to_arxiv(self, ids: Iterable[str]) -> None:
         """Note that arXiv was asked for these ids and had none of them, so it is not asked again."""
         now = _now()
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.executemany(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                 [(UNKNOWN_TO_ARXIV + paper_id, now) for paper_id in ids],
             )
 
@@ -127,7 +125,7 @@ class PaperArchive:
 class SourceHistory:
     """What each source listed last time, to notice a listing that was not updated."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def repeats(self, location: str, paper_ids: Iterable[str], day: dt.date) -> dt.date | None:
@@ -139,7 +137,8 @@ class SourceHistory:
         if row and row[1] == day.isoformat():
             return None  # fetched again the same day: the same listing is expected
         self.db.execute(
-            "INSERT OR REPLACE INTO source_fetches (location, ids_hash, day) VALUES (?, ?, ?)",
+            """INSERT INTO source_fetches (location, ids_hash, day) VALUES (?, ?, ?)
+               ON CONFLICT (location) DO UPDATE SET ids_hash = excluded.ids_hash, day = excluded.day""",
             (location, digest, day.isoformat()),
         )
         return dt.date.fromisoformat(row[1]) if row and row[0] == digest else None

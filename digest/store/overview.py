@@ -7,12 +7,12 @@ that `digest status`, `digest subscribers` and /admin show.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Sequence
 
 from ..models import BouncePolicy
 from ..models.console import EditionCounts
 from .bounces import Bounces
+from .database import Database
 
 CHUNK = 500  # SQLite caps the parameters of one query
 _COUNTED = {"sent", "failed", "deferred", "uncertain"}
@@ -22,7 +22,7 @@ class BounceFigures:
     """Bounces reported after a message was handed over, per edition and per address: what the
     console and `digest status` read of the bounce scores (bounces.py) and the ledger."""
 
-    def __init__(self, db: sqlite3.Connection, decay_days: int = BouncePolicy.decay_days) -> None:
+    def __init__(self, db: Database, decay_days: int = BouncePolicy.decay_days) -> None:
         self.db = db
         self.decay_days = decay_days
 
@@ -46,7 +46,7 @@ class BounceFigures:
         return {address: known.get(address) for address in addresses}
 
 
-def edition_counts(db: sqlite3.Connection, limit: int, before: str | None = None) -> list[EditionCounts]:
+def edition_counts(db: Database, limit: int, before: str | None = None) -> list[EditionCounts]:
     """The newest `limit` editions (older than `before`, if given), newest first, with their counts."""
     editions = [
         row[0]
@@ -69,7 +69,7 @@ def edition_counts(db: sqlite3.Connection, limit: int, before: str | None = None
     return [EditionCounts(edition, bounced=bounced[edition], **counts[edition]) for edition in editions]
 
 
-def last_sent(db: sqlite3.Connection, addresses: Sequence[str] | None = None) -> dict[str, str]:
+def last_sent(db: Database, addresses: Sequence[str] | None = None) -> dict[str, str]:
     """The newest edition sent to each address (of `addresses`, or every one)."""
     query = "SELECT address, max(edition) FROM deliveries WHERE state = 'sent'"
     if addresses is None:
@@ -82,13 +82,13 @@ def last_sent(db: sqlite3.Connection, addresses: Sequence[str] | None = None) ->
     return found
 
 
-def pending_addresses(db: sqlite3.Connection) -> dict[str, str]:
+def pending_addresses(db: Database) -> dict[str, str]:
     """Addresses with a sign-up waiting for its confirmation, with when they last asked."""
     rows = db.execute("SELECT address, max(created_at) FROM pending_subscriptions GROUP BY address")
     return dict(rows.fetchall())
 
 
-def latest_pending(db: sqlite3.Connection, address: str) -> tuple[str, str | None] | None:
+def latest_pending(db: Database, address: str) -> tuple[str, str | None] | None:
     """The keywords (JSON text) and name of an address's newest waiting sign-up."""
     row = db.execute(
         """SELECT keywords, name FROM pending_subscriptions WHERE address = ?
@@ -98,14 +98,14 @@ def latest_pending(db: sqlite3.Connection, address: str) -> tuple[str, str | Non
     return (row[0], row[1]) if row else None
 
 
-def unsubscribes(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+def unsubscribes(db: Database) -> dict[str, tuple[str, str]]:
     """Every address that left, with how and when."""
     return {
         address: (via, at) for address, via, at in db.execute("SELECT address, via, at FROM unsubscribes")
     }
 
 
-def uncertain_deliveries(db: sqlite3.Connection, edition: str) -> list[tuple[str, str, str]]:
+def uncertain_deliveries(db: Database, edition: str) -> list[tuple[str, str, str]]:
     """(address, why, when) of an edition's deliveries that may or may not have arrived."""
     rows = db.execute(
         """SELECT address, coalesce(error, ''), updated_at FROM deliveries
@@ -115,7 +115,7 @@ def uncertain_deliveries(db: sqlite3.Connection, edition: str) -> list[tuple[str
     return rows.fetchall()
 
 
-def deliveries_of(db: sqlite3.Connection, address: str, limit: int = 30) -> list[tuple[str, str, str]]:
+def deliveries_of(db: Database, address: str, limit: int = 30) -> list[tuple[str, str, str]]:
     """(edition, state, error) of an address's newest deliveries."""
     rows = db.execute(
         """SELECT edition, state, coalesce(error, '') FROM deliveries WHERE address = ?

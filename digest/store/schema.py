@@ -1,16 +1,19 @@
 """The state database's tables, and the numbered steps that bring any older file up to them.
 
-`PRAGMA user_version` says which steps a database has had; a database opened at the current
-version is not written at all (a read-only one can still be read). Each step runs once, in
-order, inside one transaction with the others, so a crash mid-way leaves the old version.
+`PRAGMA user_version` (on PostgreSQL: the one row of `schema_version`) says which steps a
+database has had; a database opened at the current version is not written at all (a read-only
+one can still be read). Each step runs once, in order, inside one transaction with the others,
+so a crash mid-way leaves the old version. The same steps build a PostgreSQL state: the DDL is
+written once, in SQLite's words, and the few that differ are swapped in (`_in_dialect`).
 """
 
 from __future__ import annotations
 
-import sqlite3
+import re
 from collections.abc import Callable
 
 from ..errors import StateError
+from .database import Database
 
 # Version 1 (before the schema had a number, so such files say 0): three delivery states.
 DELIVERIES_V1 = """CREATE TABLE IF NOT EXISTS deliveries (
@@ -172,13 +175,38 @@ TALLY_TRIGGERS = (
 )
 
 
-def _first_tables(db: sqlite3.Connection) -> None:
+# PostgreSQL has no SQLite-style trigger bodies: one function does what the three triggers do.
+POSTGRES_TALLY = (
+    """CREATE OR REPLACE FUNCTION edition_tally_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF TG_OP IN ('UPDATE', 'DELETE') THEN
+           UPDATE edition_tally SET count = count - 1 WHERE edition = OLD.edition AND state = OLD.state;
+         END IF;
+         IF TG_OP IN ('INSERT', 'UPDATE') THEN
+           INSERT INTO edition_tally (edition, state, count) VALUES (NEW.edition, NEW.state, 1)
+           ON CONFLICT (edition, state) DO UPDATE SET count = edition_tally.count + 1;
+         END IF;
+         RETURN NULL;
+       END $$""",
+    """CREATE TRIGGER tally_added AFTER INSERT OR DELETE ON deliveries
+       FOR EACH ROW EXECUTE FUNCTION edition_tally_kept()""",
+    """CREATE TRIGGER tally_changed AFTER UPDATE OF edition, state ON deliveries FOR EACH ROW
+       WHEN (OLD.edition IS DISTINCT FROM NEW.edition OR OLD.state IS DISTINCT FROM NEW.state)
+       EXECUTE FUNCTION edition_tally_kept()""",
+)
+# SQLite's column types that PostgreSQL names otherwise (REAL would be only 4 bytes there).
+POSTGRES_TYPES = {"BLOB": "BYTEA", "REAL": "DOUBLE PRECISION"}
+
+
+def _first_tables(db: Database) -> None:
     _run(db, DELIVERIES_V1 + ";" + SENT_PAPERS)
 
 
-def _six_delivery_states(db: sqlite3.Connection) -> None:
+def _six_delivery_states(db: Database) -> None:
     """Copy version 1's rows into the wider table; each row was created when last updated."""
     db.execute("ALTER TABLE deliveries RENAME TO deliveries_v1")
+    if db.dialect == "postgresql":  # its key's index keeps its name, which the new table needs
+        db.execute("ALTER TABLE deliveries_v1 RENAME CONSTRAINT deliveries_pkey TO deliveries_v1_pkey")
     db.execute(DELIVERIES)
     db.execute(
         """INSERT INTO deliveries
@@ -189,26 +217,35 @@ def _six_delivery_states(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE deliveries_v1")
 
 
-def _later_tables(db: sqlite3.Connection) -> None:
+def _later_tables(db: Database) -> None:
     _run(db, LATER_TABLES)
 
 
-def _bounces(db: sqlite3.Connection) -> None:
+def _bounces(db: Database) -> None:
     _run(db, BOUNCES)
 
 
-def _edition_reasons(db: sqlite3.Connection) -> None:
+def _edition_reasons(db: Database) -> None:
     """Why each paper of an edition was matched ({paper id: [reason]}), for the archive and feed."""
     db.execute("ALTER TABLE edition_papers ADD COLUMN reasons TEXT NOT NULL DEFAULT '{}'")
 
 
-def _console_tables(db: sqlite3.Connection) -> None:
+def _console_tables(db: Database) -> None:
     _run(db, CONSOLE_TABLES)
-    for trigger in TALLY_TRIGGERS:
+    for trigger in POSTGRES_TALLY if db.dialect == "postgresql" else TALLY_TRIGGERS:
         db.execute(trigger)
 
 
-def _scheduler_lease(db: sqlite3.Connection) -> None:
+def _rowid_as_columns(db: Database) -> None:
+    """What SQLite's rowid did, in columns PostgreSQL has too: which sign-up a confirmation sent
+    was for (a failed one is released by its nonce), and the order of the source checks."""
+    db.execute("ALTER TABLE confirmations_sent ADD COLUMN nonce TEXT")
+    db.execute("ALTER TABLE source_checks ADD COLUMN seq INTEGER")
+    if db.dialect == "sqlite":  # a new PostgreSQL state has no rows yet
+        db.execute("UPDATE source_checks SET seq = rowid")
+
+
+def _scheduler_lease(db: Database) -> None:
     """Which `digest serve` schedules the site, until when (lease.py): a row every machine sees."""
     db.execute(
         """CREATE TABLE IF NOT EXISTS scheduler_lease (
@@ -220,28 +257,40 @@ def _scheduler_lease(db: sqlite3.Connection) -> None:
 
 
 # Step n takes a database from version n - 1 to version n. Append; never edit a step.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _first_tables,
     _six_delivery_states,
     _later_tables,
     _bounces,
     _edition_reasons,
     _console_tables,
+    _rowid_as_columns,
     _scheduler_lease,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def version(db: sqlite3.Connection) -> int:
+def version(db: Database) -> int:
+    if db.dialect == "postgresql":
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: sqlite3.Connection, label: object) -> None:
+def _set_version(db: Database, number: int) -> None:
+    if db.dialect == "postgresql":
+        db.execute("DELETE FROM schema_version")
+        db.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+    else:
+        db.execute(f"PRAGMA user_version = {number}")
+
+
+def migrate(db: Database, label: object) -> None:
     """Bring `db` (an autocommit connection) to SCHEMA_VERSION; no write when it is there."""
     if version(db) == SCHEMA_VERSION:
         return
-    with db:
-        db.execute("BEGIN IMMEDIATE")
+    with db.transaction():
         found = version(db)  # again, now that no other process can be migrating it
         if found > SCHEMA_VERSION:
             raise StateError(
@@ -251,10 +300,16 @@ def migrate(db: sqlite3.Connection, label: object) -> None:
             )
         for step in MIGRATIONS[found:]:
             step(db)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        _set_version(db, SCHEMA_VERSION)
 
 
-def _run(db: sqlite3.Connection, statements: str) -> None:
+def _run(db: Database, statements: str) -> None:
     for statement in statements.split(";"):
         if statement.strip():
-            db.execute(statement)
+            db.execute(_in_dialect(db, statement))
+
+
+def _in_dialect(db: Database, statement: str) -> str:
+    if db.dialect != "postgresql":
+        return statement
+    return re.sub(r"\b(BLOB|REAL)\b", lambda word: POSTGRES_TYPES[str(word[0])], statement)

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterable
 
 from ..models import SourceReport
 from ..models.console import SourceCheck, SourceHealth
 from .connection import now_text as _now
+from .database import Database
 
 KEPT_DAYS = 400  # a year of history, and a little more, for the charts
 
@@ -17,17 +17,16 @@ KEPT_DAYS = 400  # a year of history, and a little more, for the charts
 class SourceLog:
     """One row per source per fetch: when, for which edition, how many papers, what went wrong."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def record(self, reports: Iterable[SourceReport], day: dt.date) -> None:
         rows = [(r.name, r.location, _now(), day.isoformat(), r.papers, r.new, r.error) for r in reports]
         forget_before = (day - dt.timedelta(days=KEPT_DAYS)).isoformat()
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.executemany(
-                """INSERT INTO source_checks (source, location, at, day, papers, new, error)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT INTO source_checks (source, location, at, day, papers, new, error, seq)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM source_checks))""",
                 rows,
             )
             self.db.execute("DELETE FROM source_checks WHERE day < ?", (forget_before,))
@@ -36,7 +35,7 @@ class SourceLog:
         """Every fetch for an edition on or after `since`, oldest first."""
         rows = self.db.execute(
             """SELECT source, location, at, day, papers, new, error FROM source_checks
-               WHERE day >= ? ORDER BY at, rowid""",
+               WHERE day >= ? ORDER BY at, seq""",
             (since.isoformat(),),
         )
         return [SourceCheck(*row) for row in rows]

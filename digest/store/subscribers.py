@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from typing import Literal
 
 from .connection import now_text as _now
+from .database import Database
 
 
 class Subscribers:
     """Pending sign-ups, the confirmations sent (for rate limits), and who left."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def add_pending(self, nonce: str, address: str, keywords: list[str], name: str | None) -> None:
@@ -26,30 +26,28 @@ class Subscribers:
     def reserve(
         self, nonce: str, address: str, keywords: list[str], name: str | None, at: dt.datetime,
         resend_after: dt.timedelta, site_limit: int,
-    ) -> int | Literal["recent", "full"]:  # fmt: skip
-        """Record a sign-up and its confirmation as one step, if the limits allow: its slot's id,
+    ) -> Literal["reserved", "recent", "full"]:  # fmt: skip
+        """Record a sign-up and its confirmation as one step, if the limits allow: "reserved",
         "recent" when `address` had one within `resend_after`, "full" when the site's hour is.
 
         Checked and recorded in one IMMEDIATE transaction, before anything is mailed, so that
         parallel requests cannot all see room for one more."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             if self.confirmations_since(at - resend_after, address):
                 return "recent"
             if self.confirmations_since(at - dt.timedelta(hours=1)) >= site_limit:
                 return "full"
             self.add_pending(nonce, address, keywords, name)
-            cursor = self.db.execute(
-                "INSERT INTO confirmations_sent (address, sent_at) VALUES (?, ?)",
-                (address, at.isoformat(timespec="seconds")),  # as confirmations_since compares it
+            self.db.execute(
+                "INSERT INTO confirmations_sent (address, sent_at, nonce) VALUES (?, ?, ?)",
+                (address, at.isoformat(timespec="seconds"), nonce),  # as confirmations_since compares it
             )
-        return int(cursor.lastrowid or 0)
+        return "reserved"
 
-    def release(self, slot: int, nonce: str) -> None:
+    def release(self, nonce: str) -> None:
         """Undo a reservation whose email could not be sent, so the person can ask again."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("DELETE FROM confirmations_sent WHERE rowid = ?", (slot,))
+        with self.db.transaction():
+            self.db.execute("DELETE FROM confirmations_sent WHERE nonce = ?", (nonce,))
             self.db.execute("DELETE FROM pending_subscriptions WHERE nonce = ?", (nonce,))
 
     def pending(self, nonce: str) -> tuple[str, list[str], str | None] | None:
@@ -62,8 +60,7 @@ class Subscribers:
     def complete(self, nonce: str, address: str) -> None:
         """A confirmed sign-up whose profile is written: its link is used up, and any earlier
         unsubscribe of `address` is lifted (a new confirmed subscription is the only way back)."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.execute("DELETE FROM pending_subscriptions WHERE nonce = ?", (nonce,))
             self.db.execute("DELETE FROM unsubscribes WHERE address = ?", (address,))
 
@@ -78,7 +75,8 @@ class Subscribers:
     def unsubscribe(self, address: str, via: str) -> bool:
         """Record that `address` left; False when it had already left (unsubscribing is idempotent)."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO unsubscribes (address, via, at) VALUES (?, ?, ?)", (address, via, _now())
+            "INSERT INTO unsubscribes (address, via, at) VALUES (?, ?, ?) ON CONFLICT (address) DO NOTHING",
+            (address, via, _now()),
         )
         return cursor.rowcount > 0
 
@@ -95,7 +93,8 @@ class Subscribers:
     def rotate_links(self, address: str, at: dt.datetime) -> None:
         # Issue times are whole seconds: links of the very second of the rotation are retired too.
         since = int(at.timestamp()) + 1
-        query = "INSERT OR REPLACE INTO link_rotations (address, since) VALUES (?, ?)"
+        query = """INSERT INTO link_rotations (address, since) VALUES (?, ?)
+                   ON CONFLICT (address) DO UPDATE SET since = excluded.since"""
         self.db.execute(query, (address, since))
 
     def unsubscribed(self) -> frozenset[str]:

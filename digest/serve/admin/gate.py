@@ -3,7 +3,6 @@ every POST from one of our own pages with its CSRF token."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -13,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ...models import Settings
 from ...pipeline import subscriptions
 from ...render.pages import Pages
+from ...store import Database
 from ...store.admin_sessions import AdminSessions
 from ..thread_states import ThreadStates
 from .access import (
@@ -74,7 +74,7 @@ class Gate:
         live = await self.work(lambda db: AdminSessions(db).is_live(session, SESSION_LIFETIME))
         return session if live else None
 
-    async def work(self, function: Callable[[sqlite3.Connection], T]) -> T:
+    async def work(self, function: Callable[[Database], T]) -> T:
         """Blocking work on this worker thread's state connection (see thread_states)."""
         return await self.states.work(function)
 
