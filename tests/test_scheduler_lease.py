@@ -25,7 +25,7 @@ import pytest
 
 from digest.config.settings import load_settings
 from digest.serve.scheduler import Service
-from digest.store import State
+from digest.store import Database, State
 from digest.store.lease import current_lease, release_lease, take_lease
 
 from .conftest import ROOT, Site
@@ -37,7 +37,7 @@ NOON = dt.datetime(2026, 11, 16, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def db(site: Site) -> Iterator[sqlite3.Connection]:
+def db(site: Site) -> Iterator[Database]:
     with State(load_settings(site.config).state_dir) as state:
         yield state.db
 
@@ -49,7 +49,8 @@ def later(seconds: float) -> dt.datetime:
 # --- the lease in the store -----------------------------------------------------------------
 
 
-def test_a_free_lease_is_taken_and_a_held_one_is_refused_until_it_expires(db: sqlite3.Connection) -> None:
+def test_a_free_lease_is_taken_and_a_held_one_is_refused_until_it_expires(backend: Database) -> None:
+    db = backend  # SQLite and PostgreSQL alike
     assert take_lease(db, "a", NOON, 30) is None
     refused = take_lease(db, "b", later(29), 30)
     renewed = take_lease(db, "a", later(20), 30)  # a renewal: 30 s from now
@@ -64,7 +65,8 @@ def test_a_free_lease_is_taken_and_a_held_one_is_refused_until_it_expires(db: sq
     assert lost is not None and lost.holder == "b"
 
 
-def test_a_released_lease_is_taken_at_once_and_only_its_holder_releases_it(db: sqlite3.Connection) -> None:
+def test_a_released_lease_is_taken_at_once_and_only_its_holder_releases_it(backend: Database) -> None:
+    db = backend  # SQLite and PostgreSQL alike
     take_lease(db, "a", NOON, 30)
     release_lease(db, "b")  # not b's to release
     assert current_lease(db) is not None
@@ -123,7 +125,7 @@ def test_a_leader_that_lost_the_lease_stops_sending(site: Site, caplog: pytest.L
     assert "lost the scheduler's lease" in caplog.text
 
 
-def test_status_says_who_leads(site: Site, cli: Callable[..., Any], db: sqlite3.Connection) -> None:
+def test_status_says_who_leads(site: Site, cli: Callable[..., Any], db: Database) -> None:
     nobody = json.loads(cli("status", "--json", "--config", site.config).stdout)["scheduler"]
     take_lease(db, "process 7 on node-a (abc123)", dt.datetime.now(dt.UTC), 600)
 
