@@ -39,6 +39,8 @@ USUAL_WEIGHT = 0.5  # how much the archive's mean row (the usual words) counts a
 # The papers one profile lifts, at most: a digest shows 20 by default, and reasons cost time.
 MAX_LIFTED = 100
 CHUNK = 512  # profiles scored together: a (CHUNK × papers) block of floats at a time
+# A term in at least this share of the papers is multiplied densely (see _similarities).
+COMMON = 0.02
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,36 @@ class Voted:
 
 
 def _similarities(papers: sparse.csr_matrix, voted: sparse.csr_matrix) -> np.ndarray:
-    """voted papers × papers, C-contiguous: the cosine of each pair (rows are L2-normalized). The
-    product is taken papers-first: its sums then add up in the same order whatever the layout."""
-    return np.ascontiguousarray((papers @ voted.T).toarray().T, dtype=np.float32)
+    """voted papers × papers, C-contiguous: the cosine of each pair (rows are L2-normalized).
+
+    Terms most papers use make a sparse product slow (every pair meets in them): those columns
+    are multiplied as dense blocks (BLAS), the rare rest as sparse matrices, and the two added."""
+    counts = np.bincount(papers.indices, minlength=papers.shape[1])
+    common = np.flatnonzero(counts >= COMMON * papers.shape[0])
+    product = _dense_part(papers, common) @ _dense_part(voted, common).T
+    rare_product = _rare_part(papers, common) @ _rare_part(voted, common).T
+    product += rare_product.toarray()
+    return np.ascontiguousarray(product.T, dtype=np.float32)
+
+
+def _dense_part(rows: sparse.csr_matrix, columns: np.ndarray) -> np.ndarray:
+    """The rows' values in `columns` (sorted), as a dense rows × columns block."""
+    block = np.zeros((rows.shape[0], len(columns)), dtype=np.float32)
+    if not len(columns):
+        return block
+    position = np.searchsorted(columns, rows.indices)
+    inside = (position < len(columns)) & (columns[np.minimum(position, len(columns) - 1)] == rows.indices)
+    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    block[row_of[inside], position[inside]] = rows.data[inside]
+    return block
+
+
+def _rare_part(rows: sparse.csr_matrix, columns: np.ndarray) -> sparse.csr_matrix:
+    """The rows without their values in `columns`."""
+    rare = rows.copy()
+    rare.data[np.isin(rare.indices, columns)] = 0
+    rare.eliminate_zeros()
+    return rare
 
 
 def _scores(similarities: np.ndarray, chunk: Sequence[Votes], usual: np.ndarray) -> np.ndarray:
