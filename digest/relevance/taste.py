@@ -19,6 +19,7 @@ archive, and must not raise its own bar.
 
 from __future__ import annotations
 
+import functools
 import operator
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
@@ -69,17 +70,22 @@ class Voted:
         voted_rows, listing_rows = space.rows(voted), space.rows(listing)
         voted_rows.sort_indices()
         listing_rows.sort_indices()
-        # voted papers × papers, each row contiguous: a profile's scores are a sum of a few rows.
-        self.to_archive = _similarities(space.background, voted_rows)
+        self.voted_rows = voted_rows
         rows = np.array([space.known.get(paper.id, -1) for paper in listing], dtype=np.int64)
         if len(rows) and (rows.min() < 0 or rows.max() >= space.background.shape[0]):
             self.listing_usual = space.usual_of(listing_rows)
             self.to_listing = _similarities(listing_rows, voted_rows)
-        else:  # a listing the archive sample holds (the usual case): its similarities are at hand
+        else:  # a listing the space's sample holds (a first run): its similarities are at hand
             self.listing_usual = space.usual[rows]
             self.to_listing = np.ascontiguousarray(self.to_archive[:, rows])
         self.ids = np.array([paper.id for paper in listing], dtype=object)
         self.reasons = Reasons(space, voted, listing, voted_rows, listing_rows)
+
+    @functools.cached_property
+    def to_archive(self) -> np.ndarray:
+        """voted papers × the space's sample, each row contiguous: a profile's scores are a sum of
+        a few rows. Only training needs it: a daily edition's tastes come from the cache."""
+        return _similarities(self.space.background, self.voted_rows)
 
     def tastes(self, votes: Sequence[Votes]) -> list[Taste]:
         """Each profile's taste, trained against the archive sample."""
