@@ -42,6 +42,7 @@ MAX_LIFTED = 100
 CHUNK = 512  # profiles scored together: a (CHUNK × papers) block of floats at a time
 # A term in at least this share of the papers is multiplied densely (see _similarities).
 COMMON = 0.02
+MAX_DENSE = 1024  # columns multiplied densely, at most
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,9 @@ def _similarities(papers: sparse.csr_matrix, voted: sparse.csr_matrix) -> np.nda
     Terms most papers use make a sparse product slow (every pair meets in them): those columns
     are multiplied as dense blocks (BLAS), the rare rest as sparse matrices, and the two added."""
     counts = np.bincount(papers.indices, minlength=papers.shape[1])
-    common = np.flatnonzero(counts >= COMMON * papers.shape[0])
+    common = np.flatnonzero((counts >= COMMON * papers.shape[0]) & (counts > 0))
+    if len(common) > MAX_DENSE:  # the dense blocks stay a few MB: the most common terms only
+        common = np.sort(common[np.argsort(-counts[common], kind="stable")[:MAX_DENSE]])
     product = _dense_part(papers, common) @ _dense_part(voted, common).T
     rare_product = _rare_part(papers, common) @ _rare_part(voted, common).T
     product += rare_product.toarray()
