@@ -204,9 +204,10 @@ def _keep_highest(near: np.ndarray, z: np.ndarray, limit: int) -> None:
     over = np.flatnonzero(near.sum(axis=1) > limit)
     if not len(over):
         return
-    marked = np.where(near[over], z[over], -np.inf)
-    last = -np.partition(-marked, limit - 1, axis=1)[:, limit - 1 : limit]  # the limit-th highest
-    above, at = marked > last, marked == last
+    # In such a row the limit-th highest z is itself marked, and so is every paper at or above it.
+    rows = z[over]
+    last = -np.partition(-rows, limit - 1, axis=1)[:, limit - 1 : limit]  # the limit-th highest
+    above, at = rows > last, rows == last
     room = limit - above.sum(axis=1, keepdims=True)
     tied = np.flatnonzero(at.sum(axis=1) > room[:, 0])  # rare: equal scores across the limit
     at[tied] &= np.cumsum(at[tied], axis=1) <= room[tied]
