@@ -19,15 +19,19 @@ the median rank of the held-out papers and how many papers the method selects:
 Speed. N profiles with 5 likes each against P papers (the generated papers and profiles of
 benchmarks/matching.py), the whole matching stage with likes (read the liked papers and the
 archive sample from SQLite, fit the space, train and apply every model, match) beside the same
-stage with keywords only, in one process on one input: cold (no cache: the space fitted and
-every model trained) and cached (the space and models read from the state dir). The three run
+stage with keywords only, in one process on one input, three ways: a first run (a fresh state
+dir: the space fitted and every model trained), a daily edition (yesterday's state dir, the
+archive changed by one edition of P new papers: the new papers put into yesterday's space) and
+the same edition again (the space and models read from the state dir). The four run
 interleaved, each repeat in a rotated order, and the medians are compared.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -44,6 +48,7 @@ from digest.matching import CompiledProfile, PaperIndex, compile_profile, select
 from digest.models import Listing, Paper, Profile
 from digest.pipeline.likes import with_likes
 from digest.relevance import Voted, Votes, fit_space
+from digest.relevance.cache import CACHE_FILE
 from digest.sources.parse import parse_listing
 from digest.store import DATABASE_NAME, PaperArchive
 from digest.store.connection import connect
@@ -64,6 +69,7 @@ TOPICS = {  # topic → (its captured listings, the keywords a reader of it migh
 }  # fmt: skip
 BACKGROUND_ONLY = ["arxiv_api_atom_legacy_2016_au-del_maestro.xml", "hf_daily_papers_api.json"]
 LIKED = 5
+TODAY = dt.date(2026, 11, 2)  # the benchmark's edition; yesterday's space is a day old
 METHODS = ("likes alone", "keywords alone", "keywords + likes", "random")
 
 
@@ -148,11 +154,12 @@ def _selected_count(method: str, topic: str, liked: list[Paper], pool: list[Pape
 
 
 def speed(profile_count: int, paper_count: int, repeats: int) -> None:
-    """The matching stage three ways, interleaved `repeats` times (each repeat in a rotated order,
+    """The matching stage four ways, interleaved `repeats` times (each repeat in a rotated order,
     so a busy moment of the machine does not fall on one way only); medians and their ratios."""
     rng = random.Random(7)
     topics = make_topics(3_000, rng)
-    listing = make_papers(paper_count, topics, rng)
+    yesterday, listing = make_papers(paper_count, topics, rng), make_papers(paper_count, topics, rng)
+    listing = [replace(p, id=f"2612.{n:05d}") for n, p in enumerate(listing)]
     archived = [replace(p, id=f"2610.{n:05d}") for n, p in enumerate(make_papers(paper_count, topics, rng))]
     profiles = [
         replace(p, like=tuple(q.id for q in rng.sample(archived, LIKED)))
@@ -161,21 +168,52 @@ def speed(profile_count: int, paper_count: int, repeats: int) -> None:
     keywords_only = [replace(p, like=()) for p in profiles]
     with tempfile.TemporaryDirectory() as folder:
         db = connect(Path(folder) / DATABASE_NAME, create=True)
-        PaperArchive(db).remember([*archived, *listing])
-        warm_dir = Path(folder)
-        _timed_matching(profiles, listing, db, warm_dir)  # the space and every model, into the cache
+        states = States(Path(folder))
+        archive_edition(db, [*archived, *yesterday], "2026-11-01")
+        _timed_matching(profiles, yesterday, db, states.yesterday)  # yesterday's space and models
+        archive_edition(db, listing, "2026-11-02")  # today's edition: the archive changed by one
+        _timed_matching(profiles, listing, db, states.today)  # today's, as a second run would find them
         ways = {
             "keywords only": lambda: _timed_matching(keywords_only, listing, db, None),
-            "keywords + likes, cold": lambda: _timed_matching(profiles, listing, db, None),
-            "keywords + likes, cached": lambda: _timed_matching(profiles, listing, db, warm_dir),
+            "first run (fresh state dir)": lambda: _timed_matching(profiles, listing, db, states.fresh()),
+            "daily edition": lambda: _timed_matching(profiles, listing, db, states.from_yesterday()),
+            "same edition again": lambda: _timed_matching(profiles, listing, db, states.today),
         }
         times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ways}
         for repeat in range(repeats):
             names = list(ways)
-            for name in names[repeat % 3 :] + names[: repeat % 3]:
+            for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
                 times[name].append(ways[name]())
         db.close()
     _report_speed(profile_count, paper_count, repeats, times)
+
+
+class States:
+    """State dirs: yesterday's (its cache as yesterday's edition left it), today's, and fresh ones."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.made = folder, 0
+        self.yesterday, self.today = self.fresh(), self.fresh()
+
+    def fresh(self) -> Path:
+        self.made += 1
+        made = self.folder / f"state-{self.made}"
+        made.mkdir()
+        return made
+
+    def from_yesterday(self) -> Path:
+        """A state dir holding yesterday's cache, as today's edition finds it."""
+        state = self.fresh()
+        shutil.copy(self.yesterday / CACHE_FILE, state / CACHE_FILE)
+        return state
+
+
+def archive_edition(db: Any, papers: list[Paper], day: str) -> None:
+    """The papers archived as seen on `day`: the archive sample of the next edition is theirs."""
+    PaperArchive(db).remember(papers)
+    seen = f"{day}T08:00:00+00:00"
+    db.executemany("UPDATE papers SET last_seen = ? WHERE id = ?", [(seen, p.id) for p in papers])
+    db.commit()
 
 
 def _report_speed(
@@ -188,18 +226,18 @@ def _report_speed(
         wall, cpu, likes = (statistics.median(t[k] for t in measured) for k in (0, 1, 2))
         ratios = f"{wall / base_wall:.2f}x wall, {cpu / base_cpu:.2f}x CPU"
         part = f"; likes stage {likes:.2f} s" if likes else ""
-        print(f"  {name:26} {wall:6.2f} s wall {cpu:6.2f} s CPU   ({ratios}{part})")
+        print(f"  {name:28} {wall:6.2f} s wall {cpu:6.2f} s CPU   ({ratios}{part})")
 
 
 def _timed_matching(
-    profiles: list[Profile], listing: list[Paper], db: Any, cache: Path | None
+    profiles: list[Profile], listing: list[Paper], db: Any, state_dir: Path | None
 ) -> tuple[float, float, float]:
     """Wall and CPU seconds for the whole matching stage, and wall seconds of its likes part (read,
     fit, train, apply)."""
     cpu, started = time.process_time(), time.perf_counter()
     compiled = [compile_profile(p) for p in profiles]
     learning = time.perf_counter()
-    compiled = with_likes(db, compiled, Listing(tuple(listing), ()), cache).profiles
+    compiled = with_likes(db, compiled, Listing(tuple(listing), ()), state_dir, today=TODAY).profiles
     learned = time.perf_counter()
     index = PaperIndex(listing, compiled)
     for profile in compiled:

@@ -175,3 +175,16 @@ def test_only_a_changed_profile_is_trained_again(tmp_path: Path) -> None:
     assert (first.trained, again.trained, changed.trained) == (2, 0, 1)
     lifted = [[c.likeness.lifted() for c in run.profiles if c.likeness] for run in (first, again)]
     assert lifted[0] == lifted[1] and len(lifted[0]) == 2
+
+
+@pytest.mark.parametrize("dense_columns", [taste.MAX_DENSE, 5, 0])
+def test_the_split_product_is_the_sparse_product(dense_columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Common terms go through dense blocks, at most MAX_DENSE of them; the sum must not change.
+    monkeypatch.setattr(taste, "MAX_DENSE", dense_columns)
+    background, voted, listing, _ = _case()
+    space = fit_space(background, voted)
+    papers, liked = space.rows(listing), space.rows(voted)
+    split = taste._similarities(papers, liked)
+    assert split.shape == (len(voted), len(listing)) and split.flags.c_contiguous
+    assert split == pytest.approx((liked @ papers.T).toarray(), abs=1e-6)
+    assert taste._similarities(papers[:0], liked).shape == (len(voted), 0)

@@ -7,6 +7,7 @@ An arXiv id the archive lacks is first looked up on arXiv, once (see liked_looku
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ class Learned:
     profiles: list[CompiledProfile]
     warnings: list[str] = field(default_factory=list)
     trained: int = 0  # models trained in this call; the others came from the cache
+    refitted: bool = False  # whether this call fitted the space (else it came from the cache)
 
 
 # Asks for voted ids the archive lacks (archiving what it finds) and says why each other is missing.
@@ -38,9 +40,10 @@ LookUp = Callable[[list[str]], dict[str, str]]
 
 def with_likes(
     db: Database, compiled: Sequence[CompiledProfile], listing: Listing, state_dir: Path | None,
-    look_up: LookUp | None = None,
+    look_up: LookUp | None = None, today: dt.date | None = None,
 ) -> Learned:  # fmt: skip
-    """`compiled`, each profile with likes given its likeness of `listing`'s papers."""
+    """`compiled`, each profile with likes given its likeness of `listing`'s papers; `today`
+    (default: the UTC date) tells whether the cached space is too old to serve."""
     wanting = [c for c in compiled if c.profile.like]
     if not wanting:
         return Learned(list(compiled))
@@ -59,11 +62,12 @@ def with_likes(
         return Learned(list(compiled), warnings)
     cache = ModelCache(state_dir)
     voted_papers = list(known.values())
-    space = cache.space_for(background, lambda: fit_space(background, voted_papers))
+    today = today or dt.datetime.now(dt.UTC).date()
+    space = cache.space_for(background, lambda: fit_space(background, voted_papers), today)
     likeness = _likenesses(cache, Voted(space, voted_papers, listing.papers), wanting)
     cache.save()
     learned = [c.with_likeness(likeness[id(c)]) if id(c) in likeness else c for c in compiled]
-    return Learned(learned, warnings, cache.trained)
+    return Learned(learned, warnings, cache.trained, cache.refitted)
 
 
 def _likenesses(cache: ModelCache, voted: Voted, wanting: Sequence[CompiledProfile]) -> dict[int, Likeness]:

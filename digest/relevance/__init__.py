@@ -4,10 +4,10 @@ A stage like matching: it imports only models and errors. The pipeline hands it 
 liked ones, the disliked ones, a sample of the archive and the listing) and gets back, per
 profile, a `Likeness` that matching uses to select and re-rank.
 
-    space.py   one TF-IDF space (words and bigrams of title and abstract) per archive sample
+    space.py   one TF-IDF space (words and bigrams of title and abstract), fitted on an archive sample
     taste.py   every profile's linear model in that space, its adaptive threshold, what it lifts
     reasons.py why a lifted paper is like a liked one: the terms both weigh most
-    cache.py   spaces and models kept in the state dir by the hash of their inputs
+    cache.py   the space (fitted anew weekly) and the models (by the hash of their inputs) in the state dir
 """
 
 from .cache import ModelCache, fingerprint, paper_stamp, taste_key

@@ -1,5 +1,12 @@
 """Spaces and tastes kept in the state dir, named by the hash of what they were trained on.
 
+The space outlives the archive sample it was fitted on: an edition adds new papers to the
+archive every day, and refitting the vocabulary and its weights for each would make every daily
+edition pay for a first run. A space is fitted anew only when it is older than REFIT_DAYS or the
+archive sample has grown to GROWTH times the papers it was fitted on (a young site); in between,
+new papers are put into the existing space, and each profile's taste, keyed by the space and its
+own inputs, is trained once.
+
 The state dir is the operator's own storage (the SQLite database lives there too), which is
 why its pickles are trusted. A cache that cannot be read or written is only slower, never wrong.
 """
@@ -7,6 +14,7 @@ why its pickles are trusted. A cache that cannot be read or written is only slow
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -21,7 +29,9 @@ from .space import Space
 from .taste import Taste
 
 CACHE_FILE = "likes-model.pickle"  # in the state dir
-FORMAT = 2  # raise when Space or Taste change shape
+FORMAT = 3  # raise when Space or Taste change shape
+REFIT_DAYS = 7  # a space older than this is fitted anew on the archive sample of the day
+GROWTH = 1.5  # ... and so is one whose archive sample has grown to this many times its own
 
 
 def fingerprint(*parts: Any) -> str:
@@ -58,17 +68,23 @@ class ModelCache:
         self.file = state_dir / CACHE_FILE if state_dir else None
         self.space_key: str = ""
         self.space: Space | None = None
+        self.fitted_on = dt.date.min  # the day the space was fitted
+        self.refitted = False  # whether this run fitted the space
         self.tastes: dict[str, Taste] = {}
         self.trained = 0  # tastes trained in this run (the others came from the cache)
         self.changed = False
         self._load()
 
-    def space_for(self, background: Sequence[Paper], fit: Callable[[], Space]) -> Space:
-        key = fingerprint(FORMAT, list(background))
-        if key != self.space_key or self.space is None:
-            self.space_key, self.space, self.tastes = key, fit(), {}
-            self.changed = True
+    def space_for(self, background: Sequence[Paper], fit: Callable[[], Space], today: dt.date) -> Space:
+        """The cached space, unless it is too old or too small for the archive sample: then `fit()`."""
+        if self.space is None or self._stale(self.space, len(background), today):
+            self.space_key, self.space, self.tastes = fingerprint(FORMAT, list(background)), fit(), {}
+            self.fitted_on, self.refitted, self.changed = today, True, True
         return self.space
+
+    def _stale(self, space: Space, sample: int, today: dt.date) -> bool:
+        too_old = (today - self.fitted_on).days > REFIT_DAYS or today < self.fitted_on
+        return too_old or sample >= GROWTH * space.background.shape[0]
 
     def tastes_for(self, keys: Sequence[str], train: Callable[[list[int]], list[Taste]]) -> list[Taste]:
         """The taste under each key: from the cache, or trained (those missing, all at once)."""
@@ -82,7 +98,7 @@ class ModelCache:
     def save(self) -> None:
         if self.file is None or not self.changed:
             return
-        data = pickle.dumps((FORMAT, self.space_key, self.space, self.tastes))
+        data = pickle.dumps((FORMAT, self.space_key, self.fitted_on, self.space, self.tastes))
         with contextlib.suppress(OSError):
             self.file.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".likes-")
@@ -94,6 +110,6 @@ class ModelCache:
         if self.file is None or not self.file.is_file():
             return
         with contextlib.suppress(Exception):  # an old or damaged cache is retrained, not an error
-            version, key, space, tastes = pickle.loads(self.file.read_bytes())
+            version, key, fitted_on, space, tastes = pickle.loads(self.file.read_bytes())
             if version == FORMAT:
-                self.space_key, self.space, self.tastes = key, space, tastes
+                self.space_key, self.fitted_on, self.space, self.tastes = key, fitted_on, space, tastes

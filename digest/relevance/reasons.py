@@ -1,7 +1,7 @@
 """Why a paper is like a liked one: the terms both weigh most.
 
-Every voted paper's strongest terms come from one sort of the whole matrix; a reason is then a
-set intersection with the paper's terms. Profiles that like the same paper ask the same question
+Every voted paper's strongest terms come from one sort of the whole matrix; a reason then looks
+each of them up among the paper's terms. Profiles that like the same paper ask the same question
 of the same listing paper, so every answer is kept for the listing's lifetime.
 """
 
@@ -40,10 +40,10 @@ class Reasons:
         # A bigram says more to a reader than either of its words: it is named first at 2/3 the weight.
         self.bigram = space.bigram_boost
         self.voted_rows, self.listing_rows = voted_rows, listing_rows  # both with sorted indices
-        self._strongest: dict[int, dict[int, tuple[float, int, float]]] = {}
+        self._strongest: dict[int, list[tuple[int, int, float, float]]] = {}
         self._top: TopTerms | None = None
         self._terms: dict[int, tuple[str, frozenset[str]]] = {}
-        self._papers: dict[int, tuple[dict[int, float], frozenset[int]]] = {}
+        self._papers: dict[int, dict[int, float]] = {}
         self._reasons: dict[tuple[int, int], Reason] = {}
 
     def reason(self, number: int, nearest: int) -> Reason:
@@ -57,39 +57,42 @@ class Reasons:
     def shared_terms(self, number: int, voted: int) -> tuple[str, ...]:
         """The terms the listing's paper `number` and the voted paper share that weigh most in both
         (equal weights: the voted paper's stronger term first)."""
-        (paper, columns), strongest = self.paper_terms(number), self.strongest(voted)
-        weighed = []
-        for c in columns.intersection(strongest):  # in C, over the STRONGEST: a few are shared
-            weight, rank, boost = strongest[c]
-            # Python floats, multiplied in this order: the ranking does not depend on the layout.
-            weighed.append((-(weight * paper[c] * boost), rank, c))
+        weight_in_paper = self.paper_terms(number).get
+        # Python floats, multiplied in this order: the ranking does not depend on the layout. A
+        # plain comprehension over the STRONGEST: it runs for every reason shown.
+        weighed = [
+            (-(weight * in_paper * boost), rank, column)
+            for rank, column, weight, boost in self.strongest(voted)
+            if (in_paper := weight_in_paper(column)) is not None
+        ]
         weighed.sort()
-        return _distinct_terms([self._term(c) for _, _, c in weighed])
+        terms, term = self._terms, self._term
+        return _distinct_terms(terms[c] if c in terms else term(c) for _, _, c in weighed)
 
-    def strongest(self, voted: int) -> dict[int, tuple[float, int, float]]:
-        """The voted paper's STRONGEST terms: column → (weight, rank, bigram boost); rank 0 is the
-        heaviest (equal weights: the lower column)."""
+    def strongest(self, voted: int) -> list[tuple[int, int, float, float]]:
+        """The voted paper's STRONGEST terms, heaviest first (equal weights: the lower column):
+        (rank, column, weight, bigram boost)."""
         if voted not in self._strongest:
             if self._top is None:
                 self._top = _top_terms(self.voted_rows, self.bigram)
             columns, weights, boosts, bounds = self._top
             start, end = bounds[voted], bounds[voted + 1]
-            ranked = zip(weights[start:end], range(end - start), boosts[start:end], strict=True)
-            self._strongest[voted] = dict(zip(columns[start:end], ranked, strict=True))
+            ranks = range(end - start)
+            self._strongest[voted] = list(
+                zip(ranks, columns[start:end], weights[start:end], boosts[start:end], strict=True)
+            )
         return self._strongest[voted]
 
     def _term(self, column: int) -> tuple[str, frozenset[str]]:
         """A term and its words."""
-        if column not in self._terms:
-            term = str(self.terms[column])
-            self._terms[column] = (term, frozenset(term.split()))
-        return self._terms[column]
+        term = str(self.terms[column])
+        self._terms[column] = found = (term, frozenset(term.split()))
+        return found
 
-    def paper_terms(self, number: int) -> tuple[dict[int, float], frozenset[int]]:
-        """A listing paper's terms: column → weight, and the columns as a set (for intersections)."""
+    def paper_terms(self, number: int) -> dict[int, float]:
+        """A listing paper's terms: column → weight."""
         if number not in self._papers:
-            row = _row(self.listing_rows, number)
-            self._papers[number] = (row, frozenset(row))
+            self._papers[number] = _row(self.listing_rows, number)
         return self._papers[number]
 
 

@@ -19,6 +19,7 @@ archive, and must not raise its own bar.
 
 from __future__ import annotations
 
+import functools
 import operator
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
@@ -39,6 +40,9 @@ USUAL_WEIGHT = 0.5  # how much the archive's mean row (the usual words) counts a
 # The papers one profile lifts, at most: a digest shows 20 by default, and reasons cost time.
 MAX_LIFTED = 100
 CHUNK = 512  # profiles scored together: a (CHUNK × papers) block of floats at a time
+# A term in at least this share of the papers is multiplied densely (see _similarities).
+COMMON = 0.02
+MAX_DENSE = 1024  # columns multiplied densely, at most
 
 
 @dataclass(frozen=True)
@@ -67,17 +71,22 @@ class Voted:
         voted_rows, listing_rows = space.rows(voted), space.rows(listing)
         voted_rows.sort_indices()
         listing_rows.sort_indices()
-        # voted papers × papers, each row contiguous: a profile's scores are a sum of a few rows.
-        self.to_archive = _similarities(space.background, voted_rows)
+        self.voted_rows = voted_rows
         rows = np.array([space.known.get(paper.id, -1) for paper in listing], dtype=np.int64)
         if len(rows) and (rows.min() < 0 or rows.max() >= space.background.shape[0]):
             self.listing_usual = space.usual_of(listing_rows)
             self.to_listing = _similarities(listing_rows, voted_rows)
-        else:  # a listing the archive sample holds (the usual case): its similarities are at hand
+        else:  # a listing the space's sample holds (a first run): its similarities are at hand
             self.listing_usual = space.usual[rows]
             self.to_listing = np.ascontiguousarray(self.to_archive[:, rows])
         self.ids = np.array([paper.id for paper in listing], dtype=object)
         self.reasons = Reasons(space, voted, listing, voted_rows, listing_rows)
+
+    @functools.cached_property
+    def to_archive(self) -> np.ndarray:
+        """voted papers × the space's sample, each row contiguous: a profile's scores are a sum of
+        a few rows. Only training needs it: a daily edition's tastes come from the cache."""
+        return _similarities(self.space.background, self.voted_rows)
 
     def tastes(self, votes: Sequence[Votes]) -> list[Taste]:
         """Each profile's taste, trained against the archive sample."""
@@ -129,9 +138,38 @@ class Voted:
 
 
 def _similarities(papers: sparse.csr_matrix, voted: sparse.csr_matrix) -> np.ndarray:
-    """voted papers × papers, C-contiguous: the cosine of each pair (rows are L2-normalized). The
-    product is taken papers-first: its sums then add up in the same order whatever the layout."""
-    return np.ascontiguousarray((papers @ voted.T).toarray().T, dtype=np.float32)
+    """voted papers × papers, C-contiguous: the cosine of each pair (rows are L2-normalized).
+
+    Terms most papers use make a sparse product slow (every pair meets in them): those columns
+    are multiplied as dense blocks (BLAS), the rare rest as sparse matrices, and the two added."""
+    counts = np.bincount(papers.indices, minlength=papers.shape[1])
+    common = np.flatnonzero((counts >= COMMON * papers.shape[0]) & (counts > 0))
+    if len(common) > MAX_DENSE:  # the dense blocks stay a few MB: the most common terms only
+        common = np.sort(common[np.argsort(-counts[common], kind="stable")[:MAX_DENSE]])
+    product = _dense_part(papers, common) @ _dense_part(voted, common).T
+    rare_product = _rare_part(papers, common) @ _rare_part(voted, common).T
+    product += rare_product.toarray()
+    return np.ascontiguousarray(product.T, dtype=np.float32)
+
+
+def _dense_part(rows: sparse.csr_matrix, columns: np.ndarray) -> np.ndarray:
+    """The rows' values in `columns` (sorted), as a dense rows × columns block."""
+    block = np.zeros((rows.shape[0], len(columns)), dtype=np.float32)
+    if not len(columns):
+        return block
+    position = np.searchsorted(columns, rows.indices)
+    inside = (position < len(columns)) & (columns[np.minimum(position, len(columns) - 1)] == rows.indices)
+    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    block[row_of[inside], position[inside]] = rows.data[inside]
+    return block
+
+
+def _rare_part(rows: sparse.csr_matrix, columns: np.ndarray) -> sparse.csr_matrix:
+    """The rows without their values in `columns`."""
+    rare = rows.copy()
+    rare.data[np.isin(rare.indices, columns)] = 0
+    rare.eliminate_zeros()
+    return rare
 
 
 def _scores(similarities: np.ndarray, chunk: Sequence[Votes], usual: np.ndarray) -> np.ndarray:
@@ -166,9 +204,10 @@ def _keep_highest(near: np.ndarray, z: np.ndarray, limit: int) -> None:
     over = np.flatnonzero(near.sum(axis=1) > limit)
     if not len(over):
         return
-    marked = np.where(near[over], z[over], -np.inf)
-    last = -np.partition(-marked, limit - 1, axis=1)[:, limit - 1 : limit]  # the limit-th highest
-    above, at = marked > last, marked == last
+    # In such a row the limit-th highest z is itself marked, and so is every paper at or above it.
+    rows = z[over]
+    last = -np.partition(-rows, limit - 1, axis=1)[:, limit - 1 : limit]  # the limit-th highest
+    above, at = rows > last, rows == last
     room = limit - above.sum(axis=1, keepdims=True)
     tied = np.flatnonzero(at.sum(axis=1) > room[:, 0])  # rare: equal scores across the limit
     at[tied] &= np.cumsum(at[tied], axis=1) <= room[tied]
