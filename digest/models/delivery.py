@@ -98,6 +98,13 @@ class DeliveryLedger(Protocol):
         self, address: str, edition: dt.date, message_id: str, paper_ids: Iterable[str]
     ) -> None: ...
 
+    def mark_group(
+        self, edition: dt.date, state: DeliveryState, messages: list[tuple[str, str]],
+        error: str | None = None,
+    ) -> None: ...  # fmt: skip
+
+    def mark_sent_group(self, edition: dt.date, sent: list[tuple[str, str, tuple[str, ...]]]) -> None: ...
+
     def consecutive_failures(self, address: str) -> int: ...
 
     def is_suppressed(self, address: str) -> bool: ...
