@@ -17,6 +17,9 @@ class Outgoing:
     message_id: str
     sender: str
     data: bytes  # CRLF line ends, as SMTP carries it and an .eml file keeps it
+    # A file holding the bytes instead (data is then empty), written ahead by a worker process:
+    # the outbox hands such a message over by renaming it into place (see Outbox.stage).
+    staged: str = ""
 
 
 @dataclass(frozen=True)
