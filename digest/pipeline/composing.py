@@ -212,6 +212,10 @@ def _in_workers(
     global _INHERITED
     _INHERITED = composition, stage
     tasks = (todo[start : start + TASK] for start in range(0, len(todo), TASK))
+    # The first task is composed here, before the workers are forked: they inherit what it taught
+    # the renderer (premailer's answer for each kind of element, the check of the first email
+    # against premailer), which each worker would otherwise learn again on its own.
+    warmed = [composition.job(n, address, ledger.sent_paper_ids(address)) for n, address in next(tasks, [])]
     pending: deque[Future[list[Composed]]] = deque()
     with fork_pool(workers, "composing") as pool:
 
@@ -220,6 +224,7 @@ def _in_workers(
 
         try:
             pending.extend(submit(task) for task in itertools.islice(tasks, LOOKAHEAD))
+            yield from warmed
             while pending:
                 results = pending.popleft().result()
                 pending.extend(submit(task) for task in itertools.islice(tasks, 1))
