@@ -83,10 +83,11 @@ class Dispatcher:
                 break
             if len(group) == 1:
                 self._hand_over(group[0][1], retry)
+                taken = 1
             else:
-                self._hand_over_group([job for _, job in group], retry)
+                taken = self._hand_over_group([job for _, job in group], retry)
             if progress:
-                for done, _ in group:
+                for done, _ in group[:taken]:
                     progress(done, len(todo))
         self._collect(retry, room_for_one=False)  # every message in flight answered and recorded
         deferred = retry if self.tally.stopped else self._retry(retry)
@@ -101,30 +102,43 @@ class Dispatcher:
         local = isinstance(self.transport, Outbox) and not self.dry_run
         return HANDOVER_GROUP if local and self.policy.rate_limit <= 0 else 1
 
-    def _hand_over_group(self, group: list[Job | Uncomposed | None], retry: list[Job]) -> None:
-        """A group's turn: `sending` committed for all before the first leaves, outcomes after."""
-        jobs = [job for job in group if isinstance(job, Job)]
-        for other in (job for job in group if not isinstance(job, Job)):
-            self._hand_over(other, retry)
-        self.ledger.mark_group(self.edition, "sending", [(job.address, job.message_id) for job in jobs])
-        sent = []
-        for index, job in enumerate(jobs):
-            try:
-                self.transport.send(job.message, job.address)
-            except TransportDown as down:
-                self._down(down, len(jobs) - index)  # this one and the rest of the group never left
-                pending = [(later.address, later.message_id) for later in jobs[index:]]
-                self.ledger.mark_group(self.edition, "pending", pending, str(down))
+    def _hand_over_group(self, group: list[Job | Uncomposed | None], retry: list[Job]) -> int:
+        """A group's turn: `sending` committed for all before the first leaves, outcomes after.
+        A stop or a dead transport is still noticed between two messages: those of the group
+        not yet handed over are pending again. Returns how many of the group had their turn."""
+        self.ledger.mark_group(self.edition, "sending", _ids([job for job in group if isinstance(job, Job)]))
+        sent: list[Job] = []
+        taken = len(group)
+        for index, job in enumerate(group):
+            if index and self._must_stop(waiting=len(group) - index):
+                rest = [
+                    (later.address, later.message_id) for later in group[index:] if isinstance(later, Job)
+                ]
+                self.ledger.mark_group(self.edition, "pending", rest, self.tally.transport_error)
+                taken = index
                 break
-            except DeliveryError as error:
-                if self._settle(job, error) == "deferred":
-                    retry.append(job)
+            if isinstance(job, Job):
+                self._hand_over_one(job, retry, sent)
             else:
-                sent.append(job)
-        outcomes = [(job.address, job.message_id, job.paper_ids) for job in sent]
-        self.ledger.mark_sent_group(self.edition, outcomes)
+                self._hand_over(job, retry)
+        self.ledger.mark_sent_group(
+            self.edition, [(job.address, job.message_id, job.paper_ids) for job in sent]
+        )
         self.tally.sent += len(sent)
-        if sent:
+        return taken
+
+    def _hand_over_one(self, job: Job, retry: list[Job], sent: list[Job]) -> None:
+        """One message of a group, already `sending`; it joins `sent` when it went."""
+        try:
+            self.transport.send(job.message, job.address)
+        except TransportDown as down:
+            self.ledger.mark(job.address, self.edition, "pending", job.message_id, str(down))
+            self._down(down, 1)  # it never left
+        except DeliveryError as error:
+            if self._settle(job, error) == "deferred":
+                retry.append(job)
+        else:
+            sent.append(job)
             self._unknown_in_a_row = 0
 
     def _todo(self, recipients: Sequence[str]) -> list[tuple[int, str]]:
@@ -294,3 +308,7 @@ class Dispatcher:
         if wait > 0:
             self.pacer.sleep(wait)
         self._last_send = self.pacer.monotonic()
+
+
+def _ids(jobs: list[Job]) -> list[tuple[str, str]]:
+    return [(job.address, job.message_id) for job in jobs]
