@@ -8,10 +8,12 @@ may have arrived" (UncertainDelivery) from "nothing can be sent now" (TransportD
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import re
 import secrets
+import shutil
 import smtplib
 import ssl
 from pathlib import Path
@@ -62,17 +64,38 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+STAGING = ".staged"  # in an edition's outbox folder: messages written ahead, not yet handed over
+
+
 class Outbox:
     """Writes each message as <folder>/<edition>/<address>.eml."""
 
     def __init__(self, folder: Path, edition: str) -> None:
         self.folder = folder / edition
+        self.staging = self.folder / STAGING
+
+    def stage(self, message: Outgoing, recipient: str) -> Outgoing:
+        """The message written ahead, in the process that composed it, where send() will find it
+        and rename it into place: the process that keeps the ledger then neither receives its
+        bytes nor writes them. Unchanged when it cannot be written: send() then tries, and says
+        why it cannot. A staged file is no hand-over: it is not in the outbox until renamed."""
+        path = self.staging / f"{safe_filename(recipient)}.{os.getpid()}.eml"
+        try:
+            self.staging.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(message.data)
+        except OSError:
+            return message
+        return dataclasses.replace(message, data=b"", staged=str(path))
 
     def send(self, message: Outgoing, recipient: str) -> None:
         """Nothing is written when this fails, so the message waits for the next run; the same
         cause (a full disk, a folder it may not write) would fail every message after it."""
+        target = self.folder / f"{safe_filename(recipient)}.eml"
         try:
-            write_atomically(self.folder / f"{safe_filename(recipient)}.eml", message.data)
+            if message.staged:
+                os.replace(message.staged, target)  # written in full already: a reader sees all or none
+            else:
+                write_atomically(target, message.data)
         except OSError as exc:
             why = exc.strerror or str(exc)
             raise TransportDown(
@@ -81,7 +104,9 @@ class Outbox:
             ) from exc
 
     def close(self) -> None:
-        pass
+        """Messages staged but never handed over (a stop, a transport down) are not kept: the
+        next run composes them again. One run at a time sends an edition (the edition lock)."""
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 class Smtp:

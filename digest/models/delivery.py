@@ -17,6 +17,9 @@ class Outgoing:
     message_id: str
     sender: str
     data: bytes  # CRLF line ends, as SMTP carries it and an .eml file keeps it
+    # A file holding the bytes instead (data is then empty), written ahead by a worker process:
+    # the outbox hands such a message over by renaming it into place (see Outbox.stage).
+    staged: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,13 @@ class DeliveryLedger(Protocol):
     def mark_sent(
         self, address: str, edition: dt.date, message_id: str, paper_ids: Iterable[str]
     ) -> None: ...
+
+    def mark_group(
+        self, edition: dt.date, state: DeliveryState, messages: list[tuple[str, str]],
+        error: str | None = None,
+    ) -> None: ...  # fmt: skip
+
+    def mark_sent_group(self, edition: dt.date, sent: list[tuple[str, str, tuple[str, ...]]]) -> None: ...
 
     def consecutive_failures(self, address: str) -> int: ...
 

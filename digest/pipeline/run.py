@@ -16,6 +16,7 @@ from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
 from ..delivery.chosen import open_transport
 from ..delivery.dispatcher import Dispatcher, Pacer, Tally
+from ..delivery.transports import Outbox
 from ..errors import ConfigError, SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile
 from ..models import Listing, Profile, Settings, SourceConfig, SourceReport
@@ -260,7 +261,10 @@ def _deliver(
         settings.transport, settings.smtp, state.outbox, edition, settings.dkim, connections
     )
     remembered = None if options.dry_run else archive  # a dry run records nothing
-    compose = composer_for(composition, ledger, remembered, parallel=not options.dry_run)
+    # A message to the outbox is written ahead by the worker that composed it (not when signed:
+    # DKIM signs the bytes as they are handed over).
+    stage = transport.stage if isinstance(transport, Outbox) else None
+    compose = composer_for(composition, ledger, remembered, parallel=not options.dry_run, stage=stage)
     dispatcher = Dispatcher(
         ledger, transport, settings.delivery, report.edition,
         dry_run=options.dry_run, resend_uncertain=options.resend_uncertain, pacer=pacer,

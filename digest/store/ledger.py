@@ -12,6 +12,12 @@ from .connection import now_text as _now
 from .database import Database
 
 STREAK_START = "suppression.streak_after:"  # meta key prefix: + address -> edition
+# A delivery's row in a state: new, or the state of the row there is.
+_UPSERT = """INSERT INTO deliveries (address, edition, state, message_id, error, created_at, updated_at)
+   VALUES (?, ?, ?, ?, ?, ?, ?)
+   ON CONFLICT (address, edition) DO UPDATE SET state = excluded.state,
+     message_id = excluded.message_id, error = excluded.error,
+     updated_at = excluded.updated_at"""
 
 
 class Ledger:
@@ -58,14 +64,7 @@ class Ledger:
         message_id: str = "",
         error: str | None = None,
     ) -> None:
-        self.db.execute(
-            """INSERT INTO deliveries (address, edition, state, message_id, error, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (address, edition) DO UPDATE SET state = excluded.state,
-                 message_id = excluded.message_id, error = excluded.error,
-                 updated_at = excluded.updated_at""",
-            (address, edition.isoformat(), state, message_id, error, _now(), _now()),
-        )
+        self.db.execute(_UPSERT, (address, edition.isoformat(), state, message_id, error, _now(), _now()))
 
     def mark_sent(self, address: str, edition: dt.date, message_id: str, paper_ids: Iterable[str]) -> None:
         papers = list(paper_ids)
@@ -79,6 +78,42 @@ class Ledger:
                 """INSERT INTO sent_papers (address, paper_id, edition) VALUES (?, ?, ?)
                    ON CONFLICT (address, paper_id) DO NOTHING""",
                 [(address, paper_id, edition.isoformat()) for paper_id in papers],
+            )
+
+    def mark_group(
+        self, edition: dt.date, state: DeliveryState, messages: list[tuple[str, str]],
+        error: str | None = None,
+    ) -> None:  # fmt: skip
+        """(address, message id) of a group of messages put in one state, in one transaction."""
+        if not messages:
+            return
+        day, now = edition.isoformat(), _now()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            rows = [(address, day, state, mid, error, now, now) for address, mid in messages]
+            self.db.executemany(_UPSERT, rows)
+
+    def mark_sent_group(self, edition: dt.date, sent: list[tuple[str, str, tuple[str, ...]]]) -> None:
+        """(address, message id, paper ids) of a group of messages handed over, in one transaction:
+        what mark_sent records for one, with one commit for all."""
+        if not sent:
+            return
+        day, now = edition.isoformat(), _now()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                """INSERT INTO deliveries
+                   (address, edition, state, message_id, papers, created_at, updated_at)
+                   VALUES (?, ?, 'sent', ?, ?, ?, ?)
+                   ON CONFLICT (address, edition) DO UPDATE SET state = excluded.state,
+                     message_id = excluded.message_id, papers = excluded.papers, error = NULL,
+                     updated_at = excluded.updated_at""",
+                [(address, day, mid, json.dumps(list(papers)), now, now) for address, mid, papers in sent],
+            )
+            self.db.executemany(
+                """INSERT INTO sent_papers (address, paper_id, edition) VALUES (?, ?, ?)
+                   ON CONFLICT (address, paper_id) DO NOTHING""",
+                [(address, paper_id, day) for address, _, papers in sent for paper_id in papers],
             )
 
     def consecutive_failures(self, address: str) -> int:
