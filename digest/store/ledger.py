@@ -88,8 +88,7 @@ class Ledger:
         if not messages:
             return
         day, now = edition.isoformat(), _now()
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             rows = [(address, day, state, mid, error, now, now) for address, mid in messages]
             self.db.executemany(_UPSERT, rows)
 
@@ -99,8 +98,7 @@ class Ledger:
         if not sent:
             return
         day, now = edition.isoformat(), _now()
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.executemany(
                 """INSERT INTO deliveries
                    (address, edition, state, message_id, papers, created_at, updated_at)
