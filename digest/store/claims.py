@@ -63,15 +63,22 @@ class Claims:
 
     def claim(self, edition: dt.date, count: int, now: dt.datetime, lease: float) -> list[str]:
         """Up to `count` of the edition's unclaimed pending addresses, now ours until the lease ends."""
-        skip_locked = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
+        # The batch is chosen once (a CTE, materialized): as a subquery PostgreSQL may run it again
+        # for each row it updates, and the rows just claimed would no longer match, so it would
+        # take more and more.
+        materialized, skip_locked = (
+            ("MATERIALIZED ", " FOR UPDATE SKIP LOCKED") if self.db.dialect == "postgresql" else ("", "")
+        )
+        day = edition.isoformat()
         rows = self.db.execute(
-            f"""UPDATE deliveries SET claimer = ?, lease_until = ?
-               WHERE edition = ? AND address IN (
+            f"""WITH batch AS {materialized}(
                  SELECT address FROM deliveries WHERE edition = ? AND state = 'pending'
                    AND (lease_until IS NULL OR lease_until <= ?)
                  ORDER BY address LIMIT ?{skip_locked})
+               UPDATE deliveries SET claimer = ?, lease_until = ?
+               WHERE edition = ? AND address IN (SELECT address FROM batch)
                RETURNING address""",
-            (self.claimer, _until(now, lease), edition.isoformat(), edition.isoformat(), stamp(now), count),
+            (day, stamp(now), count, self.claimer, _until(now, lease), day),
         ).fetchall()
         return sorted(row[0] for row in rows)
 
