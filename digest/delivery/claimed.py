@@ -58,4 +58,4 @@ def _claiming(
         strays = [address for address in batch if address not in numbers]
         if strays:
             ledger.drop(edition, strays)
-        yield from ((numbers[address], address) for address in batch if address in numbers)
+        yield from sorted((numbers[address], address) for address in batch if address in numbers)

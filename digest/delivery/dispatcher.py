@@ -93,7 +93,7 @@ class Dispatcher:
             self._hand_over_all(listed(todo), compose, len(todo), retry, progress)
         else:
             numbers = {address: number for number, address in todo}
-            self.ledger.queue(self.edition, list(numbers), self.clock(), self._again())
+            self.ledger.queue(self.edition, todo, self.clock(), self._again())
             lease = self.policy.claim_lease
             while True:
                 work = claimed(self.ledger, self.edition, numbers, lease, self.clock)

@@ -122,7 +122,7 @@ class DeliveryLedger(Protocol):
     # Several senders on one edition (store/claims.py): rows queued, claimed, and begun only
     # while the claim is still this sender's.
     def queue(
-        self, edition: dt.date, addresses: Sequence[str], now: dt.datetime, again: Sequence[str]
+        self, edition: dt.date, todo: Sequence[tuple[int, str]], now: dt.datetime, again: Sequence[str]
     ) -> None: ...
 
     def claim(self, edition: dt.date, count: int, now: dt.datetime, lease: float) -> list[str]: ...

@@ -1,11 +1,12 @@
 """Several senders on one edition: each claims the ledger's pending rows in batches.
 
-Every sender of an edition computes the same recipients and queues them as `pending` rows; each
-then claims a batch (the row names it as `claimer` until `lease_until`), composes those messages,
-and turns each row to `sending` before its message leaves, but only if the claim is still its
-own: one statement compares and sets, so no address is handed over by two senders, whatever
-their timing. On PostgreSQL a claim skips rows another claim has locked (FOR UPDATE SKIP LOCKED),
-so senders on several machines never wait on each other; SQLite has one writer at a time anyway.
+Every sender of an edition computes the same recipients, in the same order, and queues them as
+`pending` rows (with their `place` in that order); each then claims a batch (the row names it as
+`claimer` until `lease_until`), composes those messages, and turns each row to `sending` before
+its message leaves, but only if the claim is still its own: one statement compares and sets, so
+no address is handed over by two senders, whatever their timing. On PostgreSQL a claim skips
+rows another claim has locked (FOR UPDATE SKIP LOCKED), so senders on several machines never
+wait on each other; SQLite has one writer at a time anyway.
 
 A `sending` row lives for one hand-over, bounded by the transport's timeout, far shorter than the
 lease; so a `sending` row whose lease ran out was left by a dead sender, and becomes `uncertain`
@@ -43,26 +44,28 @@ class Claims:
     claimer: str
 
     def queue(
-        self, edition: dt.date, addresses: Sequence[str], now: dt.datetime, again: Sequence[str]
+        self, edition: dt.date, todo: Sequence[tuple[int, str]], now: dt.datetime, again: Sequence[str]
     ) -> None:
-        """A `pending` row for each address that has none; a row in one of the states `again`
-        (deferred; uncertain when resent on purpose) goes back to pending, unless a live claim holds
-        it (a deferred row another sender retries; an uncertain row is an outcome, held by nobody)."""
+        """A `pending` row for each (place, address) that has none, claimed in place order; a row
+        in one of the states `again` (deferred; uncertain when resent on purpose) goes back to
+        pending, unless a live claim holds it (a deferred row another sender retries; an uncertain
+        row is an outcome, held by nobody)."""
         day, at = edition.isoformat(), stamp(now)
         states = ", ".join(f"'{state}'" for state in again) or "NULL"
         self.db.executemany(
-            f"""INSERT INTO deliveries (address, edition, state, message_id, created_at, updated_at)
-               VALUES (?, ?, 'pending', '', ?, ?)
+            f"""INSERT INTO deliveries (address, edition, state, message_id, place, created_at, updated_at)
+               VALUES (?, ?, 'pending', '', ?, ?, ?)
                ON CONFLICT (address, edition) DO UPDATE SET state = 'pending', claimer = NULL,
-                 lease_until = NULL, updated_at = excluded.updated_at
+                 lease_until = NULL, place = excluded.place, updated_at = excluded.updated_at
                WHERE deliveries.state IN ({states})
                  AND (deliveries.state = 'uncertain' OR deliveries.lease_until IS NULL
                       OR deliveries.lease_until <= ?)""",
-            [(address, day, at, at, at) for address in addresses],
+            [(address, day, place, at, at, at) for place, address in todo],
         )
 
     def claim(self, edition: dt.date, count: int, now: dt.datetime, lease: float) -> list[str]:
-        """Up to `count` of the edition's unclaimed pending addresses, now ours until the lease ends."""
+        """Up to `count` of the edition's unclaimed pending addresses, first in place order, now
+        ours until the lease ends."""
         # The batch is chosen once (a CTE, materialized): as a subquery PostgreSQL may run it again
         # for each row it updates, and the rows just claimed would no longer match, so it would
         # take more and more.
@@ -74,13 +77,13 @@ class Claims:
             f"""WITH batch AS {materialized}(
                  SELECT address FROM deliveries WHERE edition = ? AND state = 'pending'
                    AND (lease_until IS NULL OR lease_until <= ?)
-                 ORDER BY address LIMIT ?{skip_locked})
+                 ORDER BY place, address LIMIT ?{skip_locked})
                UPDATE deliveries SET claimer = ?, lease_until = ?
                WHERE edition = ? AND address IN (SELECT address FROM batch)
                RETURNING address""",
             (day, stamp(now), count, self.claimer, _until(now, lease), day),
         ).fetchall()
-        return sorted(row[0] for row in rows)
+        return [row[0] for row in rows]  # in no order: the caller puts them in place order
 
     def begin(
         self, edition: dt.date, messages: Sequence[tuple[str, str]], now: dt.datetime, lease: float

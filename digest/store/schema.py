@@ -257,11 +257,12 @@ def _scheduler_lease(db: Database) -> None:
 
 
 def _delivery_claims(db: Database) -> None:
-    """Which sender holds a ledger row, until when (claims.py): several senders share an edition.
-    The index serves their claims (an edition's pending rows in address order)."""
+    """Which sender holds a ledger row, until when, and its place in the edition's order
+    (claims.py): several senders share an edition. The index serves their claims."""
     db.execute("ALTER TABLE deliveries ADD COLUMN claimer TEXT")
     db.execute("ALTER TABLE deliveries ADD COLUMN lease_until TEXT")
-    db.execute("CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries (edition, state, address)")
+    db.execute("ALTER TABLE deliveries ADD COLUMN place INTEGER")
+    db.execute("CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries (edition, state, place)")
 
 
 # Step n takes a database from version n - 1 to version n. Append; never edit a step.
