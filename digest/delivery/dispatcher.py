@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from ..errors import DeliveryError, PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
 from ..models import Compose, DeliveryLedger, DeliveryPolicy, DeliveryState, Job, SendOutcome, Uncomposed
 from .claimed import Clock, Work, claimed, listed
 from .smtp_pool import InFlight, SmtpPool
+from .tally import Pacer, Tally
 from .transports import Outbox, Transport
 
 HANDOVER_GROUP = 32  # messages to the outbox between two commits of the ledger (see _group_size)
@@ -28,34 +27,6 @@ Progress = Callable[[int, int], None]
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class Tally:
-    """What became of each recipient of an edition."""
-
-    sent: int = 0
-    skipped: int = 0  # already sent (or refused for good) in an earlier run
-    empty: int = 0  # nothing matched: no message
-    failed: list[str] = field(default_factory=list)  # "address: why", a permanent failure
-    deferred: list[str] = field(default_factory=list)  # "address: why", tried again next run
-    uncertain: list[str] = field(default_factory=list)  # may have arrived; not resent
-    suppressed: list[str] = field(default_factory=list)  # skipped: too many hard failures
-    newly_suppressed: list[str] = field(default_factory=list)
-    not_attempted: int = 0  # the transport went down before their turn
-    transport_error: str | None = None
-    transport_hint: str | None = None
-    stopped: bool = False  # asked to stop before every recipient's turn came
-
-
-class Pacer:
-    """Time for pacing and backoff; tests pass one that does not really wait."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 class Dispatcher:

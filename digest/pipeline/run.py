@@ -16,7 +16,8 @@ from .. import sources as sources_stage
 from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
 from ..delivery.chosen import open_transport
-from ..delivery.dispatcher import Dispatcher, Pacer, Tally
+from ..delivery.dispatcher import Dispatcher
+from ..delivery.tally import Pacer, Tally
 from ..delivery.transports import Outbox
 from ..errors import ConfigError, SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile
