@@ -111,3 +111,19 @@ def test_a_run_dying_mid_group_leaves_that_group_uncertain_and_the_next_run_send
     states = Ledger(db).states(EDITION)
     assert {states[a] for a in second_group} == {"uncertain"}
     assert all(states[a] == "sent" for a in ADDRESSES if a not in second_group)
+
+
+def test_a_stop_mid_group_comes_between_two_messages_and_leaves_the_rest_pending(tmp_path: Path) -> None:
+    db = connect(tmp_path / "state" / "digest.sqlite3", create=True)
+    outbox = Outbox(tmp_path / "outbox", EDITION.isoformat())
+    checks = iter(range(len(ADDRESSES)))
+    policy = DeliveryPolicy(retries=0, retry_delay=0)
+    stopping = Dispatcher(Ledger(db), outbox, policy, EDITION, should_stop=lambda: next(checks) >= 5)
+
+    tally = stopping.run(ADDRESSES, compose, None)
+
+    assert tally.stopped and tally.sent == 5 and tally.not_attempted == len(ADDRESSES) - 5
+    states = Ledger(db).states(EDITION)
+    assert [states.get(a) for a in ADDRESSES[:5]] == ["sent"] * 5
+    assert {states.get(a) for a in ADDRESSES[5:HANDOVER_GROUP]} == {"pending"}  # never left: not uncertain
+    assert len(list((tmp_path / "outbox" / EDITION.isoformat()).iterdir())) == 5

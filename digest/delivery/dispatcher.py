@@ -88,12 +88,13 @@ class Dispatcher:
                 break
             if len(group) == 1:
                 self._hand_over(*group[0], retry)
+                taken = 1
             else:
-                self._hand_over_group(group, retry)
-            self._handled += len(group)
+                taken = self._hand_over_group(group, retry)
             if progress:
-                for done in range(self._handled - len(group) + 1, self._handled + 1):
+                for done in range(self._handled + 1, self._handled + taken + 1):
                     progress(min(done, total), total)
+            self._handled += len(group)  # those of the group that had no turn are counted waiting
 
     def _others_still_sending(self) -> bool:
         """With nothing left to claim: wait while another sender's live claim holds rows of the
@@ -120,35 +121,44 @@ class Dispatcher:
         local = isinstance(self.transport, Outbox) and not self.dry_run
         return HANDOVER_GROUP if local and self.policy.rate_limit <= 0 else 1
 
-    def _hand_over_group(self, group: list[tuple[str, Job | Uncomposed | None]], retry: list[Job]) -> None:
-        """A group's turn: `sending` committed for all before the first leaves, outcomes after."""
-        jobs = [job for _, job in group if isinstance(job, Job)]
-        for address, other in ((a, job) for a, job in group if not isinstance(job, Job)):
-            self._hand_over(address, other, retry)
-        messages = [(job.address, job.message_id) for job in jobs]
+    def _hand_over_group(self, group: list[tuple[str, Job | Uncomposed | None]], retry: list[Job]) -> int:
+        """A group's turn: `sending` committed for all before the first leaves, outcomes after.
+        Only messages whose claim is still ours begin; the others went with another sender.
+        A stop or a dead transport is still noticed between two messages: those of the group
+        not yet handed over are pending again. Returns how many of the group had their turn."""
+        messages = [(job.address, job.message_id) for _, job in group if isinstance(job, Job)]
         ours = self.ledger.begin(self.edition, messages, self.clock(), self.policy.claim_lease)
-        self._send_group([job for job in jobs if job.address in ours], retry)  # others: another sender's
-
-    def _send_group(self, jobs: list[Job], retry: list[Job]) -> None:
-        """Hand a begun group over, and record the outcomes of those sent in one commit."""
         sent: list[Job] = []
-        for index, job in enumerate(jobs):
-            try:
-                self.transport.send(job.message, job.address)
-            except TransportDown as down:
-                self._down(down, len(jobs) - index)  # this one and the rest of the group never left
-                pending = [(later.address, later.message_id) for later in jobs[index:]]
-                self.ledger.mark_group(self.edition, "pending", pending, str(down))
+        taken = len(group)
+        for index, (address, job) in enumerate(group):
+            if index and self._must_stop(waiting=len(group) - index):
+                later = _addresses(group[index:])
+                rest = [(a, mid) for a, mid in messages if a in ours and a in later]
+                self.ledger.mark_group(self.edition, "pending", rest, self.tally.transport_error)
+                taken = index
                 break
-            except DeliveryError as error:
-                if self._settle(job, error) == "deferred":
-                    retry.append(job)
-            else:
-                sent.append(job)
-        outcomes = [(job.address, job.message_id, job.paper_ids) for job in sent]
-        self.ledger.mark_sent_group(self.edition, outcomes)
+            if not isinstance(job, Job):
+                self._hand_over(address, job, retry)
+            elif job.address in ours:
+                self._hand_over_one(job, retry, sent)
+        self.ledger.mark_sent_group(
+            self.edition, [(job.address, job.message_id, job.paper_ids) for job in sent]
+        )
         self.tally.sent += len(sent)
-        if sent:
+        return taken
+
+    def _hand_over_one(self, job: Job, retry: list[Job], sent: list[Job]) -> None:
+        """One message of a group, already `sending`; it joins `sent` when it went."""
+        try:
+            self.transport.send(job.message, job.address)
+        except TransportDown as down:
+            self.ledger.mark(job.address, self.edition, "pending", job.message_id, str(down))
+            self._down(down, 1)  # it never left
+        except DeliveryError as error:
+            if self._settle(job, error) == "deferred":
+                retry.append(job)
+        else:
+            sent.append(job)
             self._unknown_in_a_row = 0
 
     def _todo(self, recipients: Sequence[str]) -> list[tuple[int, str]]:
@@ -331,3 +341,7 @@ class Dispatcher:
         if wait > 0:
             self.pacer.sleep(wait)
         self._last_send = self.pacer.monotonic()
+
+
+def _addresses(group: list[tuple[str, Job | Uncomposed | None]]) -> set[str]:
+    return {address for address, _ in group}
