@@ -36,7 +36,9 @@ def sender_config(site: Site, number: int, relay_port: int, state_url: str) -> P
     config["profiles_dir"] = str(site.profiles)
     config["state_url"] = state_url
     smtp = {"host": "127.0.0.1", "port": relay_port, "security": "none", "timeout": 10}
-    config["delivery"] = {"transport": "smtp", "smtp": smtp, "connections": 1, "claim_lease": LEASE}
+    # Two connections each: a sender's messages in flight are answered and recorded before it
+    # waits on the others' claims (they may be waiting on its own).
+    config["delivery"] = {"transport": "smtp", "smtp": smtp, "connections": 2, "claim_lease": LEASE}
     path = site.root / f"digest-{number}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path

@@ -69,6 +69,9 @@ class Dispatcher:
             while True:
                 work = claimed(self.ledger, self.edition, numbers, lease, self.clock)
                 self._hand_over_all(work, compose, len(todo), retry, progress)
+                # Every message of ours in flight answered and recorded before waiting on others,
+                # who may be waiting on these rows in turn.
+                self._collect(retry, room_for_one=False)
                 if not self._others_still_sending():
                     break
         self._collect(retry, room_for_one=False)  # every message in flight answered and recorded
