@@ -19,6 +19,10 @@ and interleaved (each round in another order, each run on a state of its own):
             editions had a process of their own: composed on one core.
   * pg:     (only with --state postgresql://…/DB) `digest run --once` as `run`, its state in a new
             database on that PostgreSQL server (one per round, created through the given one).
+  * pg1, pg2, pg3: (only with --state) 1, 2 or 3 `digest run --once` started together on one
+            edition, one PostgreSQL state, each with a state dir of its own (as on machines of
+            their own), to the SMTP sink as `smtp` is: they share the edition by claiming its
+            recipients. Their ms per digest is the wall time of all of them over the digests sent.
 Each is reported in ms per digest (median and range over the rounds), with the ratios, the
 stages of one run in one process, and the peak RSS.
 """
@@ -184,6 +188,19 @@ def ours(config: Path) -> tuple[int, float]:
     return sent_in(settings.state_dir, settings.state_url), time.perf_counter() - started
 
 
+def together(configs: list[Path]) -> tuple[int, float]:
+    """Several `digest run --once` on one edition at once, each its own process: a sender each.
+    (Digests sent by all of them, seconds from the first start to the last end.)"""
+    settings = [load_settings(config) for config in configs]
+    for each in settings:
+        load_profiles(each.profiles_dir, each.state_dir / CACHE_FILE)
+    command = [sys.executable, "-m", "digest", "run", "--once", "--date", EDITION.isoformat(), "--config"]
+    started = time.perf_counter()
+    senders = [subprocess.Popen([*command, str(config)], stderr=subprocess.DEVNULL) for config in configs]
+    assert [sender.wait() for sender in senders] == [0] * len(senders)
+    return sent_in(settings[0].state_dir, settings[0].state_url), time.perf_counter() - started
+
+
 def sent_in(state_dir: Path, state_url: str | None = None) -> int:
     query = "SELECT COUNT(*) FROM deliveries WHERE state = 'sent'"
     if state_url:
@@ -311,6 +328,8 @@ PATHS = ("run", "serve", "smtp", "naive", "lean")  # and "inproc", on request (-
 
 def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> float:
     """Seconds per digest of one path, on a state of its own."""
+    if path in SENDERS:
+        return several(path, root, number, sink_port)
     state_url = new_database(f"bench_{number}") if path == "pg" else None
     config = write_config(root, f"{path}-{number}", sink_port if path == "smtp" else 0, state_url)
     if path == "naive":
@@ -318,6 +337,18 @@ def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> floa
     if path == "lean":
         return lean_naive(config, sample, root / f"lean-{number}")
     sent, seconds = {"serve": served, "inproc": served_in_process}.get(path, ours)(config)  # pg: ours
+    print(f"  round {number + 1} {path:<6} {seconds:7.2f} s  {sent} sent", flush=True)
+    return seconds / max(sent, 1)
+
+
+SENDERS = {"pg1": 1, "pg2": 2, "pg3": 3}  # senders sharing one edition on a PostgreSQL state
+
+
+def several(path: str, root: Path, number: int, sink_port: int) -> float:
+    """Seconds per digest of SENDERS[path] senders on one edition, over SMTP to the sink."""
+    state_url = new_database(f"bench_{path}_{number}")
+    configs = [write_config(root, f"{path}-{number}-{k}", sink_port, state_url) for k in range(SENDERS[path])]
+    sent, seconds = together(configs)
     print(f"  round {number + 1} {path:<6} {seconds:7.2f} s  {sent} sent", flush=True)
     return seconds / max(sent, 1)
 
@@ -346,7 +377,7 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
-        "--paths", default=",".join(PATHS), help="some of " + ", ".join((*PATHS, "inproc", "pg"))
+        "--paths", default=",".join(PATHS), help="some of " + ", ".join((*PATHS, "inproc", "pg", *SENDERS))
     )
     parser.add_argument(
         "--state", metavar="URL", help="a PostgreSQL server for the pg path: postgresql://…/DB"
@@ -379,6 +410,7 @@ def main() -> None:
         "lean": "small template, premailer, EmailMessage, write; no fetch",
         "inproc": "a scheduled edition in the service's process, as before: one core",
         "pg": "digest run --once to the outbox, its state on PostgreSQL",
+        **{path: f"{n} digest run --once, one PostgreSQL state, 250 sink" for path, n in SENDERS.items()},
     }
     for path in each:
         print(f"  {path:<6} {spread(each[path])}  {notes[path]}")
@@ -399,6 +431,13 @@ def main() -> None:
                     + ", ".join(f"{a / b:.2f}" for a, b in zip(each[path], each["run"], strict=True))
                     + ")"
                 )
+    if "smtp" in median:  # several senders against one over SMTP with a SQLite state
+        for path in (p for p in SENDERS if p in median):
+            print(
+                f"  {path + ' / smtp':<12} {median[path] / median['smtp']:6.2f}  (per round: "
+                + ", ".join(f"{a / b:.2f}" for a, b in zip(each[path], each["smtp"], strict=True))
+                + ")"
+            )
     # Workers are forked: most of their pages are the main process's, counted again in their RSS.
     shared = "largest child: an edition process or a worker, most pages shared"
     print(f"  peak RSS {run_rss:.0f} MB (this process), {worker_rss:.0f} MB ({shared})")

@@ -25,7 +25,8 @@ import yaml
 from click.testing import Result
 
 from digest.config.settings import load_settings
-from digest.delivery.dispatcher import Dispatcher, Pacer
+from digest.delivery.dispatcher import Dispatcher
+from digest.delivery.tally import Pacer
 from digest.delivery.transports import Outbox
 from digest.models import DeliveryPolicy, Job, Outgoing
 from digest.pipeline import run as pipeline

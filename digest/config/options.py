@@ -95,6 +95,8 @@ OPTIONS = (
            (DeliveryPolicy, "suppress_after"), 1, 100),
     Option("delivery.uncertain_limit", "integer", "unanswered hand-overs that stop a run",
            (DeliveryPolicy, "uncertain_limit"), 1, 1000),
+    Option("delivery.claim_lease", "number", "seconds a sender's claim on recipients lasts",
+           (DeliveryPolicy, "claim_lease"), 5, 86_400),
     Option("delivery.return_path", "mailbox", "bounces go here, as bounces+<token>@… (VERP)",
            (Settings, "return_path")),
     Option("delivery.dkim.selector", "text", "the DKIM key's selector (required)"),

@@ -331,4 +331,5 @@ def _delivery_policy(doc: Document, delivery: dict[str, Any]) -> DeliveryPolicy:
         suppress_after=_read(doc, delivery, "delivery.suppress_after"),
         uncertain_limit=_read(doc, delivery, "delivery.uncertain_limit"),
         connections=_read(doc, delivery, "delivery.connections"),
+        claim_lease=_read(doc, delivery, "delivery.claim_lease"),
     )

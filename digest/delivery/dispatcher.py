@@ -10,44 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from ..errors import DeliveryError, PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
 from ..models import Compose, DeliveryLedger, DeliveryPolicy, DeliveryState, Job, SendOutcome, Uncomposed
+from .claimed import Clock, Work, claimed, listed
 from .smtp_pool import InFlight, SmtpPool
+from .tally import Pacer, Tally
 from .transports import Outbox, Transport
 
 HANDOVER_GROUP = 32  # messages to the outbox between two commits of the ledger (see _group_size)
+CLAIM_POLL = 2.0  # seconds at most between two looks at other senders' claims, with none left to take
+LEASE_EXPIRED = "its sender stopped while handing it over (the claim expired)"
+Progress = Callable[[int, int], None]
 
 
-@dataclass
-class Tally:
-    """What became of each recipient of an edition."""
-
-    sent: int = 0
-    skipped: int = 0  # already sent (or refused for good) in an earlier run
-    empty: int = 0  # nothing matched: no message
-    failed: list[str] = field(default_factory=list)  # "address: why", a permanent failure
-    deferred: list[str] = field(default_factory=list)  # "address: why", tried again next run
-    uncertain: list[str] = field(default_factory=list)  # may have arrived; not resent
-    suppressed: list[str] = field(default_factory=list)  # skipped: too many hard failures
-    newly_suppressed: list[str] = field(default_factory=list)
-    not_attempted: int = 0  # the transport went down before their turn
-    transport_error: str | None = None
-    transport_hint: str | None = None
-    stopped: bool = False  # asked to stop before every recipient's turn came
-
-
-class Pacer:
-    """Time for pacing and backoff; tests pass one that does not really wait."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 class Dispatcher:
@@ -56,13 +35,16 @@ class Dispatcher:
     def __init__(
         self, ledger: DeliveryLedger, transport: Transport, policy: DeliveryPolicy, edition: dt.date,
         *, dry_run: bool = False, resend_uncertain: bool = False, pacer: Pacer | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
+        should_stop: Callable[[], bool] = lambda: False, sole_sender: bool = True, clock: Clock = _utc_now,
     ) -> None:  # fmt: skip
         self.ledger, self.transport, self.policy = ledger, transport, policy
         self.edition = edition
         self.dry_run, self.resend_uncertain = dry_run, resend_uncertain
         self.pacer = pacer or Pacer()
         self.should_stop = should_stop
+        # The only sender there can be (a lock says so): rows left `sending` are a dead run's.
+        self.sole_sender, self.clock = sole_sender, clock
+        self._handled = 0  # jobs taken from compose so far
         self.tally = Tally()
         self._last_send = float("-inf")
         self._deferred_because: dict[str, str] = {}
@@ -71,28 +53,68 @@ class Dispatcher:
         self.pool = transport if isinstance(transport, SmtpPool) and not dry_run else None
         self.in_flight = InFlight(self.pool.connections) if self.pool else None
 
-    def run(
-        self, recipients: Sequence[str], compose: Compose, progress: Callable[[int, int], None] | None
-    ) -> Tally:
-        """Deliver to every recipient once; retry temporary failures; report everything."""
+    def run(self, recipients: Sequence[str], compose: Compose, progress: Progress | None) -> Tally:
+        """Deliver to every recipient once; retry temporary failures; report everything.
+
+        The recipients not passed over are queued in the ledger and claimed a batch at a time
+        (claimed.py), so other senders of the edition share them; a dry run writes nothing."""
         todo = self._todo(recipients)
         retry: list[Job] = []
-        jobs = enumerate(compose(todo), 1)  # composed ahead, in order; possibly in other processes
-        while group := list(itertools.islice(jobs, self._group_size())):
-            if self._must_stop(waiting=len(todo) - group[0][0] + 1):
-                break
-            if len(group) == 1:
-                self._hand_over(group[0][1], retry)
-                taken = 1
-            else:
-                taken = self._hand_over_group([job for _, job in group], retry)
-            if progress:
-                for done, _ in group[:taken]:
-                    progress(done, len(todo))
+        if self.dry_run:
+            self._hand_over_all(listed(todo), compose, len(todo), retry, progress)
+        else:
+            numbers = {address: number for number, address in todo}
+            self.ledger.queue(self.edition, todo, self.clock(), self._again())
+            lease = self.policy.claim_lease
+            while True:
+                work = claimed(self.ledger, self.edition, numbers, lease, self.clock)
+                self._hand_over_all(work, compose, len(todo), retry, progress)
+                # Every message of ours in flight answered and recorded before waiting on others,
+                # who may be waiting on these rows in turn.
+                self._collect(retry, room_for_one=False)
+                if not self._others_still_sending():
+                    break
         self._collect(retry, room_for_one=False)  # every message in flight answered and recorded
         deferred = retry if self.tally.stopped else self._retry(retry)
         self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in deferred]
+        if not self.dry_run:
+            self.ledger.release(self.edition)  # what did not leave is free for the next sender
         return self.tally
+
+    def _hand_over_all(
+        self, work: Work, compose: Compose, total: int, retry: list[Job], progress: Progress | None
+    ) -> None:
+        """Each job of `work`, in groups (see _group_size), until it ends or the run must stop."""
+        jobs = ((work.next_taken()[1], job) for job in compose(work))
+        while group := list(itertools.islice(jobs, self._group_size())):
+            if self._must_stop(waiting=max(total - self._handled, len(group))):
+                break
+            if len(group) == 1:
+                self._hand_over(*group[0], retry)
+                taken = 1
+            else:
+                taken = self._hand_over_group(group, retry)
+            if progress:
+                for done in range(self._handled + 1, self._handled + taken + 1):
+                    progress(min(done, total), total)
+            self._handled += len(group)  # those of the group that had no turn are counted waiting
+
+    def _others_still_sending(self) -> bool:
+        """With nothing left to claim: wait while another sender's live claim holds rows of the
+        edition, since it may die and leave them; True when there may be more to claim now.
+        `sending` rows of a sender whose claim expired become uncertain here, and are reported."""
+        if self.sole_sender or self.tally.stopped or self.tally.transport_error:
+            return False
+        if not self.ledger.held_by_others(self.edition, self.clock()):
+            return False
+        self.pacer.sleep(min(self.policy.claim_lease / 10, CLAIM_POLL))
+        settled = self.ledger.settle_expired(self.edition, self.clock())
+        self.tally.uncertain += [f"{address}: {LEASE_EXPIRED}" for address in settled]
+        return not self.should_stop()
+
+    def _again(self) -> list[str]:
+        """The states of a row that make it pending again when its address is queued."""
+        return ["deferred", "uncertain"] if self.resend_uncertain else ["deferred"]
 
     def _group_size(self) -> int:
         """Messages handed over between two commits of the ledger. Writing to the outbox takes
@@ -102,25 +124,26 @@ class Dispatcher:
         local = isinstance(self.transport, Outbox) and not self.dry_run
         return HANDOVER_GROUP if local and self.policy.rate_limit <= 0 else 1
 
-    def _hand_over_group(self, group: list[Job | Uncomposed | None], retry: list[Job]) -> int:
+    def _hand_over_group(self, group: list[tuple[str, Job | Uncomposed | None]], retry: list[Job]) -> int:
         """A group's turn: `sending` committed for all before the first leaves, outcomes after.
+        Only messages whose claim is still ours begin; the others went with another sender.
         A stop or a dead transport is still noticed between two messages: those of the group
         not yet handed over are pending again. Returns how many of the group had their turn."""
-        self.ledger.mark_group(self.edition, "sending", _ids([job for job in group if isinstance(job, Job)]))
+        messages = [(job.address, job.message_id) for _, job in group if isinstance(job, Job)]
+        ours = self.ledger.begin(self.edition, messages, self.clock(), self.policy.claim_lease)
         sent: list[Job] = []
         taken = len(group)
-        for index, job in enumerate(group):
+        for index, (address, job) in enumerate(group):
             if index and self._must_stop(waiting=len(group) - index):
-                rest = [
-                    (later.address, later.message_id) for later in group[index:] if isinstance(later, Job)
-                ]
+                later = _addresses(group[index:])
+                rest = [(a, mid) for a, mid in messages if a in ours and a in later]
                 self.ledger.mark_group(self.edition, "pending", rest, self.tally.transport_error)
                 taken = index
                 break
-            if isinstance(job, Job):
+            if not isinstance(job, Job):
+                self._hand_over(address, job, retry)
+            elif job.address in ours:
                 self._hand_over_one(job, retry, sent)
-            else:
-                self._hand_over(job, retry)
         self.ledger.mark_sent_group(
             self.edition, [(job.address, job.message_id, job.paper_ids) for job in sent]
         )
@@ -142,8 +165,12 @@ class Dispatcher:
             self._unknown_in_a_row = 0
 
     def _todo(self, recipients: Sequence[str]) -> list[tuple[int, str]]:
-        """(number, address) of every recipient the ledger does not say to pass over."""
-        settled = set(self.ledger.settle_interrupted(self.edition))
+        """(number, address) of every recipient the ledger does not say to pass over. Rows a dead
+        sender left `sending` become uncertain first: all of them when this is the only sender
+        there can be, else those whose claim expired."""
+        settled = set(self.ledger.settle_expired(self.edition, self.clock(), every=self.sole_sender))
+        if self.sole_sender and not self.dry_run:
+            self.ledger.release(self.edition, every=True)
         states = self.ledger.states(self.edition)
         return [
             (number, address)
@@ -162,13 +189,16 @@ class Dispatcher:
         self.tally.not_attempted += waiting
         return True
 
-    def _hand_over(self, job: Job | Uncomposed | None, retry: list[Job]) -> None:
+    def _hand_over(self, address: str, job: Job | Uncomposed | None, retry: list[Job]) -> None:
         """One recipient's turn; a temporary failure joins `retry`."""
-        if job is None:
-            self.tally.empty += 1
-        elif isinstance(job, Uncomposed):
+        if job is None or isinstance(job, Uncomposed):
             # No ledger row: nothing was handed over, and it is not the address's fault.
-            self.tally.failed.append(f"{job.address}: could not compose the message: {job.reason}")
+            if not self.dry_run:
+                self.ledger.drop(self.edition, [address])
+            if job is None:
+                self.tally.empty += 1
+            else:
+                self.tally.failed.append(f"{job.address}: could not compose the message: {job.reason}")
         else:
             try:
                 if self.pool is not None:
@@ -184,7 +214,8 @@ class Dispatcher:
         if self.tally.transport_error:  # an answer said nothing can leave now: this one waits
             self.tally.not_attempted += 1
             return
-        self._begin(job)
+        if not self._begin(job):
+            return
         assert self.in_flight is not None
         self.in_flight.add(job, pool.submit(job.message, job.address))
 
@@ -240,17 +271,22 @@ class Dispatcher:
         if self.dry_run:
             self.tally.sent += 1
             return "sent"
-        self._begin(job)
+        if not self._begin(job):
+            return "sent"  # by another sender, which records it
         try:
             self.transport.send(job.message, job.address)
         except DeliveryError as error:
             return self._settle(job, error)
         return self._settle(job, None)
 
-    def _begin(self, job: Job) -> None:
-        """Before a message leaves: paced, and `sending` in the ledger."""
+    def _begin(self, job: Job) -> bool:
+        """Before a message leaves: paced, and `sending` in the ledger if our claim still holds
+        (False: another sender claimed it since, and sends it)."""
         self._pace()
-        self.ledger.mark(job.address, self.edition, "sending", job.message_id)
+        begun = self.ledger.begin(
+            self.edition, [(job.address, job.message_id)], self.clock(), self.policy.claim_lease
+        )
+        return job.address in begun
 
     def _settle(self, job: Job, outcome: DeliveryError | None) -> SendOutcome:
         """Record how a hand-over went (None: sent); TransportDown is raised again."""
@@ -310,5 +346,5 @@ class Dispatcher:
         self._last_send = self.pacer.monotonic()
 
 
-def _ids(jobs: list[Job]) -> list[tuple[str, str]]:
-    return [(job.address, job.message_id) for job in jobs]
+def _addresses(group: list[tuple[str, Job | Uncomposed | None]]) -> set[str]:
+    return {address for address, _ in group}

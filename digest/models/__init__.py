@@ -14,6 +14,7 @@ from .delivery import (
     Outgoing,
     RenderedDigest,
     SendOutcome,
+    Todo,
     Uncomposed,
 )
 from .inbound import BounceScore, InboundKind, InboundMessage, MailCheck
@@ -80,6 +81,7 @@ __all__ = [
     "SourceConfig",
     "SourceReport",
     "Span",
+    "Todo",
     "Uncomposed",
     "UnsetVariable",
     "paper_from_dict",

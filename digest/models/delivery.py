@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -69,8 +69,17 @@ class Uncomposed:
     reason: str
 
 
+class Todo(Protocol):
+    """(recipient number, address) pairs to compose, taken once, in order; a list is one. Its
+    length is what is expected (claimed from a shared ledger, it may come to fewer)."""
+
+    def __iter__(self) -> Iterator[tuple[int, str]]: ...
+
+    def __len__(self) -> int: ...
+
+
 # (recipient number, address) pairs → their jobs in the same order, None where nothing matched.
-Compose = Callable[[list[tuple[int, str]]], Iterator[Job | Uncomposed | None]]
+Compose = Callable[[Todo], Iterator[Job | Uncomposed | None]]
 
 
 # A ledger row's state: pending → sending → sent, or deferred (tried again), failed (refused for
@@ -109,6 +118,26 @@ class DeliveryLedger(Protocol):
     def mark_sent_group(self, edition: dt.date, sent: list[tuple[str, str, tuple[str, ...]]]) -> None: ...
 
     def consecutive_failures(self, address: str) -> int: ...
+
+    # Several senders on one edition (store/claims.py): rows queued, claimed, and begun only
+    # while the claim is still this sender's.
+    def queue(
+        self, edition: dt.date, todo: Sequence[tuple[int, str]], now: dt.datetime, again: Sequence[str]
+    ) -> None: ...
+
+    def claim(self, edition: dt.date, count: int, now: dt.datetime, lease: float) -> list[str]: ...
+
+    def begin(
+        self, edition: dt.date, messages: Sequence[tuple[str, str]], now: dt.datetime, lease: float
+    ) -> set[str]: ...
+
+    def drop(self, edition: dt.date, addresses: Sequence[str]) -> None: ...
+
+    def release(self, edition: dt.date, every: bool = False) -> None: ...
+
+    def settle_expired(self, edition: dt.date, now: dt.datetime, every: bool = False) -> list[str]: ...
+
+    def held_by_others(self, edition: dt.date, now: dt.datetime) -> bool: ...
 
     def is_suppressed(self, address: str) -> bool: ...
 

@@ -41,6 +41,9 @@ class DeliveryPolicy:
     suppress_after: int = 3  # consecutive editions with a permanent failure before an address is suppressed
     uncertain_limit: int = 3  # unknown outcomes in a row that stop a run: the relay is not answering
     connections: int = 4  # SMTP connections sending at once: what a typical relay allows a client
+    # Seconds a sender's claim on recipients lasts (several senders on one edition): a claim a dead
+    # sender left is taken over, or its message marked uncertain, once this has passed.
+    claim_lease: float = 300.0
 
 
 @dataclass(frozen=True)

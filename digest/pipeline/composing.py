@@ -29,6 +29,7 @@ from ..models import (
     Reason,
     RenderedDigest,
     Settings,
+    Todo,
     Uncomposed,
 )
 from ..render.mime import build_message, mailbox_of
@@ -168,14 +169,15 @@ def composer_for(
     `stage`: the transport's way to take a message ahead, in the worker that composed it."""
     workers = cores()
 
-    def compose(todo: list[tuple[int, str]]) -> Iterator[Job | Uncomposed | None]:
+    def compose(todo: Todo) -> Iterator[Job | Uncomposed | None]:
+        results: Iterator[tuple[tuple[int, str], Composed]]
         if parallel and workers > 1 and len(todo) >= MIN_PARALLEL and can_fork():
-            results = _in_workers(composition, ledger, todo, workers, stage)
+            results = _in_workers(composition, ledger, iter(todo), workers, stage)
         else:
-            results = (composition.job(n, a, ledger.sent_paper_ids(a)) for n, a in todo)
+            results = ((pair, composition.job(*pair, ledger.sent_paper_ids(pair[1]))) for pair in todo)
         # Each edition is remembered before it is handed over, a batch at a time: one commit for many.
-        composed = zip(todo, results, strict=False)
-        while batch := list(itertools.islice(composed, REMEMBER_BATCH)):
+        # todo is taken once, lazily: its recipients may be claimed from the ledger as it goes.
+        while batch := list(itertools.islice(results, REMEMBER_BATCH)):
             if archive is not None:
                 edition = composition.edition.isoformat()
                 archive.remember(
@@ -205,30 +207,33 @@ def _work(tasks: list[tuple[int, str, frozenset[str]]]) -> list[Composed]:
 
 
 def _in_workers(
-    composition: Composition, ledger: Ledger, todo: list[tuple[int, str]], workers: int,
+    composition: Composition, ledger: Ledger, todo: Iterator[tuple[int, str]], workers: int,
     stage: Stage | None,
-) -> Iterator[Composed]:  # fmt: skip
-    """Results in order, at most LOOKAHEAD tasks composed before they are taken."""
+) -> Iterator[tuple[tuple[int, str], Composed]]:  # fmt: skip
+    """(recipient, result) in order, at most LOOKAHEAD tasks composed before they are taken."""
     global _INHERITED
     _INHERITED = composition, stage
-    tasks = (todo[start : start + TASK] for start in range(0, len(todo), TASK))
+    tasks = iter(lambda: list(itertools.islice(todo, TASK)), [])
     # The first task is composed here, before the workers are forked: they inherit what it taught
     # the renderer (premailer's answer for each kind of element, the check of the first email
     # against premailer), which each worker would otherwise learn again on its own.
-    warmed = [composition.job(n, address, ledger.sent_paper_ids(address)) for n, address in next(tasks, [])]
-    pending: deque[Future[list[Composed]]] = deque()
+    first = next(tasks, [])
+    warmed = [(pair, composition.job(*pair, ledger.sent_paper_ids(pair[1]))) for pair in first]
+    pending: deque[tuple[list[tuple[int, str]], Future[list[Composed]]]] = deque()
     with fork_pool(workers, "composing") as pool:
 
-        def submit(task: list[tuple[int, str]]) -> Future[list[Composed]]:
-            return pool.submit(_work, [(n, address, ledger.sent_paper_ids(address)) for n, address in task])
+        def submit(task: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], Future[list[Composed]]]:
+            work = [(n, address, ledger.sent_paper_ids(address)) for n, address in task]
+            return task, pool.submit(_work, work)
 
         try:
             pending.extend(submit(task) for task in itertools.islice(tasks, LOOKAHEAD))
             yield from warmed
             while pending:
-                results = pending.popleft().result()
+                task, future = pending.popleft()
+                results = future.result()
                 pending.extend(submit(task) for task in itertools.islice(tasks, 1))
-                yield from results
+                yield from zip(task, results, strict=True)
         finally:
-            for future in pending:
+            for _, future in pending:
                 future.cancel()  # a stop or a dead transport: what was not taken is not needed

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, fields, replace
 
 from .. import sources as sources_stage
 from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
 from ..delivery.chosen import open_transport
-from ..delivery.dispatcher import Dispatcher, Pacer, Tally
+from ..delivery.dispatcher import Dispatcher
+from ..delivery.tally import Pacer, Tally
 from ..delivery.transports import Outbox
 from ..errors import ConfigError, SourceError
 from ..matching import CompiledProfile, PaperIndex, compile_profile
@@ -218,9 +220,18 @@ def _run_once(
     recipients, report.duplicates = _recipients(compiled)
     index = PaperIndex(listing.papers, compiled)
     composition = Composition(recipients, index, listing, report.edition, Composer(settings, now))
-    with edition_lock(settings.state_dir, report.edition):
+    # One sender per state dir and edition on SQLite; on PostgreSQL senders on several machines
+    # share an edition by claiming its recipients (the ledger keeps them apart), so none waits.
+    sending = edition_lock(settings.state_dir, report.edition) if _sole_sender(state) else nullcontext()
+    with sending:
         report.tally = _deliver(settings, state, composition, options, report, pacer, progress)
     return report
+
+
+def _sole_sender(state: State) -> bool:
+    """Whether this run is the only sender of its edition there can be: on SQLite, whose state
+    only one machine reaches, the edition lock makes sure of it."""
+    return state.db.dialect == "sqlite"
 
 
 def _read(
@@ -268,7 +279,7 @@ def _deliver(
     dispatcher = Dispatcher(
         ledger, transport, settings.delivery, report.edition,
         dry_run=options.dry_run, resend_uncertain=options.resend_uncertain, pacer=pacer,
-        should_stop=options.should_stop,
+        should_stop=options.should_stop, sole_sender=_sole_sender(state),
     )  # fmt: skip
     try:
         return dispatcher.run([address for _, address in composition.recipients], compose, progress)

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 
 from ..models import DeliveryState
+from .claims import Claims, claimer_name
 from .connection import now_text as _now
 from .database import Database
 
@@ -20,16 +21,18 @@ _UPSERT = """INSERT INTO deliveries (address, edition, state, message_id, error,
      updated_at = excluded.updated_at"""
 
 
-class Ledger:
+class Ledger(Claims):
     """One row per (address, edition) with its state, so nothing is ever sent twice.
 
     pending → sending → sent, or deferred (try again), failed (5xx), uncertain (the connection
     broke after the message went out: it may have arrived). 'sending' is written before the
     hand-over, so a row still 'sending' when the next run starts means a run died mid-way.
+    Several senders share an edition by claiming its rows (claims.py); `claimer` names this one.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, claimer: str | None = None) -> None:
         self.db = db
+        self.claimer = claimer or claimer_name()
 
     def states(self, edition: dt.date) -> dict[str, DeliveryState]:
         rows = self.db.execute(

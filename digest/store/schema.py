@@ -256,6 +256,15 @@ def _scheduler_lease(db: Database) -> None:
     )
 
 
+def _delivery_claims(db: Database) -> None:
+    """Which sender holds a ledger row, until when, and its place in the edition's order
+    (claims.py): several senders share an edition. The index serves their claims."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimer TEXT")
+    db.execute("ALTER TABLE deliveries ADD COLUMN lease_until TEXT")
+    db.execute("ALTER TABLE deliveries ADD COLUMN place INTEGER")
+    db.execute("CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries (edition, state, place)")
+
+
 # Step n takes a database from version n - 1 to version n. Append; never edit a step.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _first_tables,
@@ -266,6 +275,7 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _console_tables,
     _rowid_as_columns,
     _scheduler_lease,
+    _delivery_claims,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
