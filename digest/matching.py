@@ -218,17 +218,17 @@ class PaperIndex:
 
 def select(profile: CompiledProfile, index: PaperIndex, skip: frozenset[str] = frozenset()) -> list[Match]:
     """Every paper the profile selects, best first; ids in `skip` (already sent) are left out."""
-    ranked, lift = _ranked(profile, index, skip)
-    papers = index.papers
-    return [_match(profile, papers[n], score, reasons, lift.get(n, 0.0)) for score, n, reasons in ranked]
+    ranked = _ranked(profile, index, skip)
+    return [ranked.match(n) for n in ranked.order]
 
 
 def select_top(
     profile: CompiledProfile, index: PaperIndex, skip: frozenset[str], limit: int
 ) -> tuple[list[Match], list[str]]:
     """The best `limit` papers the profile selects, and the ids of all it selects, best first."""
-    shown, matched = select_top_with_reasons(profile, index, skip, limit)
-    return shown, [paper_id for paper_id, _ in matched]
+    ranked = _ranked(profile, index, skip)
+    papers = index.papers
+    return [ranked.match(n) for n in ranked.order[:limit]], [papers[n].id for n in ranked.order]
 
 
 def select_top_with_reasons(
@@ -236,14 +236,12 @@ def select_top_with_reasons(
 ) -> tuple[list[Match], list[tuple[str, tuple[Reason, ...]]]]:
     """The best `limit` papers the profile selects, and (id, reasons) of all it selects, best
     first; the papers shown carry every reason, likes included (the rest only their terms)."""
-    ranked, lift = _ranked(profile, index, skip)
-    papers = index.papers
-    shown = [
-        _match(profile, papers[n], score, reasons, lift.get(n, 0.0)) for score, n, reasons in ranked[:limit]
-    ]
-    full = {m.paper.id: m.reasons for m in shown}
-    ids = (index.papers[n].id for _, n, _ in ranked)
-    return shown, [(i, full.get(i, reasons)) for i, (_, _, reasons) in zip(ids, ranked, strict=True)]
+    ranked = _ranked(profile, index, skip)
+    papers, found = index.papers, ranked.found
+    shown = [ranked.match(n) for n in ranked.order[:limit]]
+    matched = [(m.paper.id, m.reasons) for m in shown]
+    matched += [(papers[n].id, tuple(found.get(n, ()))) for n in ranked.order[limit:]]
+    return shown, matched
 
 
 def select_trending(
@@ -269,16 +267,51 @@ def select_trending(
     return [Match(index.papers[n], 0.0, (trending_reason(votes),)) for votes, n in best]
 
 
-def _ranked(
-    profile: CompiledProfile, index: PaperIndex, skip: frozenset[str]
-) -> tuple[list[tuple[float, int, tuple[Reason, ...]]], Mapping[int, float]]:
-    """(score, paper number, reasons) of every selected paper, best first; and the learned lifts
-    by paper number.
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """What one profile selects: paper numbers best first, and what makes each one's match."""
+
+    profile: CompiledProfile
+    papers: Sequence[Paper]
+    order: list[int]  # the selected papers' numbers, best first
+    scores: dict[int, float]
+    found: dict[int, list[Reason]]  # the reasons of the papers a term or author matched
+    lift: Mapping[int, float]  # the learned lifts by paper number
+
+    def match(self, number: int) -> Match:
+        reasons = tuple(self.found.get(number, ()))
+        lift = self.lift.get(number, 0.0)
+        return _match(self.profile, self.papers[number], self.scores[number], reasons, lift)
+
+
+def _ranked(profile: CompiledProfile, index: PaperIndex, skip: frozenset[str]) -> Ranked:
+    """Every selected paper, best first.
 
     A term found in the title (or a chosen author) is worth more than all the profile's terms
     together, so the score ranks title hits first, then the number of distinct terms; upvotes
     and recency break ties.
     """
+    found, hits, chosen = _term_hits(profile, index)
+    lift = _lifts(profile.likeness, index)
+    chosen.update([n for n, value in lift.items() if value >= 0.5])  # close enough to a liked paper
+    for term in profile.exclude:
+        chosen -= index.papers_with(term)
+    papers = index.papers
+    if skip:
+        chosen = {n for n in chosen if papers[n].id not in skip}
+    if profile.categories:
+        chosen = {n for n in chosen if _in_categories(profile, papers[n])}
+    hit, lifted, order = hits.get, lift.get, index.tie_order
+    scores = {n: hit(n, 0) + LIFT * lifted(n, 0.0) for n in chosen}
+    # The tie order is a permutation: (score, tie) never ties, so the tuples sort as the scores would.
+    keyed = sorted([(score, order[n], n) for n, score in scores.items()], reverse=True)
+    return Ranked(profile, papers, [n for _, _, n in keyed], scores, found, lift)
+
+
+def _term_hits(
+    profile: CompiledProfile, index: PaperIndex
+) -> tuple[dict[int, list[Reason]], dict[int, int], set[int]]:
+    """The reasons and scores of the papers the profile's terms and authors found, and those they select."""
     strong = profile.term_count + 1
     found: dict[int, list[Reason]] = {}
     scores: dict[int, int] = {}
@@ -300,16 +333,7 @@ def _ranked(
     if profile.all_of:  # ...that must also hold every all_of term
         every = frozenset.intersection(*(index.papers_with(t) for t in profile.all_of))
         chosen = chosen & every if profile.keywords or profile.authors else set(every)
-    lift = _lifts(profile.likeness, index)
-    chosen |= {n for n, value in lift.items() if value >= 0.5}  # close enough to a liked paper
-    chosen -= set().union(*(index.papers_with(t) for t in profile.exclude))
-    selected = [
-        (scores.get(number, 0) + LIFT * lift.get(number, 0.0), number, tuple(found.get(number, ())))
-        for number in chosen
-        if index.papers[number].id not in skip and _in_categories(profile, index.papers[number])
-    ]
-    order = index.tie_order
-    return sorted(selected, key=lambda s: (s[0], order[s[1]]), reverse=True), lift
+    return found, scores, chosen
 
 
 def _lifts(likeness: Likeness | None, index: PaperIndex) -> Mapping[int, float]:
