@@ -252,12 +252,25 @@ def _keep_highest(near: np.ndarray, z: np.ndarray, limit: int) -> None:
         return
     # In such a row the limit-th highest z is itself marked, and so is every paper at or above it.
     rows = z[over]
-    last = -np.partition(-rows, limit - 1, axis=1)[:, limit - 1 : limit]  # the limit-th highest
+    last = _highest_marked(near[over], rows, limit)
     above, at = rows > last, rows == last
     room = limit - above.sum(axis=1, keepdims=True)
     tied = np.flatnonzero(at.sum(axis=1) > room[:, 0])  # rare: equal scores across the limit
     at[tied] &= np.cumsum(at[tied], axis=1) <= room[tied]
     near[over] = above | at
+
+
+def _highest_marked(marked: np.ndarray, z: np.ndarray, rank: int) -> np.ndarray:
+    """Each row's `rank`-th highest z among its marked papers (a row has more than `rank`), as a
+    column. The marked values are packed to the left first: a partition of a few hundred values
+    a row instead of the whole listing's."""
+    row, column = np.nonzero(marked)
+    counts = np.bincount(row, minlength=len(marked))
+    starts = np.cumsum(counts) - counts
+    packed = np.full((len(marked), counts.max()), -np.inf, dtype=z.dtype)
+    packed[row, np.arange(len(row)) - starts[row]] = z[row, column]
+    highest: np.ndarray = -np.partition(-packed, rank - 1, axis=1)[:, rank - 1 : rank]
+    return highest
 
 
 def _nearest_liked(
