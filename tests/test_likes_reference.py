@@ -20,7 +20,7 @@ import pytest
 from digest.matching import PaperIndex, compile_profile, select
 from digest.models import Listing, Paper, Profile, Reason
 from digest.pipeline.likes import Learned, with_likes
-from digest.relevance import THRESHOLDS, Space, Voted, Votes, fit_space, taste
+from digest.relevance import THRESHOLDS, Space, Voted, Votes, fit_space, spread, taste
 from digest.relevance.reasons import REASON_TERMS, STRONGEST
 from digest.store import DATABASE_NAME, PaperArchive
 from digest.store.connection import connect
@@ -188,3 +188,18 @@ def test_the_split_product_is_the_sparse_product(dense_columns: int, monkeypatch
     assert split.shape == (len(voted), len(listing)) and split.flags.c_contiguous
     assert split == pytest.approx((liked @ papers.T).toarray(), abs=1e-6)
     assert taste._similarities(papers[:0], liked).shape == (len(voted), 0)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 8, 9, 2000])
+def test_medians_and_deviations_from_one_sort_are_numpys(width: int) -> None:
+    # The thresholds stand on these: the bisection over the sorted deviations must give np.median's
+    # values to the bit, ties and all (rows of few distinct values have many).
+    rng = np.random.default_rng(width)
+    tied = rng.integers(-3, 4, size=(40, width)).astype(np.float32) / np.float32(3)
+    spaced = rng.standard_normal((40, width)).astype(np.float32)
+    for rows in (tied, spaced, np.zeros((2, width), dtype=np.float32)):
+        middle, deviation = spread.medians_and_deviations(rows)
+        expected = np.median(rows, axis=1).astype(np.float32)
+        assert middle.dtype == np.float32 and np.array_equal(middle, expected)
+        expected_deviation = np.median(np.abs(rows - expected[:, None]), axis=1).astype(np.float32)
+        assert deviation.dtype == np.float32 and np.array_equal(deviation, expected_deviation)

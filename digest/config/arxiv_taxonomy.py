@@ -6,7 +6,7 @@ import difflib
 import functools
 import importlib.resources
 
-# Categories are matched without regard to case (matching.py casefolds them), so they are known so too.
+# Categories are matched without regard to case (digest.matching casefolds them), so they are known so too.
 
 
 @functools.cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -43,13 +44,19 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
 
 def paper_from_dict(data: dict[str, Any]) -> Paper:
     """The inverse of paper_to_dict; unknown keys (from a newer version) are ignored."""
-    known = {f.name for f in fields(Paper)}
+    known = _paper_fields()
     values: dict[str, Any] = {
         k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
     }
     if values.get("published"):
         values["published"] = dt.datetime.fromisoformat(values["published"])
     return Paper(**values)
+
+
+@functools.cache
+def _paper_fields() -> frozenset[str]:
+    """Paper's field names, once: `fields()` walks the class, and the archive reads thousands of papers."""
+    return frozenset(f.name for f in fields(Paper))
 
 
 @dataclass(frozen=True)

@@ -75,11 +75,11 @@ def _likenesses(cache: ModelCache, voted: Voted, wanting: Sequence[CompiledProfi
     number = {paper.id: n for n, paper in enumerate(voted.voted)}
     stamps = [paper_stamp(paper) for paper in voted.voted]
     chosen, votes, keys = [], [], []
-    for compiled in wanting:
+    for compiled in wanting:  # list comprehensions, not generators: this runs for every profile
         profile = compiled.profile
-        liked = tuple(number[i] for i in profile.like if i in number)
+        liked = tuple([number[i] for i in profile.like if i in number])
         if liked:  # a profile none of whose likes is archived has nothing to learn from yet
-            disliked = tuple(number[i] for i in profile.dislike if i in number)
+            disliked = tuple([number[i] for i in profile.dislike if i in number]) if profile.dislike else ()
             chosen.append(compiled)
             votes.append(Votes(liked, disliked, profile.similarity))
             inputs = ([stamps[n] for n in liked], [stamps[n] for n in disliked], profile.similarity)

@@ -40,10 +40,14 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# json.dumps(..., ensure_ascii=False) builds an encoder at every call; its output is this one's.
+_KEY_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def taste_key(space_key: str, liked: list[str], disliked: list[str], similarity: str | None) -> str:
     """`fingerprint(space_key, liked, disliked, similarity)` of paper stamps, the same hash, made
     without walking the parts: one per profile, so tens of thousands an edition."""
-    text = json.dumps([space_key, liked, disliked, similarity], ensure_ascii=False)
+    text = _KEY_ENCODER.encode([space_key, liked, disliked, similarity])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

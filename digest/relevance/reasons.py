@@ -44,15 +44,17 @@ class Reasons:
         self._top: TopTerms | None = None
         self._terms: dict[int, tuple[str, frozenset[str]]] = {}
         self._papers: dict[int, dict[int, float]] = {}
-        self._reasons: dict[tuple[int, int], Reason] = {}
+        self._reasons: dict[int, Reason] = {}  # by number × voted papers + nearest
 
     def reason(self, number: int, nearest: int) -> Reason:
         """Why the listing's paper `number` is like the voted paper `nearest`."""
-        key = (number, nearest)
-        if key not in self._reasons:
+        key = number * len(self.voted) + nearest  # an int: no tuple to build for every reason shown
+        found = self._reasons.get(key)
+        if found is None:
             terms = self.shared_terms(number, nearest)
-            self._reasons[key] = Reason("like", self.voted[nearest].title, "title and abstract", (), terms)
-        return self._reasons[key]
+            found = Reason("like", self.voted[nearest].title, "title and abstract", (), terms)
+            self._reasons[key] = found
+        return found
 
     def shared_terms(self, number: int, voted: int) -> tuple[str, ...]:
         """The terms the listing's paper `number` and the voted paper share that weigh most in both

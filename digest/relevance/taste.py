@@ -32,6 +32,7 @@ from scipy import sparse
 from ..models import Paper, Reason
 from .reasons import Reasons
 from .space import Space
+from .spread import medians_and_deviations
 
 # Robust standard deviations above the archive's median score a paper needs to be selected on likes alone.
 THRESHOLDS = {"strict": 5.0, "normal": 3.5, "loose": 2.5}
@@ -94,8 +95,8 @@ class Voted:
         for start in range(0, len(votes), CHUNK):
             chunk = votes[start : start + CHUNK]
             scores = _scores(self.to_archive, chunk, self.space.usual)
-            middle = _medians(scores)
-            mad = 1.4826 * _medians(np.abs(scores - middle[:, None]))
+            middle, deviation = medians_and_deviations(scores)
+            mad = 1.4826 * deviation
             # Where most papers share no word with the likes, the MAD alone is near 0.
             spread = np.maximum(mad, 0.5 * scores.std(axis=1))
             for n, v in enumerate(chunk):
@@ -189,15 +190,6 @@ def _scores(similarities: np.ndarray, chunk: Sequence[Votes], usual: np.ndarray)
     return scored - USUAL_WEIGHT * usual[None, :]
 
 
-def _medians(rows: np.ndarray) -> np.ndarray:
-    """Each row's median, as np.median computes it; sorting (SIMD in numpy) beats its partition."""
-    ordered, half = np.sort(rows, axis=1), rows.shape[1] // 2
-    if rows.shape[1] % 2:
-        return ordered[:, half]
-    middle: np.ndarray = (ordered[:, half - 1] + ordered[:, half]) / 2
-    return middle
-
-
 def _keep_highest(near: np.ndarray, z: np.ndarray, limit: int) -> None:
     """Of a profile's (row's) papers marked in `near`, leave only its `limit` of highest z marked;
     of equal z at the limit, the earlier papers in the listing."""
@@ -206,12 +198,25 @@ def _keep_highest(near: np.ndarray, z: np.ndarray, limit: int) -> None:
         return
     # In such a row the limit-th highest z is itself marked, and so is every paper at or above it.
     rows = z[over]
-    last = -np.partition(-rows, limit - 1, axis=1)[:, limit - 1 : limit]  # the limit-th highest
+    last = _highest_marked(near[over], rows, limit)
     above, at = rows > last, rows == last
     room = limit - above.sum(axis=1, keepdims=True)
     tied = np.flatnonzero(at.sum(axis=1) > room[:, 0])  # rare: equal scores across the limit
     at[tied] &= np.cumsum(at[tied], axis=1) <= room[tied]
     near[over] = above | at
+
+
+def _highest_marked(marked: np.ndarray, z: np.ndarray, rank: int) -> np.ndarray:
+    """Each row's `rank`-th highest z among its marked papers (a row has more than `rank`), as a
+    column. The marked values are packed to the left first: a partition of a few hundred values
+    a row instead of the whole listing's."""
+    row, column = np.nonzero(marked)
+    counts = np.bincount(row, minlength=len(marked))
+    starts = np.cumsum(counts) - counts
+    packed = np.full((len(marked), counts.max()), -np.inf, dtype=z.dtype)
+    packed[row, np.arange(len(row)) - starts[row]] = z[row, column]
+    highest: np.ndarray = -np.partition(-packed, rank - 1, axis=1)[:, rank - 1 : rank]
+    return highest
 
 
 def _nearest_liked(

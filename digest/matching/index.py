@@ -1,4 +1,4 @@
-"""Profiles × papers → ranked matches with reasons. Pure: no I/O, no clock.
+"""Where the words of profiles occur in papers: folding, spellings, and one index of every paper.
 
 Text is folded (case, accents) and split into words. Words separated only by spaces or dashes
 form one run; punctuation ends a run, so a phrase never spans two sentences. A keyword is
@@ -17,10 +17,10 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from .models import Likeness, Match, Paper, Profile, Reason, Span, trending_reason
+from ..models import Likeness, Paper, Profile, Reason, Span
 
 # A word: letters and digits, with any combining accents typed after them (NFD text).
 _WORD = re.compile(r"(?:[^\W_][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*)+")
@@ -29,9 +29,6 @@ _RUN = re.compile(r"[\w\s\-\u2010-\u2014\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\
 # Words that end in s without being plurals: "news" must not match "new".
 _NOT_PLURAL = frozenset({"news", "series", "species", "means", "lens", "physics", "mathematics", "ethics"})
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-# What the learned ranker's full lift adds to a paper's score: two distinct abstract keywords' worth.
-# A paper at the profile's like threshold (lift 0.5) gains one; see the README's "Likes".
-LIFT = 2.0
 FIELDS = ("title", "abstract")
 
 
@@ -216,119 +213,6 @@ class PaperIndex:
                     yield joined, first, last
 
 
-def select(profile: CompiledProfile, index: PaperIndex, skip: frozenset[str] = frozenset()) -> list[Match]:
-    """Every paper the profile selects, best first; ids in `skip` (already sent) are left out."""
-    ranked, lift = _ranked(profile, index, skip)
-    papers = index.papers
-    return [_match(profile, papers[n], score, reasons, lift.get(n, 0.0)) for score, n, reasons in ranked]
-
-
-def select_top(
-    profile: CompiledProfile, index: PaperIndex, skip: frozenset[str], limit: int
-) -> tuple[list[Match], list[str]]:
-    """The best `limit` papers the profile selects, and the ids of all it selects, best first."""
-    shown, matched = select_top_with_reasons(profile, index, skip, limit)
-    return shown, [paper_id for paper_id, _ in matched]
-
-
-def select_top_with_reasons(
-    profile: CompiledProfile, index: PaperIndex, skip: frozenset[str], limit: int
-) -> tuple[list[Match], list[tuple[str, tuple[Reason, ...]]]]:
-    """The best `limit` papers the profile selects, and (id, reasons) of all it selects, best
-    first; the papers shown carry every reason, likes included (the rest only their terms)."""
-    ranked, lift = _ranked(profile, index, skip)
-    papers = index.papers
-    shown = [
-        _match(profile, papers[n], score, reasons, lift.get(n, 0.0)) for score, n, reasons in ranked[:limit]
-    ]
-    full = {m.paper.id: m.reasons for m in shown}
-    ids = (index.papers[n].id for _, n, _ in ranked)
-    return shown, [(i, full.get(i, reasons)) for i, (_, _, reasons) in zip(ids, ranked, strict=True)]
-
-
-def select_trending(
-    profile: CompiledProfile, index: PaperIndex, skip: frozenset[str], chosen: Iterable[str]
-) -> list[Match]:
-    """The profile's `trending` most upvoted papers that its terms did not select (`chosen`) and
-    that were not sent before (`skip`), best first, each with its upvotes as its reason.
-
-    Only papers with upvotes (a Hugging Face listing gave them) take part; `exclude` still wins.
-    """
-    wanted = profile.profile.trending
-    if wanted <= 0:
-        return []
-    taken = skip | frozenset(chosen)
-    dropped = frozenset().union(*(index.papers_with(t) for t in profile.exclude))
-    candidates = [
-        (paper.upvotes, n)
-        for n, paper in enumerate(index.papers)
-        if paper.upvotes is not None and paper.id not in taken and n not in dropped
-    ]
-    order = index.tie_order  # upvotes first; the usual tie order (recency) after
-    best = sorted(candidates, key=lambda c: (c[0], order[c[1]]), reverse=True)[:wanted]
-    return [Match(index.papers[n], 0.0, (trending_reason(votes),)) for votes, n in best]
-
-
-def _ranked(
-    profile: CompiledProfile, index: PaperIndex, skip: frozenset[str]
-) -> tuple[list[tuple[float, int, tuple[Reason, ...]]], Mapping[int, float]]:
-    """(score, paper number, reasons) of every selected paper, best first; and the learned lifts
-    by paper number.
-
-    A term found in the title (or a chosen author) is worth more than all the profile's terms
-    together, so the score ranks title hits first, then the number of distinct terms; upvotes
-    and recency break ties.
-    """
-    strong = profile.term_count + 1
-    found: dict[int, list[Reason]] = {}
-    scores: dict[int, int] = {}
-
-    def add(number: int, reasons: tuple[Reason, ...], in_title: bool) -> None:
-        found.setdefault(number, []).extend(reasons)
-        scores[number] = scores.get(number, 0) + 1 + (strong if in_title else 0)
-
-    for term in profile.keywords:
-        for hit in index.reasons_for(term):
-            add(hit.paper, hit.reasons, hit.in_title)
-    for key, name in profile.authors.items():
-        for number in index.papers_by(key):
-            add(number, (Reason("author", name, "authors"),), True)
-    chosen = set(found)  # any keyword or author selects a paper...
-    for term in profile.all_of:
-        for hit in index.reasons_for(term):
-            add(hit.paper, hit.reasons, hit.in_title)
-    if profile.all_of:  # ...that must also hold every all_of term
-        every = frozenset.intersection(*(index.papers_with(t) for t in profile.all_of))
-        chosen = chosen & every if profile.keywords or profile.authors else set(every)
-    lift = _lifts(profile.likeness, index)
-    chosen |= {n for n, value in lift.items() if value >= 0.5}  # close enough to a liked paper
-    chosen -= set().union(*(index.papers_with(t) for t in profile.exclude))
-    selected = [
-        (scores.get(number, 0) + LIFT * lift.get(number, 0.0), number, tuple(found.get(number, ())))
-        for number in chosen
-        if index.papers[number].id not in skip and _in_categories(profile, index.papers[number])
-    ]
-    order = index.tie_order
-    return sorted(selected, key=lambda s: (s[0], order[s[1]]), reverse=True), lift
-
-
-def _lifts(likeness: Likeness | None, index: PaperIndex) -> Mapping[int, float]:
-    """Paper number → the learned lift, for the few papers near what the reader liked."""
-    if likeness is None:
-        return {}
-    return likeness.lifts_in(index.papers, index.number_of)
-
-
-def _match(
-    profile: CompiledProfile, paper: Paper, score: float, reasons: tuple[Reason, ...], lift: float
-) -> Match:
-    """A selected paper; one the learned ranker lifted says why, computed only for papers shown."""
-    likeness = profile.likeness
-    if likeness is None or lift <= 0:
-        return Match(paper, score, reasons, None if likeness is None else 0.0)
-    return Match(paper, score, (*reasons, likeness.reason(paper.id)), round(lift, 3))
-
-
 def _distinct(spans: list[Span]) -> list[Span]:
     """One span per start (the longest), in text order."""
     longest: dict[int, Span] = {}
@@ -340,10 +224,3 @@ def _distinct(spans: list[Span]) -> list[Span]:
 
 def _signal(paper: Paper) -> tuple[int, dt.datetime]:
     return (paper.upvotes or 0, paper.published or _EPOCH)
-
-
-def _in_categories(profile: CompiledProfile, paper: Paper) -> bool:
-    # A paper whose categories are unknown (e.g. only listed by Hugging Face) is not filtered out.
-    if not profile.categories or not paper.categories:
-        return True
-    return any(c.casefold() in profile.categories for c in paper.categories)
