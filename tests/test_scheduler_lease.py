@@ -12,11 +12,9 @@ import logging
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -205,21 +203,37 @@ def many_subscribers(site: Site, count: int) -> list[str]:
 
 
 def ledger(site: Site) -> dict[str, str]:
-    with closing(sqlite3.connect(site.config.parent / "var" / "digest.sqlite3")) as db:
-        return dict(db.execute("SELECT address, state FROM deliveries").fetchall())
+    with state_of(site) as state:
+        return dict(state.db.execute("SELECT address, state FROM deliveries").fetchall())
 
 
 def schedule_log(site: Site) -> list[str]:
-    with closing(sqlite3.connect(site.config.parent / "var" / "digest.sqlite3")) as db:
-        return [state for (state,) in db.execute("SELECT state FROM schedule_runs")]
+    with state_of(site) as state:
+        return [state for (state,) in state.db.execute("SELECT state FROM schedule_runs")]
+
+
+def state_of(site: Site) -> State:
+    settings = load_settings(site.config)
+    return State(settings.state_dir, settings.secret, settings.state_url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_state(request: pytest.FixtureRequest, site: Site) -> Site:
+    """The site, its state in the SQLite file (one machine) or on a PostgreSQL server (several)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        site.config.write_text(site.config.read_text() + f"state_url: {url}\n")
+    return site
 
 
 def test_the_standby_finishes_a_half_sent_edition_when_the_leader_dies_and_nobody_gets_it_twice(
-    site: Site, tmp_path: Path, started: Callable[[Site], Serving]
+    shared_state: Site, tmp_path: Path, started: Callable[[Site], Serving]
 ) -> None:
+    site = shared_state
     addresses = many_subscribers(site, 80)
     with serving(Relay()) as relay:
-        use_smtp(site, relay.port)
+        # The dead leader's claimed batch is taken over once its claim lease has passed (PostgreSQL).
+        use_smtp(site, relay.port, claim_lease=5)
         short_lease(site, 3)
         reached, release = relay.hold_at(30)  # the leader is held mid-edition, its 30th message unanswered
         leader = started(site)
@@ -249,7 +263,10 @@ def test_the_standby_finishes_a_half_sent_edition_when_the_leader_dies_and_nobod
     assert "this process took over the scheduler" in taken and "Traceback" not in taken
 
 
-def test_a_clean_stop_hands_the_schedule_over_at_once(site: Site, started: Callable[[Site], Serving]) -> None:
+def test_a_clean_stop_hands_the_schedule_over_at_once(
+    shared_state: Site, started: Callable[[Site], Serving]
+) -> None:
+    site = shared_state
     short_lease(site, 600)  # the lease would outlast the test: only its release hands it over
     first = started(site)
     until(first.finished, "sent the edition")
