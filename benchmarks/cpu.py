@@ -16,6 +16,7 @@ import argparse
 import filecmp
 import os
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -29,19 +30,20 @@ from edition import EDITION, write_config, write_site
 # The edition as `digest run --once` sends it, at a fixed moment: the links' tokens and the Date
 # header are then the same in every run, so outboxes can be compared byte for byte.
 DRIVER = """
-import datetime as dt, sys
+import datetime as dt, resource, sys
 from pathlib import Path
 from digest.config.settings import load_settings
 from digest.pipeline import run
 settings = load_settings(Path(sys.argv[1]))
 options = run.RunOptions(edition=dt.date.fromisoformat(sys.argv[2]))
 report = run.run_due(settings, options, now=dt.datetime(2026, 11, 16, 6, 0, tzinfo=dt.UTC))
-print(report.tally.sent)
+own, workers = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+print(report.tally.sent, own.ru_utime + own.ru_stime, workers.ru_utime + workers.ru_stime)
 """
 
 
-def cpu_of_run(tree: Path, config: Path) -> tuple[int, float]:
-    """(digests sent, CPU seconds of the run's process and its compose workers)."""
+def cpu_of_run(tree: Path, config: Path) -> tuple[int, float, float]:
+    """(digests sent, CPU seconds of the run's process and its compose workers, of the workers)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = [sys.executable, "-c", DRIVER, str(config), EDITION.isoformat()]
     environment = {**os.environ, "PYTHONPATH": str(tree)}
@@ -49,16 +51,26 @@ def cpu_of_run(tree: Path, config: Path) -> tuple[int, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # The run's process waits for its workers, so their time counts among its children: all in.
     total = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return int(done.stdout.split()[-1]), total
+    sent, _, workers = done.stdout.split()[-3:]
+    return int(sent), total, float(workers)
 
 
 def same_outboxes(first: Path, second: Path) -> tuple[int, list[str]]:
-    """(files compared, names that differ or are missing on one side)."""
-    a = {p.relative_to(first): p for p in first.rglob("*.eml")}
-    b = {p.relative_to(second): p for p in second.rglob("*.eml")}
+    """(files compared, names that differ or are missing on one side, and "edition_papers" when
+    the two states remember different matches or reasons for the web pages)."""
+    a = {p.relative_to(first): p for p in (first / "outbox").rglob("*.eml")}
+    b = {p.relative_to(second): p for p in (second / "outbox").rglob("*.eml")}
     differ = sorted(str(name) for name in a.keys() ^ b.keys())
     differ += [str(n) for n in sorted(a.keys() & b.keys()) if not filecmp.cmp(a[n], b[n], shallow=False)]
+    if remembered(first) != remembered(second):
+        differ.append("edition_papers")
     return len(a), differ
+
+
+def remembered(state_dir: Path) -> list[tuple[str, ...]]:
+    query = "SELECT address, edition, paper_ids, reasons FROM edition_papers ORDER BY address, edition"
+    with sqlite3.connect(state_dir / "digest.sqlite3") as db:
+        return list(db.execute(query))
 
 
 def main() -> None:
@@ -78,11 +90,15 @@ def main() -> None:
             order = trees if number % 2 == 0 else trees[::-1]
             for tree in order:
                 config = write_config(root, f"r{number}-{trees.index(tree)}")
-                sent, seconds = cpu_of_run(tree, config)
+                sent, seconds, workers = cpu_of_run(tree, config)
                 per_digest[tree].append(1000 * seconds / max(sent, 1))
-                print(f"round {number + 1}: {tree.name}: {sent} digests, {seconds:.1f} CPU s", flush=True)
+                split = f"{seconds - workers:.1f} sending process + {workers:.1f} workers"
+                print(
+                    f"round {number + 1}: {tree.name}: {sent} digests, {seconds:.1f} CPU s ({split})",
+                    flush=True,
+                )
         for index in range(1, len(trees)):
-            compared, differ = same_outboxes(root / "r0-0" / "outbox", root / f"r0-{index}" / "outbox")
+            compared, differ = same_outboxes(root / "r0-0", root / f"r0-{index}")
             names = f"{trees[0].name} and {trees[index].name}"
             print(f"outboxes of {names}: {compared} files, {len(differ)} differ")
             print("\n".join(f"  differs: {name}" for name in differ[:10]))
