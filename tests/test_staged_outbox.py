@@ -4,6 +4,7 @@ rename, the bytes are those composed, and nothing staged outlives the run."""
 from __future__ import annotations
 
 import email
+import json
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +44,7 @@ def test_a_message_that_cannot_be_staged_is_kept_whole_for_the_hand_over(tmp_pat
 
 
 def test_a_run_composed_in_workers_leaves_every_message_in_the_outbox_and_nothing_staged(site: Site) -> None:
+    """...and keeps each edition's matches and reasons, which the workers encoded, for its web page."""
     addresses = [f"p{n:03}@example.org" for n in range(MIN_PARALLEL + 20)]
     for address in addresses:
         site.profile(address[:4], f"email: {address}\nkeywords: [language model]\nmax_papers: 1\n")
@@ -59,4 +61,11 @@ def test_a_run_composed_in_workers_leaves_every_message_in_the_outbox_and_nothin
         assert parsed["To"] == address and parsed.get_content_type() == "multipart/alternative"
     with sqlite3.connect(site.config.parent / "var" / "digest.sqlite3") as db:
         states = db.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state").fetchall()
+        remembered = dict(db.execute("SELECT address, reasons FROM edition_papers").fetchall())
     assert states == [("sent", len(addresses) + 1)]
+    for address in addresses:
+        matched = json.loads(remembered[address])  # every paper matched, not only the one shown
+        assert matched and all(
+            {(r["kind"], r["term"]) for r in reasons} == {("keyword", "language model")}
+            for reasons in matched.values()
+        )

@@ -26,7 +26,6 @@ from ..models import (
     Listing,
     Match,
     Outgoing,
-    Reason,
     RenderedDigest,
     Settings,
     Todo,
@@ -34,7 +33,7 @@ from ..models import (
 )
 from ..render.mime import build_message, mailbox_of
 from ..render.renderer import Renderer
-from ..store import EditionArchive, Ledger
+from ..store import EditionArchive, EncodedMatches, Ledger, encode_matches
 from ..tokens import MANAGE_LINK_LIFETIME, sign, site_secret
 from .workers import can_fork, cores, fork_pool
 
@@ -42,9 +41,9 @@ MIN_PARALLEL = 100  # fewer messages than this are not worth starting processes 
 TASK = 8  # messages a worker composes per request: fewer round trips between the processes
 LOOKAHEAD = 6  # tasks composed ahead of the hand-over: the workers stay busy, memory stays flat
 REMEMBER_BATCH = 16  # fewer than LOOKAHEAD * TASK, so the workers go on while a batch is recorded
-# A message (None: nothing matched, Uncomposed: it failed), and every paper matched, with its reasons.
-Matched = tuple[tuple[str, tuple[Reason, ...]], ...]
-Composed = tuple[Job | Uncomposed | None, Matched]
+# A message (None: nothing matched, Uncomposed: it failed), and every paper it matched with its
+# reasons, encoded for the edition archive (None without a message).
+Composed = tuple[Job | Uncomposed | None, EncodedMatches | None]
 Stage = Callable[[Outgoing, str], Outgoing]  # a message for a recipient, written ahead (Outbox.stage)
 
 
@@ -144,20 +143,21 @@ class Composition:
         try:
             return self._job(number, address, sent_before)
         except Exception as exc:  # reported per recipient, with its type
-            return Uncomposed(address, f"{type(exc).__name__}: {exc}"), ()
+            return Uncomposed(address, f"{type(exc).__name__}: {exc}"), None
 
     def _job(self, number: int, address: str, sent_before: frozenset[str]) -> Composed:
         digest = make_digest(
             self.recipients[number][0], address, self.edition, self.index, self.listing, sent_before
         )
         if not digest.matches:  # trending papers come beside matched ones, never alone
-            return None, ()
+            return None, None
         rendered, message = self.composer.compose(digest)
         # Only what the email showed counts as sent; papers past the size budget come again.
         shown = rendered.digest.matches + rendered.digest.trending
-        matched = tuple(zip(digest.matched_ids, digest.matched_reasons, strict=True))
-        trending = tuple((m.paper.id, m.reasons) for m in digest.trending)
-        return Job(address, message, tuple(m.paper.id for m in shown)), matched + trending
+        matched = zip(digest.matched_ids, digest.matched_reasons, strict=True)
+        trending = ((m.paper.id, m.reasons) for m in digest.trending)
+        job = Job(address, message, tuple(m.paper.id for m in shown))
+        return job, encode_matches(itertools.chain(matched, trending))
 
 
 def composer_for(
@@ -180,10 +180,10 @@ def composer_for(
         while batch := list(itertools.islice(results, REMEMBER_BATCH)):
             if archive is not None:
                 edition = composition.edition.isoformat()
-                archive.remember(
-                    (address, edition, list(matched))
+                archive.remember_encoded(
+                    (address, edition, matched)
                     for (_, address), (job, matched) in batch
-                    if isinstance(job, Job)
+                    if isinstance(job, Job) and matched is not None
                 )
             yield from (job for _, (job, _) in batch)
 

@@ -16,13 +16,14 @@ from .bounces import Bounces
 from .connection import BROKEN_HINT, DATABASE_NAME, State, connect, now_text, state_unless_given
 from .database import DATABASE_ERRORS, Database, SQLiteDatabase
 from .departures import departed
-from .editions import EditionArchive, papers_by_day
+from .editions import EditionArchive, EncodedMatches, encode_matches, papers_by_day
 from .ledger import Ledger, ScheduleLog
 from .listings import HttpCache, PaperArchive, SourceHistory
 from .subscribers import Subscribers
 
 __all__ = [
     "BROKEN_HINT", "DATABASE_ERRORS", "DATABASE_NAME", "Bounces", "Database", "EditionArchive",
-    "HttpCache", "Ledger", "PaperArchive", "SQLiteDatabase", "ScheduleLog", "SourceHistory", "State",
-    "Subscribers", "connect", "departed", "now_text", "papers_by_day", "state_unless_given",
+    "EncodedMatches", "HttpCache", "Ledger", "PaperArchive", "SQLiteDatabase", "ScheduleLog", "SourceHistory",
+    "State", "Subscribers", "connect", "departed", "encode_matches", "now_text", "papers_by_day",
+    "state_unless_given",
 ]  # fmt: skip

@@ -21,6 +21,8 @@ from .listings import PaperArchive
 
 # (address, edition, [(paper id, its reasons)] best first): one composed edition of one address.
 Remembered = tuple[str, str, list[tuple[str, tuple[Reason, ...]]]]
+# The same matches as stored: the paper ids and {paper id: reasons}, each as JSON text.
+EncodedMatches = tuple[str, str]
 
 
 class EditionArchive:
@@ -31,10 +33,13 @@ class EditionArchive:
 
     def remember(self, editions: Iterable[Remembered]) -> None:
         """Keep what each (address, edition) matched, best first, and why (for its web pages)."""
-        rows = [
-            (address, edition, json.dumps([i for i, _ in matched]), _reasons_json(matched))
-            for address, edition, matched in editions
-        ]
+        self.remember_encoded(
+            (address, edition, encode_matches(matched)) for address, edition, matched in editions
+        )
+
+    def remember_encoded(self, editions: Iterable[tuple[str, str, EncodedMatches]]) -> None:
+        """`remember`, with each edition's matches already encoded (by `encode_matches`)."""
+        rows = [(address, edition, ids, reasons) for address, edition, (ids, reasons) in editions]
         with self.db.transaction():
             self.db.executemany(
                 """INSERT INTO edition_papers (address, edition, paper_ids, reasons) VALUES (?, ?, ?, ?)
@@ -93,6 +98,14 @@ class EditionArchive:
 # edition encodes each once. Forgotten whole past MEMO_SIZE entries, so memory stays flat.
 _ENCODED: dict[tuple[str, tuple[Reason, ...]], str] = {}
 MEMO_SIZE = 50_000
+
+
+def encode_matches(matched: Iterable[tuple[str, tuple[Reason, ...]]]) -> EncodedMatches:
+    """What an edition matched, as `remember_encoded` stores it. A compose worker encodes its own
+    editions: JSON text crosses to the sending process cheaper than Reason tuples, and there the
+    encoding would take a core the workers share."""
+    matched = list(matched)
+    return json.dumps([i for i, _ in matched]), _reasons_json(matched)
 
 
 def _reasons_json(matched: list[tuple[str, tuple[Reason, ...]]]) -> str:
