@@ -12,13 +12,10 @@ import logging
 import os
 import re
 import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from digest.config.settings import load_settings
@@ -26,10 +23,12 @@ from digest.serve.scheduler import Service
 from digest.store import Database, State
 from digest.store.lease import current_lease, release_lease, take_lease
 
-from .conftest import ROOT, Site
+from .conftest import Site
 from .smtp_relay import Relay, serving
 from .test_delivery import use_smtp
-from .test_serve_process import free_port, until
+from .test_serve_child import Serving as ServingProcess
+from .test_serve_child import many_subscribers
+from .test_serve_process import until
 
 NOON = dt.datetime(2026, 11, 16, 12, 0, tzinfo=dt.UTC)
 
@@ -138,25 +137,8 @@ def test_status_says_who_leads(site: Site, cli: Callable[..., Any], db: Database
 # --- two `digest serve` on one state, the leader killed ---------------------------------------------
 
 
-class Serving:
-    """`digest serve` in a process group of its own, so the whole "machine" can be killed at once."""
-
-    def __init__(self, site: Site, log: Path) -> None:
-        port = free_port()
-        command = [sys.executable, "-m", "digest", "serve", "--config", str(site.config), "--port", str(port)]
-        with log.open("ab") as output:
-            env = {**os.environ, "PYTHONPATH": str(ROOT)}
-            self.process = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
-
-    def health(self) -> dict[str, Any] | None:
-        try:
-            body: dict[str, Any] = self.client.get("/healthz").json()
-        except httpx.TransportError:  # not listening yet, or killed
-            return None
-        return body
+class Serving(ServingProcess):
+    """`digest serve` in a process group of its own, asked whether it leads."""
 
     def role(self, wanted: str) -> dict[str, Any] | None:
         health = self.health()
@@ -171,16 +153,6 @@ class Serving:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
-
-    def close(self) -> None:
-        self.client.close()
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
 
 @pytest.fixture
 def started(tmp_path: Path) -> Iterator[Callable[[Site], Serving]]:
@@ -193,13 +165,6 @@ def started(tmp_path: Path) -> Iterator[Callable[[Site], Serving]]:
     yield start
     for process in processes:
         process.close()
-
-
-def many_subscribers(site: Site, count: int) -> list[str]:
-    addresses = [f"p{n:03}@example.org" for n in range(count)]
-    for address in addresses:
-        site.profile(address[:4], f"email: {address}\nkeywords: [language model]\nmax_papers: 1\n")
-    return ["alice@example.org", *addresses]
 
 
 def ledger(site: Site) -> dict[str, str]:

@@ -62,13 +62,16 @@ class Serving:
         command = [sys.executable, "-m", "digest", "serve", "--config", str(site.config), "--port", str(port)]
         with log.open("ab") as output:
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
-            self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
+            # A process group of its own, so a test can kill the whole "machine" at once.
+            self.process = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
 
     def health(self) -> dict[str, Any] | None:
         try:
             body: dict[str, Any] = self.client.get("/healthz").json()
-        except httpx.TransportError:  # not listening yet
+        except httpx.TransportError:  # not listening yet, or killed
             return None
         return body
 
@@ -78,8 +81,9 @@ class Serving:
 
     def close(self) -> None:
         self.client.close()
-        self.process.kill()
-        self.process.wait()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 @pytest.fixture
