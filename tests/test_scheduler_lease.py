@@ -149,9 +149,25 @@ class Serving(ServingProcess):
         return health if health and "edition" in health else None
 
     def kill_all(self) -> None:
-        """The leader's machine dies: the service, its fork server, the edition's process."""
-        os.killpg(self.process.pid, signal.SIGKILL)
+        """The leader's machine dies: the service, its fork server, the edition's process. Returns
+        once none of them runs, so a reply sent after this never reaches a process of the group."""
+        group = self.process.pid
+        os.killpg(group, signal.SIGKILL)
         self.process.wait()
+        until(lambda: None if running_in_group(group) else group, "let its processes die")
+
+
+def running_in_group(group: int) -> list[int]:
+    """The processes of a process group that still run (a killed child not yet reaped is done)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[2]) == group and fields[0] not in "ZX":
+            running.append(int(stat.parent.name))
+    return running
 
 
 @pytest.fixture
