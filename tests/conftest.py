@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import http.server
 import os
+import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -264,3 +266,15 @@ def backend(state_location: StateLocation) -> Iterator[Database]:
     db = state_location.open()
     yield db
     db.close()
+
+
+# The system's Chromium (Debian's package): playwright's own browser download needs a network the
+# tests do not have.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Headless Chromium for a page test; close it when done."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+    )

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from .admin_client import PASSWORD, console
-from .conftest import Site
+from .conftest import CHROMIUM, Site, launch_chromium
 from .console_scenario import EDITION, SENT, UNCERTAIN, Cli, ledger_counts, run_edition
 from .smtp_relay import Relay, serving
 
-CHROMIUM = shutil.which("chromium")
 PAGES = ("/admin", "/admin/subscribers", "/admin/editions", f"/admin/edition/{EDITION}", "/admin/sources",
          "/admin/suppressions", f"/admin/subscriber?address={SENT[0]}")  # fmt: skip
 
@@ -34,9 +32,7 @@ def test_the_console_in_a_browser(
     with serving() as relay:
         run_edition(site, cli, relay)
         with console(site, monkeypatch) as served, sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
-            )
+            browser = launch_chromium(playwright)
             page = browser.new_page(viewport={"width": width, "height": 900})
             errors: list[str] = []
             page.on("console", lambda note: errors.extend([note.text] if note.type == "error" else []))

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import Site
+from .conftest import CHROMIUM, Site, launch_chromium
 from .test_web import Server, outbox, serving
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and os.environ.get("CI") != "true", reason="headless Chromium is not installed"
 )
@@ -48,9 +46,7 @@ def test_archive_and_edition_pages_in_a_browser(
     sync_api = pytest.importorskip("playwright.sync_api")
     shots = Path(os.environ.get("DIGEST_SCREENSHOTS", tmp_path))
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
         page.goto(f"http://127.0.0.1:{web.port}{archive_path(site, web)}")
         archive = page.evaluate(MEASURE, "main")

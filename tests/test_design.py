@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,9 @@ from click.testing import CliRunner
 from digest.cli import main
 from digest.tokens import sign
 
-from .conftest import ALICE, ARXIV_SAMPLE, HF_SAMPLE, SITE_CONFIG, Site
+from .conftest import ALICE, ARXIV_SAMPLE, CHROMIUM, HF_SAMPLE, SITE_CONFIG, Site, launch_chromium
 from .test_web import confirm_link, outbox, serving
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and os.environ.get("CI") != "true", reason="headless Chromium is not installed"
 )
@@ -100,9 +98,7 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
-        )
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,11 @@ from digest.models import Paper
 from digest.serve.live_preview import MAX_KEYWORDS, RateLimit, keywords_of, preview_keywords
 from digest.tokens import sign
 
-from .conftest import HF_SAMPLE, FeedServer, Site
+from .conftest import CHROMIUM, HF_SAMPLE, FeedServer, Site, launch_chromium
 from .test_archive_browser import MEASURE
 from .test_web import Server, serving
 
 TODAY = dt.date(2026, 11, 16)
-CHROMIUM = shutil.which("chromium")
 NO_CHROMIUM = CHROMIUM is None and os.environ.get("CI") != "true"
 
 
@@ -142,9 +140,7 @@ def test_typing_keywords_shows_the_preview_in_a_browser(
     sync_api = pytest.importorskip("playwright.sync_api")
     shots = Path(os.environ.get("DIGEST_SCREENSHOTS", tmp_path))
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
         errors: list[str] = []
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -172,9 +168,7 @@ def test_the_manage_page_previews_as_keywords_are_edited(web: Server, tmp_path: 
     sync_api = pytest.importorskip("playwright.sync_api")
     shots = Path(os.environ.get("DIGEST_SCREENSHOTS", tmp_path))
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 375, "height": 900})
         page.goto(f"http://127.0.0.1:{web.port}/manage/{sign('test-secret', 'manage', 'alice@example.org')}")
         page.wait_for_selector("#preview .preview-total")  # the saved keywords, previewed on arrival

@@ -6,7 +6,6 @@ import datetime as dt
 import email
 import os
 import re
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from digest.serve.web import create_app
 from digest.serve.web_server import server_config
 from digest.tokens import sign, site_secret
 
-from .conftest import Site
+from .conftest import CHROMIUM, Site, launch_chromium
 
 
 class Server:
@@ -247,18 +246,13 @@ def test_cli_subscribe_and_confirm(site: Site, cli: Any) -> None:
     assert replay.exit_code == 1 and "Error: this link has already been used" in replay.stderr
 
 
-CHROMIUM = shutil.which("chromium")
-
-
 @pytest.mark.skipif(
     CHROMIUM is None and os.environ.get("CI") != "true", reason="headless Chromium is not installed"
 )
 def test_subscribe_form_in_a_browser(site: Site, web: Server) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 375, "height": 800})
         page.goto(f"http://127.0.0.1:{web.port}/")
         page.fill("#email", "browser@example.org")
