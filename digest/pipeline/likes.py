@@ -56,14 +56,19 @@ def with_likes(
     # A look-up archives what it finds: only then is the archive read again.
     known, warnings = liked_text(archive, [c.profile for c in wanting], why, None if asked else archived)
     # The voted papers are no sample of the usual ones: they are left out, and as many others taken.
-    background = [p for p in archive.latest(BACKGROUND + len(known)) if p.id not in known][:BACKGROUND]
-    if len(background) < MIN_BACKGROUND:
-        warnings += too_small([c.profile for c in wanting], len(background))
+    sample = [i for i in archive.latest_ids(BACKGROUND + len(known)) if i not in known][:BACKGROUND]
+    if len(sample) < MIN_BACKGROUND:
+        warnings += too_small([c.profile for c in wanting], len(sample))
         return Learned(list(compiled), warnings)
     cache = ModelCache(state_dir)
     voted_papers = list(known.values())
     today = today or dt.datetime.now(dt.UTC).date()
-    space = cache.space_for(background, lambda: fit_space(background, voted_papers), today)
+
+    def read_sample() -> list[Paper]:  # the sample's text, needed only to fit a space
+        papers = archive.papers_with_ids(sample)
+        return [papers[i] for i in sample]
+
+    space = cache.space_for(len(sample), read_sample, lambda sampled: fit_space(sampled, voted_papers), today)
     likeness = _likenesses(cache, Voted(space, voted_papers, listing.papers), wanting)
     cache.save()
     learned = [c.with_likeness(likeness[id(c)]) if id(c) in likeness else c for c in compiled]

@@ -79,10 +79,16 @@ class ModelCache:
         self.changed = False
         self._load()
 
-    def space_for(self, background: Sequence[Paper], fit: Callable[[], Space], today: dt.date) -> Space:
-        """The cached space, unless it is too old or too small for the archive sample: then `fit()`."""
-        if self.space is None or self._stale(self.space, len(background), today):
-            self.space_key, self.space, self.tastes = fingerprint(FORMAT, list(background)), fit(), {}
+    def space_for(
+        self, sample_size: int, read_sample: Callable[[], Sequence[Paper]],
+        fit: Callable[[Sequence[Paper]], Space], today: dt.date,
+    ) -> Space:  # fmt: skip
+        """The cached space, unless it is too old or too small for an archive sample of
+        `sample_size` papers: then `fit` on the sample. Only then is the sample read."""
+        if self.space is None or self._stale(self.space, sample_size, today):
+            background = read_sample()
+            self.space_key, self.space = fingerprint(FORMAT, list(background)), fit(background)
+            self.tastes = {}
             self.fitted_on, self.refitted, self.changed = today, True, True
         return self.space
 
