@@ -22,11 +22,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from edition import EDITION, write_config, write_site
+from edition import EDITION, dkim_key, write_config, write_site
 
 # The edition as `digest run --once` sends it, at a fixed moment: the links' tokens and the Date
 # header are then the same in every run, so outboxes can be compared byte for byte.
@@ -44,20 +45,23 @@ print(report.tally.sent, own.ru_utime + own.ru_stime, workers.ru_utime + workers
 """
 
 
-def cpu_of_run(tree: Path, config: Path) -> tuple[int, float, float]:
-    """(digests sent, CPU seconds of the run's process and its compose workers, of the workers)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def cpu_of_run(tree: Path, config: Path) -> tuple[int, float, float, float]:
+    """(digests sent, CPU seconds of the run's process and its compose workers, of the workers,
+    wall-clock seconds)."""
+    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     command = [sys.executable, "-c", DRIVER, str(config), EDITION.isoformat()]
     environment = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run(command, env=environment, check=True, capture_output=True, text=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # In the tree: `python -c` puts its working folder first on the path, before PYTHONPATH, and
+    # run from another checkout it would import that checkout's code instead.
+    done = subprocess.run(command, env=environment, cwd=tree, check=True, capture_output=True, text=True)
+    after, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter() - started
     # The run's process waits for its workers, so their time counts among its children: all in.
     total = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     sent, _, workers = done.stdout.split()[-3:]
     own_mb, worker_mb = done.stderr.split()[-2:]
     child = "largest child (a compose worker or the fetch)"
     print(f"peak RSS: sending process {own_mb} MB, {child} {worker_mb} MB", flush=True)
-    return int(sent), total, float(workers)
+    return int(sent), total, float(workers), wall
 
 
 def same_outboxes(first: Path, second: Path) -> tuple[int, list[str]]:
@@ -84,6 +88,11 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=3_000)
     parser.add_argument("--papers", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--dkim",
+        action="store_true",
+        help="sign every message (the outboxes then differ: a signature carries its time)",
+    )
     parser.add_argument("trees", nargs="*", type=Path, default=[Path(__file__).parent.parent])
     args = parser.parse_args()
     trees = [tree.resolve() for tree in args.trees]
@@ -94,15 +103,16 @@ def main() -> None:
         for number in range(args.rounds):
             order = trees if number % 2 == 0 else trees[::-1]
             for tree in order:
-                config = write_config(root, f"r{number}-{trees.index(tree)}")
-                sent, seconds, workers = cpu_of_run(tree, config)
+                key = dkim_key(root) if args.dkim else None
+                config = write_config(root, f"r{number}-{trees.index(tree)}", dkim_key=key)
+                sent, seconds, workers, wall = cpu_of_run(tree, config)
                 per_digest[tree].append(1000 * seconds / max(sent, 1))
-                split = f"{seconds - workers:.1f} sending process + {workers:.1f} workers"
+                split = f"{seconds - workers:.1f} sending process + {workers:.1f} workers; {wall:.1f} s wall"
                 print(
                     f"round {number + 1}: {tree.name}: {sent} digests, {seconds:.1f} CPU s ({split})",
                     flush=True,
                 )
-        for index in range(1, len(trees)):
+        for index in range(1, 1 if args.dkim else len(trees)):
             compared, differ = same_outboxes(root / "r0-0", root / f"r0-{index}")
             names = f"{trees[0].name} and {trees[index].name}"
             print(f"outboxes of {names}: {compared} files, {len(differ)} differ")

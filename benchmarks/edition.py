@@ -17,6 +17,8 @@ and interleaved (each round in another order, each run on a state of its own):
             EmailMessage, write the file, per subscriber;
   * inproc: (only with --paths) the scheduled edition in the service's own process, as before
             editions had a process of their own: composed on one core.
+  * dkim:   (only with --paths) `digest run --once` as `run`, every message DKIM-signed (a
+            2048-bit key openssl makes).
   * pg:     (only with --state postgresql://…/DB) `digest run --once` as `run`, its state in a new
             database on that PostgreSQL server (one per round, created through the given one).
   * pg1, pg2, pg3: (only with --state) 1, 2 or 3 `digest run --once` started together on one
@@ -110,13 +112,17 @@ def write_site(root: Path, subscribers: int, papers: int) -> None:
         )
 
 
-def write_config(root: Path, name: str, smtp_port: int = 0, state_url: str | None = None) -> Path:
+def write_config(
+    root: Path, name: str, smtp_port: int = 0, state_url: str | None = None, dkim_key: Path | None = None
+) -> Path:
     """A config of the site with a state of its own (`name`): every run sends the whole edition."""
     delivery = (
         f"delivery: {{transport: smtp, smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none}}}}\n"
         if smtp_port
         else ""
     )
+    if dkim_key is not None:  # to the outbox, every message signed
+        delivery = f"delivery: {{dkim: {{selector: d1, domain: example.org, key_file: {dkim_key}}}}}\n"
     config = root / f"{name}.yaml"
     config.write_text(
         "site: {title: Bench Digest, sender: 'Bench <bench@example.org>', base_url: 'https://bench.example.org',"
@@ -323,7 +329,7 @@ def lean_naive(config: Path, sample: int, out: Path) -> float:
     return (time.perf_counter() - started) / max(len(picked), 1)
 
 
-PATHS = ("run", "serve", "smtp", "naive", "lean")  # and "inproc", on request (--paths)
+PATHS = ("run", "serve", "smtp", "naive", "lean")  # and "inproc" and "dkim", on request (--paths)
 
 
 def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> float:
@@ -331,7 +337,8 @@ def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> floa
     if path in SENDERS:
         return several(path, root, number, sink_port)
     state_url = new_database(f"bench_{number}") if path == "pg" else None
-    config = write_config(root, f"{path}-{number}", sink_port if path == "smtp" else 0, state_url)
+    key = dkim_key(root) if path == "dkim" else None
+    config = write_config(root, f"{path}-{number}", sink_port if path == "smtp" else 0, state_url, key)
     if path == "naive":
         return naive(config, sample)
     if path == "lean":
@@ -339,6 +346,24 @@ def one(path: str, root: Path, number: int, sink_port: int, sample: int) -> floa
     sent, seconds = {"serve": served, "inproc": served_in_process}.get(path, ours)(config)  # pg: ours
     print(f"  round {number + 1} {path:<6} {seconds:7.2f} s  {sent} sent", flush=True)
     return seconds / max(sent, 1)
+
+
+def dkim_key(root: Path) -> Path:
+    """A 2048-bit RSA key for the dkim path, made by openssl once per benchmark."""
+    key = root / "dkim.pem"
+    if not key.exists():
+        command = [
+            "openssl",
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            str(key),
+        ]
+        subprocess.run(command, check=True, capture_output=True)
+    return key
 
 
 SENDERS = {"pg1": 1, "pg2": 2, "pg3": 3}  # senders sharing one edition on a PostgreSQL state
@@ -377,7 +402,9 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
-        "--paths", default=",".join(PATHS), help="some of " + ", ".join((*PATHS, "inproc", "pg", *SENDERS))
+        "--paths",
+        default=",".join(PATHS),
+        help="some of " + ", ".join((*PATHS, "inproc", "dkim", "pg", *SENDERS)),
     )
     parser.add_argument(
         "--state", metavar="URL", help="a PostgreSQL server for the pg path: postgresql://…/DB"
