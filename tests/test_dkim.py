@@ -4,7 +4,10 @@ checks them: dkimpy fetches the public key from a DNS server the test runs on lo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -14,15 +17,17 @@ import dkim
 import pytest
 import yaml
 from click.testing import Result
+from dkim import crypto
 
 from digest.config.settings import load_settings
-from digest.delivery.dkim import DkimSigner
+from digest.delivery.dkim import DkimSigner, openssl_sign
 from digest.delivery.dns_lookup import dkim_dnsfunc
 from digest.models import DkimConfig
+from digest.pipeline.composing import MIN_PARALLEL
 from digest.store import Bounces, connect
 from digest.tokens import return_path_address, return_path_edition
 
-from .conftest import Site
+from .conftest import ROOT, Site
 from .dns_server import DnsServer, dns_serving
 from .mail_keys import make_key
 from .smtp_relay import Relay
@@ -168,3 +173,43 @@ def test_signing_only_prepends_a_header_and_the_message_bytes_stay_as_built(key:
 
     assert signed.startswith(b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;")
     assert signed.endswith(b"\r\n" + built) and signed.count(b"DKIM-Signature:") == 1
+
+
+def test_digests_composed_in_workers_come_signed_to_the_outbox(
+    site: Site, dns_server: DnsServer, key: Path
+) -> None:
+    """Signing happens where a digest is composed (the workers, on every core); every message
+    handed over carries one signature, and it verifies."""
+    addresses = [f"p{n:03}@example.org" for n in range(MIN_PARALLEL + 20)]
+    for address in addresses:
+        site.profile(address[:4], f"email: {address}\nkeywords: [language model]\nmax_papers: 1\n")
+    config = yaml.safe_load(site.config.read_text(encoding="utf-8"))
+    config["delivery"] = {
+        "transport": "outbox",
+        "dkim": {"selector": "d2026", "domain": "digest.example.net", "key_file": str(key)},
+    }
+    site.config.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    publish(dns_server, key)
+    command = [sys.executable, "-m", "digest", "run", "--once", "--config", str(site.config)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)  # forks workers
+    assert done.returncode == 0, done.stderr
+
+    [folder] = (site.config.parent / "var" / "outbox").iterdir()
+    messages = sorted(folder.glob("*.eml"))
+    assert len(messages) == len(addresses) + 1
+    resolve = dkim_dnsfunc(dns_server.resolver())
+    for path in messages:
+        data = path.read_bytes()
+        assert data.count(b"DKIM-Signature:") == 1, path.name
+        assert dkim.verify(data, dnsfunc=resolve), path.name
+
+
+def test_openssl_signs_the_bytes_dkimpy_would_and_an_unknown_key_goes_dkimpys_way(
+    key: Path, tmp_path: Path
+) -> None:
+    digest = hashlib.sha256(b"the canonical headers, as dkimpy hashes them")
+    loaded = crypto.parse_pem_private_key(DkimSigner(DkimConfig("d2026", "digest.example.net", key)).key)
+    other = crypto.parse_pem_private_key(make_key(tmp_path).read_bytes())  # no signer loaded it
+
+    for parsed in (loaded, other):
+        assert openssl_sign(digest, parsed) == bytes(crypto.RSASSA_PKCS1_v1_5_sign(digest, parsed))

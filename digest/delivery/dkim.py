@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import dkim
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from dkim import asn1, crypto
 
 from ..errors import DkimError
@@ -33,6 +36,7 @@ class DkimSigner:
     def __init__(self, config: DkimConfig) -> None:
         self.config = config
         self.key = read_private_key(config.key_file)
+        _in_openssl(self.key)
 
     def sign(self, data: bytes) -> bytes:
         """`data` with a DKIM-Signature header in front (relaxed/relaxed, rsa-sha256)."""
@@ -111,3 +115,29 @@ class SignedTransport:
 
     def close(self) -> None:
         self.inner.close()
+
+
+# dkimpy signs in Python: the RSA step alone, two 1024-bit modular powers, takes about 6 ms, more
+# than composing the digest. It looks its signing function up in its module at every call and
+# offers no other way in, so the keys our signers hold are signed with in OpenSSL instead: the
+# same bytes (RSASSA-PKCS1-v1_5 is deterministic; a test holds the two equal), ten times faster.
+# A key we did not load, or a hash other than SHA-256, still goes the library's own way.
+_OPENSSL_KEYS: dict[int, rsa.RSAPrivateKey] = {}  # by modulus
+_LIBRARY_SIGN = crypto.RSASSA_PKCS1_v1_5_sign
+
+
+def _in_openssl(pem: bytes) -> None:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if isinstance(key, rsa.RSAPrivateKey):
+        _OPENSSL_KEYS[key.private_numbers().public_numbers.n] = key
+
+
+def openssl_sign(digest: Any, private_key: dict[str, int]) -> bytes:
+    """dkimpy's RSASSA_PKCS1_v1_5_sign(hash object, parsed key), in OpenSSL when it can."""
+    key = _OPENSSL_KEYS.get(private_key["modulus"])
+    if key is None or digest.name.lower() != "sha256":
+        return bytes(_LIBRARY_SIGN(digest, private_key))
+    return key.sign(digest.digest(), padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
+
+
+dkim.RSASSA_PKCS1_v1_5_sign = openssl_sign

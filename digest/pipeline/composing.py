@@ -50,9 +50,14 @@ Stage = Callable[[Outgoing, str], Outgoing]  # a message for a recipient, writte
 class Composer:
     """What every digest of one edition is composed with; shared by preview and run so both match."""
 
-    def __init__(self, settings: Settings, now: dt.datetime) -> None:
+    def __init__(
+        self, settings: Settings, now: dt.datetime, sign: Callable[[Outgoing], Outgoing] | None = None
+    ) -> None:
         self.settings = settings
         self.now = now
+        # DKIM signs the final bytes; done here, it runs in the compose workers, on every core,
+        # not in the one process that hands the messages over.
+        self.sign = sign
         self.renderer = Renderer(settings.title, settings.templates_dir)
         self.secret = site_secret(settings.secret, settings.state_dir)
         self.encoded: dict[str, tuple[int, int, bytes]] = {}  # paper blocks' MIME encodings, for reuse
@@ -70,7 +75,7 @@ class Composer:
         message = with_return_path(
             message, settings.return_path, self.secret, digest.recipient, digest.edition
         )
-        return rendered, message
+        return rendered, message if self.sign is None else self.sign(message)
 
     def links(self, address: str, edition: dt.date, matches: Sequence[Match] = ()) -> Links:
         return digest_links(self.settings, self.secret, address, edition, self.now, matches)

@@ -17,6 +17,7 @@ from ..config.profile_cache import CACHE_FILE
 from ..config.profiles import load_profiles
 from ..delivery.chosen import open_transport
 from ..delivery.dispatcher import Dispatcher
+from ..delivery.dkim import DkimSigner
 from ..delivery.tally import Pacer, Tally
 from ..delivery.transports import Outbox
 from ..errors import ConfigError, SourceError
@@ -219,7 +220,9 @@ def _run_once(
     compiled, report.like_warnings = learned.profiles, learned.warnings
     recipients, report.duplicates = _recipients(compiled)
     index = PaperIndex(listing.papers, compiled)
-    composition = Composition(recipients, index, listing, report.edition, Composer(settings, now))
+    signer = DkimSigner(settings.dkim) if settings.dkim else None  # a digest is signed as it is composed
+    composer = Composer(settings, now, None if signer is None else signer.signed)
+    composition = Composition(recipients, index, listing, report.edition, composer)
     # One sender per state dir and edition on SQLite; on PostgreSQL senders on several machines
     # share an edition by claiming its recipients (the ledger keeps them apart), so none waits.
     sending = edition_lock(settings.state_dir, report.edition) if _sole_sender(state) else nullcontext()
@@ -268,12 +271,10 @@ def _deliver(
     report.unsubscribed = sum(1 for _, address in composition.recipients if address in left)
     composition.recipients = [(p, address) for p, address in composition.recipients if address not in left]
     edition, connections = report.edition.isoformat(), settings.delivery.connections
-    transport = open_transport(
-        settings.transport, settings.smtp, state.outbox, edition, settings.dkim, connections
-    )
+    # The digests come signed by their composer (see _run_once): the transport signs nothing.
+    transport = open_transport(settings.transport, settings.smtp, state.outbox, edition, None, connections)
     remembered = None if options.dry_run else archive  # a dry run records nothing
-    # A message to the outbox is written ahead by the worker that composed it (not when signed:
-    # DKIM signs the bytes as they are handed over).
+    # A message to the outbox is written ahead by the worker that composed it.
     stage = transport.stage if isinstance(transport, Outbox) else None
     compose = composer_for(composition, ledger, remembered, parallel=not options.dry_run, stage=stage)
     dispatcher = Dispatcher(
