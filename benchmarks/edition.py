@@ -437,13 +437,14 @@ def main() -> None:
         "lean": "small template, premailer, EmailMessage, write; no fetch",
         "inproc": "a scheduled edition in the service's process, as before: one core",
         "pg": "digest run --once to the outbox, its state on PostgreSQL",
+        "dkim": "digest run --once to the outbox, every message DKIM-signed",
         **{path: f"{n} digest run --once, one PostgreSQL state, 250 sink" for path, n in SENDERS.items()},
     }
     for path in each:
         print(f"  {path:<6} {spread(each[path])}  {notes[path]}")
     median = {path: statistics.median(each[path]) for path in each}
     if "run" in median:
-        for path, ratio in (("lean", "lean / run"), ("naive", "naive / run")):
+        for path, ratio in (("lean", "lean / run"), ("naive", "naive / run"), ("dkim", "dkim / run")):
             if path in median:
                 print(f"  {ratio:<12} {median[path] / median['run']:6.1f}x")
         for path, ratio in (
