@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 
+from digest.delivery.dispatcher import Dispatcher
+from digest.delivery.transports import Outbox
+from digest.models import DeliveryPolicy, Job, Outgoing
 from digest.store import Database, Ledger
 
 from .conftest import StateLocation
@@ -127,3 +132,34 @@ def test_a_recipient_with_no_message_leaves_no_row(backend: Database) -> None:
     Ledger(backend, "another").drop(EDITION, ADDRESSES[1:2])  # not its claim: kept
 
     assert ledger.states(EDITION) == {ADDRESSES[1]: "pending"}
+
+
+def test_a_dead_senders_claim_that_runs_out_mid_run_ends_uncertain_and_reported(
+    backend: Database, tmp_path: Path
+) -> None:
+    """Its claim still live when this sender begins, expired by the time this one has nothing
+    left to claim: the row it left `sending` is settled then, not left `sending`."""
+    queued(backend, ADDRESSES[:3])
+    dead = Ledger(backend, "dead")
+    dead.claim(EDITION, 1, NOW, 10)
+    dead.begin(EDITION, [(ADDRESSES[0], "<0>")], NOW, 10)  # it died handing this one over
+    now = [NOW + dt.timedelta(seconds=5)]
+
+    class SlowOutbox(Outbox):  # the dead sender's claim runs out while these are handed over
+        def send(self, message: Outgoing, recipient: str) -> None:
+            now[0] = NOW + dt.timedelta(seconds=30)
+            super().send(message, recipient)
+
+    def compose(todo: Iterator[tuple[int, str]]) -> Iterator[Job]:
+        for _, address in todo:
+            yield Job(address, Outgoing(f"<{address}>", "d@example.org", b"Subject: hi\r\n\r\nhi\r\n"), ())
+
+    policy = DeliveryPolicy(retries=0, retry_delay=0, claim_lease=LEASE)
+    outbox = SlowOutbox(tmp_path, EDITION.isoformat())
+    survivor = Dispatcher(
+        Ledger(backend, "survivor"), outbox, policy, EDITION, sole_sender=False, clock=lambda: now[0]
+    )
+    tally = survivor.run(ADDRESSES[:3], compose, None)
+
+    assert dead.states(EDITION) == {ADDRESSES[0]: "uncertain", ADDRESSES[1]: "sent", ADDRESSES[2]: "sent"}
+    assert [line.split(":")[0] for line in tally.uncertain] == [ADDRESSES[0]]

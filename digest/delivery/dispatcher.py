@@ -105,11 +105,13 @@ class Dispatcher:
         `sending` rows of a sender whose claim expired become uncertain here, and are reported."""
         if self.sole_sender or self.tally.stopped or self.tally.transport_error:
             return False
+        # Settled before asking who still holds rows: a claim that ran out since this run began
+        # holds nothing any more, and its `sending` rows would otherwise end the edition `sending`.
+        settled = self.ledger.settle_expired(self.edition, self.clock())
+        self.tally.uncertain += [f"{address}: {LEASE_EXPIRED}" for address in settled]
         if not self.ledger.held_by_others(self.edition, self.clock()):
             return False
         self.pacer.sleep(min(self.policy.claim_lease / 10, CLAIM_POLL))
-        settled = self.ledger.settle_expired(self.edition, self.clock())
-        self.tally.uncertain += [f"{address}: {LEASE_EXPIRED}" for address in settled]
         return not self.should_stop()
 
     def _again(self) -> list[str]:
