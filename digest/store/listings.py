@@ -102,13 +102,9 @@ class PaperArchive:
         )
         return [paper_from_dict(json.loads(row[0])) for row in rows]
 
-    def latest(self, limit: int) -> list[Paper]:
-        """The `limit` papers seen most recently: the site's usual papers, for the learned ranker."""
-        rows = self.db.execute("SELECT data FROM papers ORDER BY last_seen DESC, id LIMIT ?", (limit,))
-        return [paper_from_dict(json.loads(row[0])) for row in rows]
-
     def latest_ids(self, limit: int) -> list[str]:
-        """The ids of `latest(limit)`, in its order: reading none of their text."""
+        """The ids of the `limit` papers seen most recently: the site's usual papers, for the
+        learned ranker (their text is read only when it fits its space)."""
         rows = self.db.execute("SELECT id FROM papers ORDER BY last_seen DESC, id LIMIT ?", (limit,))
         return [row[0] for row in rows]
 
