@@ -95,7 +95,7 @@ class Inliner:
                 inlined = self._stretches[key]
             out.append(inlined[0])
             state = inlined[1]
-        return page[:head_start] + self._head() + "".join(out)
+        return page[:head_start] + self.head() + "".join(out)
 
     def inline_fragment(self, fragment: str, ancestors: Ancestors) -> tuple[str, dict[str, Ancestors]]:
         """A piece of the current page, inlined inside `ancestors`; and where its markers stand."""
@@ -159,8 +159,9 @@ class Inliner:
         styled = _rewrite(tag[:-1], rewritten) + added + ">" if rewritten or added else None
         return styled, None if name in _VOID else (name, attributes.get("class", ""))
 
-    def _head(self) -> str:
-        """premailer's <head>: the rules it inlined gone, the media queries kept."""
+    def head(self) -> str:
+        """premailer's <head> of the page inlined last: the rules it inlined gone, the media
+        queries kept. The same string for every page with the same <head>."""
         before_body = self._before_body
         if before_body not in self._heads:
             styled = self.inline_styles(before_body + "<body></body></html>")

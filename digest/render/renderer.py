@@ -104,7 +104,7 @@ class Renderer:
         )
 
     def _html(self, context: dict[str, Any]) -> tuple[str, list[str]]:
-        """The email's HTML, and the paper blocks in it that other emails share."""
+        """The email's HTML, and the pieces of it that other emails share (its head, paper blocks)."""
         if self.inliner is None:
             return inline_styles(self._page(context)), []
         try:
@@ -123,7 +123,8 @@ class Renderer:
         return html, blocks
 
     def _fast_html(self, inliner: Inliner, context: dict[str, Any]) -> tuple[str, list[str]]:
-        """The email with each paper block made once per paper and filled in for this reader."""
+        """The email with each paper block made once per paper and filled in for this reader;
+        and the pieces of it other emails share, in order."""
         order: list[PaperView] = []
         votes: Mapping[str, str] = context["links"].votes
 
@@ -141,7 +142,8 @@ class Renderer:
             return str(escape(vote or "")).join(pieces)
 
         page = self.html_env.get_template(HTML_TEMPLATE).render({**context, "paper_html": slot})
-        return inliner.inline(page, expand), blocks
+        html = inliner.inline(page, expand)
+        return html, [inliner.head(), *blocks]  # every email of the edition has this <head>
 
     def _block(self, inliner: Inliner, item: PaperView, ancestors: Ancestors, votes: bool) -> tuple[str, ...]:
         """A paper block: rendered and inlined once per paper, with its highlights and reasons
