@@ -251,7 +251,17 @@ def budget_size(html: str) -> int:
     """The HTML's size in bytes, a quote written as an entity counted as the character. The fast
     inliner keeps Jinja's `&#39;` where premailer writes `'`: counted so, both cut a digest at the
     same paper; the real size is at most a few hundred bytes more, well within Gmail's 102 KB."""
-    return len(html.rstrip().encode()) - 4 * (html.count("&#39;") + html.count("&#34;"))
+    return len(html.rstrip().encode()) - 4 * quote_entities(html)
+
+
+def quote_entities(html: str) -> int:
+    """`html.count("&#39;") + html.count("&#34;")`, sooner: a page holds a few dozen "&", and
+    str.count skips along a needle by its last character, a ";" that inlined styles are full of."""
+    count, at = 0, html.find("&")
+    while at >= 0:
+        count += html.startswith(("&#39;", "&#34;"), at)
+        at = html.find("&", at + 1)
+    return count
 
 
 def _fewer(digest: Digest, size: int) -> Digest:
