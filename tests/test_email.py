@@ -10,7 +10,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from digest.models import Match, Paper, Reason, Span
+from digest.render.renderer import quote_entities
 from digest.render.views import paper_view
 
 from .conftest import Site
@@ -145,3 +149,12 @@ def test_a_highlight_cut_by_the_abstract_limit_is_dropped_not_spread_onto_the_el
 
     assert view.trimmed and view.abstract_text.endswith("…")
     assert "*" not in view.abstract_text and not any(hit for _, hit in view.abstract)
+
+
+_ENTITY_PARTS = ["&", "#", "3", "4", "9", ";", "&#39;", "&#34;", "&#3", "&amp;", "a"]
+
+
+@given(st.lists(st.sampled_from(_ENTITY_PARTS), max_size=30))
+def test_the_budget_counts_quote_entities_as_str_count_does(parts: list[str]) -> None:
+    html = "".join(parts)
+    assert quote_entities(html) == html.count("&#39;") + html.count("&#34;")

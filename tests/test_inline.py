@@ -12,6 +12,7 @@ import pytest
 from digest import sources
 from digest.matching import PaperIndex, compile_profile, select_top
 from digest.models import Digest, Links, Profile, SourceConfig
+from digest.render import inline
 from digest.render.inline import same_document
 from digest.render.memo import make_room
 from digest.render.renderer import Renderer, default_templates_dir
@@ -91,6 +92,20 @@ def test_fast_inlining_matches_premailer_on_every_digest(tmp_path: Path) -> None
         assert quick.text == careful.text and quick.subject == careful.subject
         assert quick.digest == careful.digest  # the same papers moved past the size budget
     assert fast.inliner is not None  # it never had to fall back to premailer
+
+
+def test_an_inliner_that_forgot_its_states_inlines_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = [(digest, with_votes(digest)) for digest in digests(tmp_path) * 2]
+    remembering = Renderer("Digest")
+    expected = [remembering.render(digest, links).html for digest, links in made]
+    monkeypatch.setattr(inline, "STACKS", 3)  # fewer than one page opens: forgotten before each page
+    forgetting = Renderer("Digest")
+
+    assert [forgetting.render(digest, links).html for digest, links in made] == expected
+    assert forgetting.inliner is not None and remembering.inliner is not None
+    assert len(forgetting.inliner._steps) < len(remembering.inliner._steps)  # only the last page's
 
 
 def test_the_check_notices_a_difference_and_falls_back(tmp_path: Path) -> None:

@@ -43,3 +43,9 @@ def test_the_whole_lines_of_a_recurring_piece_are_encoded_once() -> None:
 
 def test_a_piece_that_is_not_in_the_text_changes_nothing() -> None:
     assert quoted_printable("a = b\nc\n", ["\nmissing\n"], {}) == whole("a = b\nc\n")
+
+
+def test_a_piece_is_found_where_all_of_it_stands_not_where_its_start_does() -> None:
+    piece = "\n" + "a" * 100 + "\nthe rest of the piece\n"
+    text = "<p>\n" + "a" * 100 + "\nsomething else\n" + piece + "</p>"
+    assert quoted_printable(text, [piece], {}) == whole(text)

@@ -27,12 +27,15 @@ _TOKEN = re.compile(
     r"dgstmark(?P<mark>[a-z]+)x"
     r"|<(?P<closing>/?)(?P<name>[a-zA-Z][a-zA-Z0-9]*)(?P<attributes>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
 )
+# The same pattern, its groups made one around it all: `split` gives the text between tokens and the tokens.
+_TOKENS = re.compile("(" + re.sub(r"\(\?P<\w+>", "(?:", _TOKEN.pattern) + ")")
 _ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*')""")
 _HEAD = re.compile(r"<head>.*?</head>", re.DOTALL)
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
-TAGS = 20_000  # start tags remembered: their kinds, and a few links of each recent reader
+TAGS = 20_000  # tokens remembered: their kinds, and a few links of each recent reader
+STACKS = 10_000  # the elements open at a token: a page's few dozen, unless tags go unclosed
 # The attributes that decide which rules match, or that premailer may write back.
 _STYLING = ("id", "class", "style", "width", "height", "bgcolor", "align", "valign")
 
@@ -52,43 +55,52 @@ class Inliner:
     def __init__(self, inline_styles: Callable[[str], str]) -> None:
         self.inline_styles = inline_styles
         self._kinds: dict[Kind, Answer] = {}
-        # Most start tags, and the stretches of page between paper blocks, recur in email after
-        # email, written the same inside the same elements: each is inlined once.
-        self._tags: dict[tuple[str, Ancestors], tuple[str | None, tuple[str, str] | None]] = {}
-        self._stretches: dict[tuple[str, Ancestors], tuple[str, Ancestors]] = {}
+        # A scan is a walk through states, each the elements open at a point of the page, numbered.
+        # Most tokens recur in email after email, written the same inside the same elements: each
+        # step, from a state by a token to the token as premailer writes it and the next state, is
+        # learnt once; so is each stretch of page between paper blocks.
+        self._stacks: list[Ancestors] = []
+        self._states: dict[Ancestors, int] = {}
+        self._steps: dict[tuple[int, str], tuple[str, int]] = {}
+        self._stretches: dict[tuple[str, int], tuple[str, int]] = {}
         self._heads: dict[str, str] = {}
         self._before_body = ""
 
     def inline(self, page: str, expand: Expand) -> str:
         """The page inlined; each <!--dgstslotN--> becomes `expand(N, its ancestors)`, as given."""
-        head = _HEAD.search(page)
-        if head is None:
+        head_start = page.find("<head>")
+        head_end = page.find("</head>", head_start)
+        if head_start < 0 or head_end < 0:
             raise CannotInline("no <head>")
-        self._before_body = page[: head.end()]
+        head_end += len("</head>")
+        self._before_body = page[:head_end]
+        if len(self._stacks) >= STACKS:  # the memos hold states by number: forgotten together, between pages
+            self._stacks.clear()
+            for memo in (self._states, self._steps, self._stretches):
+                memo.clear()
         out: list[str] = []
-        stack: Ancestors = ()
-        pieces = _SLOT.split(page[head.end() :])  # each slot's number between the stretches around it
+        state = self._state(())
+        pieces = _SLOT.split(page[head_end:])  # each slot's number between the stretches around it
         for number, piece in enumerate(pieces):
             if number % 2:
-                out.append(expand(int(piece), stack))
+                out.append(expand(int(piece), self._stacks[state]))
                 continue
-            key = (piece, stack)
+            key = (piece, state)
             if key not in self._stretches:
-                inside: list[tuple[str, str]] = list(stack)
-                inlined = self._scan(piece, inside, {}), tuple(inside)
+                inlined = self._scan(piece, state)
                 if 0 < number < len(pieces) - 1:  # first and last hold the reader's own links
                     make_room(self._stretches)
                     self._stretches[key] = inlined
             else:
                 inlined = self._stretches[key]
             out.append(inlined[0])
-            stack = inlined[1]
-        return page[: head.start()] + self._head() + "".join(out)
+            state = inlined[1]
+        return page[:head_start] + self.head() + "".join(out)
 
     def inline_fragment(self, fragment: str, ancestors: Ancestors) -> tuple[str, dict[str, Ancestors]]:
         """A piece of the current page, inlined inside `ancestors`; and where its markers stand."""
         markers: dict[str, Ancestors] = {}
-        return self._scan(fragment, list(ancestors), markers), markers
+        return self._scan(fragment, self._state(ancestors), markers)[0], markers
 
     def start_tag(self, ancestors: Ancestors, name: str, attributes: dict[str, str]) -> str:
         """The start tag premailer would give this element inside `ancestors`."""
@@ -98,33 +110,45 @@ class Inliner:
         written = "".join(f' {key}="{html.escape(value)}"' for key, value in attributes.items())
         return f"<{name}{written}{added}>"
 
-    def _scan(self, text: str, stack: list[tuple[str, str]], markers: dict[str, Ancestors]) -> str:
-        """`text` inlined inside the elements of `stack`, which is left as the text leaves it."""
-        out, position = [], 0
-        for found in _TOKEN.finditer(text):
-            if found["mark"] is not None:
-                markers[found["mark"]] = tuple(stack)
-                continue
-            if found["name"] is None:
-                continue
-            if found["closing"]:
-                name = found["name"].lower()
-                while stack and stack.pop()[0] != name:
-                    pass  # an element closed implicitly, as a <p> by its </td>
-                continue
-            tag = found.group(0)
-            key = (tag, tuple(stack))
-            if key not in self._tags:
-                make_room(self._tags, TAGS)
-                self._tags[key] = self._start_tag(tag, found["name"].lower(), found["attributes"], key[1])
-            styled, opened = self._tags[key]
-            if styled is not None:
-                out += [text[position : found.start()], styled]
-                position = found.end()
-            if opened is not None:
-                stack.append(opened)
-        out.append(text[position:])
-        return "".join(out)
+    def _scan(self, text: str, state: int, markers: dict[str, Ancestors] | None = None) -> tuple[str, int]:
+        """`text` inlined from `state`, and the state it leaves; with `markers`, where they stand."""
+        parts = _TOKENS.split(text)  # text, token, text, token, ..., text
+        steps = self._steps
+        for number in range(1, len(parts), 2):
+            token = parts[number]
+            if markers is not None and token.startswith("dgstmark"):
+                markers[token[len("dgstmark") : -1]] = self._stacks[state]
+            step = steps.get((state, token))
+            if step is None:
+                step = self._step(state, token)
+            parts[number], state = step
+        return "".join(parts), state
+
+    def _state(self, stack: Ancestors) -> int:
+        """The number of the state where the elements of `stack` are open."""
+        if stack not in self._states:
+            self._states[stack] = len(self._stacks)
+            self._stacks.append(stack)
+        return self._states[stack]
+
+    def _step(self, state: int, token: str) -> tuple[str, int]:
+        """The token as premailer writes it in `state`, and the state after it; remembered."""
+        found = _TOKEN.fullmatch(token)
+        assert found is not None, "tokens come from splitting by the same pattern"
+        stack = self._stacks[state]
+        if found["mark"] is not None:
+            step = token, state
+        elif found["closing"]:
+            name, inside = found["name"].lower(), list(stack)
+            while inside and inside.pop()[0] != name:
+                pass  # an element closed implicitly, as a <p> by its </td>
+            step = token, self._state(tuple(inside))
+        else:
+            styled, opened = self._start_tag(token, found["name"].lower(), found["attributes"], stack)
+            step = styled or token, state if opened is None else self._state((*stack, opened))
+        make_room(self._steps, TAGS)
+        self._steps[(state, token)] = step
+        return step
 
     def _start_tag(
         self, tag: str, name: str, written: str, ancestors: Ancestors
@@ -135,8 +159,9 @@ class Inliner:
         styled = _rewrite(tag[:-1], rewritten) + added + ">" if rewritten or added else None
         return styled, None if name in _VOID else (name, attributes.get("class", ""))
 
-    def _head(self) -> str:
-        """premailer's <head>: the rules it inlined gone, the media queries kept."""
+    def head(self) -> str:
+        """premailer's <head> of the page inlined last: the rules it inlined gone, the media
+        queries kept. The same string for every page with the same <head>."""
         before_body = self._before_body
         if before_body not in self._heads:
             styled = self.inline_styles(before_body + "<body></body></html>")

@@ -36,7 +36,7 @@ class TextBlocks:
         self.env = env
         self.env.filters["wordwrap"] = self._wrap_later
         self._separators: list[str] = []
-        self._blocks: dict[tuple[Any, ...], str] = {}
+        self._blocks: dict[tuple[Any, ...], tuple[str, bool]] = {}  # and whether it wraps the number
         self._filled: dict[tuple[Any, ...], Block] = {}
 
     def block(self, item: PaperView, number: int, votes: bool = False) -> Block:
@@ -52,21 +52,22 @@ class TextBlocks:
             )
             vote = _TEXT_MARK["vote"] if votes else None
             try:
-                self._blocks[key] = self.env.get_template(PAPER_TEXT).render(
+                made = self.env.get_template(PAPER_TEXT).render(
                     item=marked, number=_TEXT_MARK["number"], vote=vote
                 )
             except (TypeError, ValueError) as error:  # arithmetic on a stand-in, say
                 raise CannotDefer(str(error)) from error
-            if self._blocks[key].lower().count("dgsttext") != self._blocks[key].count("dgsttext"):
+            if made.lower().count("dgsttext") != made.count("dgsttext"):
                 raise CannotDefer("a stand-in is changed, not printed (upper-cased, say)")
-        block = self._blocks[key]
+            self._blocks[key] = made, _NUMBER_WRAPPED in made
+        block, number_wrapped = self._blocks[key]
         # Readers matched by the same terms get the same block but for its number and vote links:
         # it is filled in once, around them. (Unless the template wraps the number: its width
         # changes the rest.)
-        number_wrapped = _NUMBER_WRAPPED in block
         filled: tuple[Any, ...] = (key, item.title_text, item.abstract_text, tuple(item.reasons))
         filled += (number,) if number_wrapped else ()
-        if filled not in self._filled:
+        found = self._filled.get(filled)
+        if found is None:
             make_room(self._filled)
             values: dict[str, str] = {
                 "title": item.title_text, "abstract": item.abstract_text,
@@ -81,8 +82,8 @@ class TextBlocks:
 
             around = (_VOTE_SLOT if number_wrapped else _READER_SLOTS).split(block)
             pieces = tuple(_TEXT_SLOT.sub(fill, piece) for piece in around[::2])
-            self._filled[filled] = (pieces, tuple(around[1::2]))
-        return self._filled[filled]
+            found = self._filled[filled] = (pieces, tuple(around[1::2]))
+        return found
 
     def _wrap_later(self, value: str, width: int = 79, break_long_words: bool = True,
                     wrapstring: str | None = None, break_on_hyphens: bool = True) -> str:  # fmt: skip
