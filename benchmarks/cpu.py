@@ -49,7 +49,9 @@ def cpu_of_run(tree: Path, config: Path) -> tuple[int, float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = [sys.executable, "-c", DRIVER, str(config), EDITION.isoformat()]
     environment = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run(command, env=environment, check=True, capture_output=True, text=True)
+    # In the tree too: `python -c` puts its working folder ahead of PYTHONPATH, so started from
+    # inside a checkout every run would import that checkout.
+    done = subprocess.run(command, env=environment, cwd=tree, check=True, capture_output=True, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # The run's process waits for its workers, so their time counts among its children: all in.
     total = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
