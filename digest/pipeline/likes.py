@@ -11,14 +11,17 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..matching import CompiledProfile
 from ..models import Likeness, Listing, Paper, Profile, Settings
-from ..relevance import MIN_BACKGROUND, ModelCache, Voted, Votes, fit_space, paper_stamp, taste_key
 from ..store import Database, PaperArchive
 from ..store.connection import State
 from .liked_lookup import liked_papers
 from .vote_warnings import missing_votes, too_small
+
+if TYPE_CHECKING:
+    from ..relevance import ModelCache, Voted
 
 # The site's usual papers the models learn against: the most recently seen, at most this many.
 BACKGROUND = 2000
@@ -47,6 +50,10 @@ def with_likes(
     wanting = [c for c in compiled if c.profile.like]
     if not wanting:
         return Learned(list(compiled))
+    # Imported only here: scikit-learn, SciPy and NumPy add 80 MB to every process importing them,
+    # compose workers included, and most editions have no profile with likes.
+    from ..relevance import MIN_BACKGROUND, ModelCache, Voted, fit_space
+
     archive = PaperArchive(db)
     voted = [i for c in wanting for i in (*c.profile.like, *c.profile.dislike)]
     archived = archive.papers_with_ids(voted)
@@ -58,7 +65,7 @@ def with_likes(
     # The voted papers are no sample of the usual ones: they are left out, and as many others taken.
     sample = [i for i in archive.latest_ids(BACKGROUND + len(known)) if i not in known][:BACKGROUND]
     if len(sample) < MIN_BACKGROUND:
-        warnings += too_small([c.profile for c in wanting], len(sample))
+        warnings += too_small([c.profile for c in wanting], len(sample), MIN_BACKGROUND)
         return Learned(list(compiled), warnings)
     cache = ModelCache(state_dir)
     voted_papers = list(known.values())
@@ -77,6 +84,8 @@ def with_likes(
 
 def _likenesses(cache: ModelCache, voted: Voted, wanting: Sequence[CompiledProfile]) -> dict[int, Likeness]:
     """Each profile's likeness of the listing, by the id of its compiled profile."""
+    from ..relevance import Votes, paper_stamp, taste_key  # as with_likes: only when a profile likes
+
     number = {paper.id: n for n, paper in enumerate(voted.voted)}
     stamps = [paper_stamp(paper) for paper in voted.voted]
     chosen, votes, keys = [], [], []

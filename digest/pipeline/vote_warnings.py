@@ -11,7 +11,6 @@ from contextlib import closing
 
 from ..config.liked_papers import vote_positions
 from ..models import Profile, Settings
-from ..relevance import MIN_BACKGROUND
 from ..sources.lookup import arxiv_id
 from ..store import PaperArchive
 from .state import database_path, open_database
@@ -37,16 +36,14 @@ def missing_votes(
     return warnings
 
 
-def too_small(profiles: Sequence[Profile], count: int) -> list[str]:
-    """One warning per profile with likes when the archive is too small to learn from."""
+def too_small(profiles: Sequence[Profile], count: int, least: int) -> list[str]:
+    """One warning per profile with likes when the archive holds fewer than `least` papers to learn from."""
     warnings = []
     for profile in profiles:
         line = (
             vote_positions(profile.path, "like").get(profile.like[0], (None, ""))[0] if profile.like else None
         )
-        what = (
-            f"the paper archive holds {count} papers, too few to learn likes from (at least {MIN_BACKGROUND})"
-        )
+        what = f"the paper archive holds {count} papers, too few to learn likes from (at least {least})"
         warnings.append(f"{_place(profile, line)}: like: {what}: keywords alone select")
     return warnings
 

@@ -8,6 +8,7 @@ is not; there, and on one core, the work is done in this process.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -35,10 +36,23 @@ def can_fork() -> bool:
     return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def fork_pool(workers: int, doing: str) -> ProcessPoolExecutor:
-    """Worker processes forked from this one, `doing` something (for the log)."""
+@contextmanager
+def fork_pool(workers: int, doing: str) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes forked from this one, `doing` something (for the log).
+
+    What this process holds is frozen out of the garbage collector's reach while they live: a
+    collection writes into every object it examines, and in a worker each write copies the
+    page the object stands on, so a worker's first full collections made private copies of
+    all it inherited (the index, the profiles), and cost it a pass over them each."""
     context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(doing,))
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(doing,)
+        ) as pool:
+            yield pool
+    finally:
+        gc.unfreeze()
 
 
 def _start_worker(doing: str) -> None:
