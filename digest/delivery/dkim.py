@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dkim
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from dkim import asn1, crypto
 
 from ..errors import DkimError
 from ..models import DkimConfig, Outgoing
 from .transports import Transport
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 # What the 2024 bulk-sender rules want covered: the list headers prove the one-click
 # unsubscribe came from us. Named twice where a header must not be added after signing.
@@ -122,11 +123,15 @@ class SignedTransport:
 # offers no other way in, so the keys our signers hold are signed with in OpenSSL instead: the
 # same bytes (RSASSA-PKCS1-v1_5 is deterministic; a test holds the two equal), ten times faster.
 # A key we did not load, or a hash other than SHA-256, still goes the library's own way.
-_OPENSSL_KEYS: dict[int, rsa.RSAPrivateKey] = {}  # by modulus
+_OPENSSL_KEYS: dict[int, RSAPrivateKey] = {}  # by modulus
 _LIBRARY_SIGN = crypto.RSASSA_PKCS1_v1_5_sign
 
 
 def _in_openssl(pem: bytes) -> None:
+    # Imported here and below: only a site that signs loads OpenSSL's bindings (7 MB a process).
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = serialization.load_pem_private_key(pem, password=None)
     if isinstance(key, rsa.RSAPrivateKey):
         _OPENSSL_KEYS[key.private_numbers().public_numbers.n] = key
@@ -137,6 +142,9 @@ def openssl_sign(digest: Any, private_key: dict[str, int]) -> bytes:
     key = _OPENSSL_KEYS.get(private_key["modulus"])
     if key is None or digest.name.lower() != "sha256":
         return bytes(_LIBRARY_SIGN(digest, private_key))
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, utils
+
     return key.sign(digest.digest(), padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
 
 
