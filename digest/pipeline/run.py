@@ -271,7 +271,8 @@ def _deliver(
     # An unsubscribe wins over any profile file, and over a database that lost it.
     left = Subscribers(db).unsubscribed() | departed(settings.state_dir)
     report.unsubscribed = sum(1 for _, address in composition.recipients if address in left)
-    composition.recipients = [(p, address) for p, address in composition.recipients if address not in left]
+    # The same (profile, address) pairs, not copies: at 100,000 recipients a copy is 6 MB.
+    composition.recipients = [pair for pair in composition.recipients if pair[1] not in left]
     edition, connections = report.edition.isoformat(), settings.delivery.connections
     # The digests come signed by their composer (see _run_once): the transport signs nothing.
     transport = open_transport(settings.transport, settings.smtp, state.outbox, edition, None, connections)
