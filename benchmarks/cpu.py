@@ -1,13 +1,14 @@
 """CPU seconds per digest of an edition, source trees side by side, and their outboxes compared.
 
-    python benchmarks/cpu.py [--subscribers 3000] [--papers 2000] [--rounds 3] [TREE ...]
+    python benchmarks/cpu.py [--subscribers 3000] [--papers 2000] [--rounds 3] [--dkim] [TREE ...]
 
 On a machine that other work keeps busy, wall-clock figures swing by 2x between runs; the CPU
 a run costs (user + system time of its process and every compose worker it forks) does not.
 Each TREE is a checkout of this project (default: this one); each round runs the same edition
 once per tree, in another order each round, each run in a process of its own on a state of its
 own, with the same site, secret and clock. After the first round the outboxes of every tree
-are compared file by file, byte for byte: a speed-up must not change an email. Each run's peak
+are compared file by file, byte for byte: a speed-up must not change an email (not with
+`--dkim`, which signs every message: a signature carries the time it was made). Each run's peak
 RSS is printed too: its sending process's, and its largest child's.
 """
 
