@@ -6,7 +6,9 @@ import dataclasses
 import json
 import logging
 import os
+import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ log = logging.getLogger("digest.profiles")
 
 CACHE_FILE = "profile-cache.json"  # in the state folder
 Stamp = tuple[int, int, int]  # size, mtime and ctime in ns: any write changes one of them
+TERM_FIELDS = ("keywords", "all_of", "exclude", "authors", "categories")
 
 
 def stamp_of(path: Path) -> Stamp | None:
@@ -87,4 +90,13 @@ def _fields(profile: Profile) -> dict[str, Any]:
 
 def _profile(fields: dict[str, Any]) -> Profile:
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+    values.update((key, shared_terms(values[key])) for key in TERM_FIELDS)
     return Profile(**{**values, "path": Path(fields["path"])})
+
+
+def shared_terms(terms: Iterable[str]) -> tuple[str, ...]:
+    """The terms, each one string however many profiles hold it: a file, or the cache's JSON, makes
+    a new string of every keyword of every profile, and 100,000 profiles of eight keywords held
+    900,000 strings (55 MB in every process of a run) where the few thousand distinct ones take
+    well under 1 MB."""
+    return tuple(map(sys.intern, terms))

@@ -14,7 +14,7 @@ from ..models import WEEKDAYS, Profile
 from . import arxiv_taxonomy, hints, liked_papers, yamlfile
 from .addresses import normalize_address
 from .options import model_default
-from .profile_cache import ProfileCache, stamp_of
+from .profile_cache import ProfileCache, shared_terms, stamp_of
 from .yamlfile import Document
 
 PROFILE_KEYS = (
@@ -90,11 +90,11 @@ def _validated(doc: Document) -> Profile:
         path=path,
         emails=_emails(doc, data),
         name=doc.text(data, "name", ()),
-        keywords=doc.texts(data, "keywords", ()),
-        exclude=doc.texts(data, "exclude", ()),
-        all_of=doc.texts(data, "all_of", ()),
-        authors=doc.texts(data, "authors", ()),
-        categories=_categories(doc, data),
+        keywords=shared_terms(doc.texts(data, "keywords", ())),
+        exclude=shared_terms(doc.texts(data, "exclude", ())),
+        all_of=shared_terms(doc.texts(data, "all_of", ())),
+        authors=shared_terms(doc.texts(data, "authors", ())),
+        categories=shared_terms(_categories(doc, data)),
         max_papers=doc.integer(data, "max_papers", (), _MAX_PAPERS, 1, 500),
         timezone=doc.timezone(data, "timezone", ()),
         send_at=_send_at(doc, data),

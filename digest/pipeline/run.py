@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from .. import sources as sources_stage
 from ..config.profile_cache import CACHE_FILE
+from ..config.profiles import load_profiles
 from ..delivery.chosen import open_transport
 from ..delivery.dispatcher import Dispatcher
 from ..delivery.dkim import DkimSigner
@@ -42,7 +43,6 @@ from ..store.source_log import SourceLog
 from .composing import Composer, Composition, composer_for
 from .due import due_on, is_weekly, weekly_since
 from .likes import arxiv_look_up, with_likes
-from .shared_terms import load_sharing_terms
 from .workers import in_background
 
 Progress = Callable[[int, int], None]
@@ -250,9 +250,7 @@ def _read(
     if options.profiles is not None:  # another pass of an edition: its profiles are read already
         listing, profiles = fetched(), list(options.profiles)
     else:  # profiles are read on another core while the listings are fetched and parsed
-        with in_background(
-            load_sharing_terms, settings.profiles_dir, settings.state_dir / CACHE_FILE
-        ) as loaded:
+        with in_background(load_profiles, settings.profiles_dir, settings.state_dir / CACHE_FILE) as loaded:
             listing = fetched()
             profiles, report.profile_errors = loaded()
     report.sources, report.listing, report.profiles = listing.reports, listing, tuple(profiles)

@@ -1,8 +1,8 @@
-"""Profiles loaded for a run hold each repeated term once: the same profiles, fewer strings."""
+"""Loaded profiles hold each repeated term once, parsed or cached: the same profiles, fewer strings."""
 
 from pathlib import Path
 
-from digest.pipeline.shared_terms import load_sharing_terms
+from digest.config.profiles import load_profiles
 
 
 def test_profiles_share_their_repeated_terms_and_stay_the_same(tmp_path: Path) -> None:
@@ -14,7 +14,7 @@ def test_profiles_share_their_repeated_terms_and_stay_the_same(tmp_path: Path) -
         )
     cache = tmp_path / "profile-cache.json"
     for _ in range(2):  # parsed from the files, then read from the cache (JSON: new strings again)
-        profiles, errors = load_sharing_terms(folder, cache)
+        profiles, errors = load_profiles(folder, cache)
         assert not errors
         ada, bob = sorted(profiles, key=lambda p: p.emails)
         assert ada.keywords == ("graph neural network", "ada only")
