@@ -27,6 +27,7 @@ from digest.store import (
     State,
     Subscribers,
     connect,
+    encode_matches,
 )
 from digest.store.admin_sessions import AdminSessions
 from digest.store.overview import (
@@ -169,8 +170,12 @@ def test_the_edition_archive_keeps_matches_and_reasons(backend: Database) -> Non
     Ledger(backend).mark_sent(ALICE, EDITION, "<a@x>", ["2611.00001"])
     reasons = (Reason("keyword", "pretraining", "title"),)
     archive = EditionArchive(backend)
-    archive.remember([(ALICE, EDITION.isoformat(), [("2611.00002", ()), ("2611.00001", reasons)])])
-    archive.remember([(ALICE, EDITION.isoformat(), [("2611.00001", reasons), ("2611.00002", ())])])
+    archive.remember(
+        [(ALICE, EDITION.isoformat(), encode_matches([("2611.00002", ()), ("2611.00001", reasons)]))]
+    )
+    archive.remember(
+        [(ALICE, EDITION.isoformat(), encode_matches([("2611.00001", reasons), ("2611.00002", ())]))]
+    )
 
     [edition] = archive.sent_editions(ALICE)
     assert (edition.edition, edition.matched, edition.sent) == (EDITION.isoformat(), 2, 1)

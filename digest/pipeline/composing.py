@@ -185,7 +185,7 @@ def composer_for(
         while batch := list(itertools.islice(results, REMEMBER_BATCH)):
             if archive is not None:
                 edition = composition.edition.isoformat()
-                archive.remember_encoded(
+                archive.remember(
                     (address, edition, matched)
                     for (_, address), (job, matched) in batch
                     if isinstance(job, Job) and matched is not None

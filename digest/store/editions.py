@@ -19,8 +19,6 @@ from ..models import (
 from .database import Database
 from .listings import PaperArchive
 
-# (address, edition, [(paper id, its reasons)] best first): one composed edition of one address.
-Remembered = tuple[str, str, list[tuple[str, tuple[Reason, ...]]]]
 # The same matches as stored: the paper ids and {paper id: reasons}, each as JSON text.
 EncodedMatches = tuple[str, str]
 
@@ -31,14 +29,9 @@ class EditionArchive:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def remember(self, editions: Iterable[Remembered]) -> None:
-        """Keep what each (address, edition) matched, best first, and why (for its web pages)."""
-        self.remember_encoded(
-            (address, edition, encode_matches(matched)) for address, edition, matched in editions
-        )
-
-    def remember_encoded(self, editions: Iterable[tuple[str, str, EncodedMatches]]) -> None:
-        """`remember`, with each edition's matches already encoded (by `encode_matches`)."""
+    def remember(self, editions: Iterable[tuple[str, str, EncodedMatches]]) -> None:
+        """Keep what each (address, edition) matched, best first, and why (for its web pages),
+        as `encode_matches` encoded it."""
         rows = [(address, edition, ids, reasons) for address, edition, (ids, reasons) in editions]
         with self.db.transaction():
             self.db.executemany(
@@ -101,7 +94,7 @@ MEMO_SIZE = 50_000
 
 
 def encode_matches(matched: Iterable[tuple[str, tuple[Reason, ...]]]) -> EncodedMatches:
-    """What an edition matched, as `remember_encoded` stores it. A compose worker encodes its own
+    """What an edition matched, as `EditionArchive.remember` stores it. A compose worker encodes its own
     editions: JSON text crosses to the sending process cheaper than Reason tuples, and there the
     encoding would take a core the workers share."""
     matched = list(matched)
