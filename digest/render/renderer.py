@@ -156,23 +156,7 @@ class Renderer:
         pieces = self._filled.get(filled)
         if pieces is None:
             if key not in self._blocks:
-                marked = replace(
-                    item,
-                    title=_marked("title"),
-                    abstract=_marked("abstract") if item.abstract else (),
-                    abstract_head=_marked("head") if item.abstract else (),
-                    abstract_rest=_marked("rest") if item.abstract_rest else (),
-                    reasons=(_MARK["why"],) if item.reasons else (),
-                )
-                vote = _MARK["vote"] if votes else None
-                raw = self.html_env.get_template(PAPER_HTML).render(item=marked, vote=vote)
-                block, where = inliner.inline_fragment(raw, ancestors)
-                hit: dict[str, str] = {
-                    m: inliner.start_tag(where[m], "span", {"class": "hit"})
-                    for m in ("title", "abstract", "head", "rest")
-                    if m in where
-                }
-                self._blocks[key] = (block, hit)
+                self._blocks[key] = self._marked_block(inliner, item, ancestors, votes)
             block, hit = self._blocks[key]
             make_room(self._filled)
             values = {
@@ -186,6 +170,29 @@ class Renderer:
             pieces = tuple(_MARKS.sub(lambda found: values[found[1]], p) for p in around)
             self._filled[filled] = pieces
         return pieces
+
+    def _marked_block(
+        self, inliner: Inliner, item: PaperView, ancestors: Ancestors, votes: bool
+    ) -> tuple[str, dict[str, str]]:
+        """A paper block inlined with stand-ins where readers differ, and the start tag of its
+        highlights in each field that has them."""
+        marked = replace(
+            item,
+            title=_marked("title"),
+            abstract=_marked("abstract") if item.abstract else (),
+            abstract_head=_marked("head") if item.abstract else (),
+            abstract_rest=_marked("rest") if item.abstract_rest else (),
+            reasons=(_MARK["why"],) if item.reasons else (),
+        )
+        vote = _MARK["vote"] if votes else None
+        raw = self.html_env.get_template(PAPER_HTML).render(item=marked, vote=vote)
+        block, where = inliner.inline_fragment(raw, ancestors)
+        hit: dict[str, str] = {
+            m: inliner.start_tag(where[m], "span", {"class": "hit"})
+            for m in ("title", "abstract", "head", "rest")
+            if m in where
+        }
+        return block, hit
 
     def _slow(self, template: str, reason: str) -> None:
         log.warning("%s: %s", template, reason)
