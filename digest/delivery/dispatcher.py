@@ -137,7 +137,7 @@ class Dispatcher:
         taken = len(group)
         for index, (address, job) in enumerate(group):
             if index and self._must_stop(waiting=len(group) - index):
-                later = _addresses(group[index:])
+                later = {a for a, _ in group[index:]}
                 rest = [(a, mid) for a, mid in messages if a in ours and a in later]
                 self.ledger.mark_group(self.edition, "pending", rest, self.tally.transport_error)
                 taken = index
@@ -346,7 +346,3 @@ class Dispatcher:
         if wait > 0:
             self.pacer.sleep(wait)
         self._last_send = self.pacer.monotonic()
-
-
-def _addresses(group: list[tuple[str, Job | Uncomposed | None]]) -> set[str]:
-    return {address for address, _ in group}
