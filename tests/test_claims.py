@@ -163,3 +163,27 @@ def test_a_dead_senders_claim_that_runs_out_mid_run_ends_uncertain_and_reported(
 
     assert dead.states(EDITION) == {ADDRESSES[0]: "uncertain", ADDRESSES[1]: "sent", ADDRESSES[2]: "sent"}
     assert [line.split(":")[0] for line in tally.uncertain] == [ADDRESSES[0]]
+
+
+def test_a_sender_that_stops_counts_as_left_only_what_no_live_claim_holds(
+    backend: Database, tmp_path: Path
+) -> None:
+    """Another sender holds a batch of the edition: when this one stops after 5 messages, the
+    rest of its own and the unclaimed rows are left, not the other's."""
+    queued(backend)
+    Ledger(backend, "other").claim(EDITION, 32, NOW, LEASE)  # alive: it is handing these over
+    checks = iter(range(len(ADDRESSES)))
+
+    def compose(todo: Iterator[tuple[int, str]]) -> Iterator[Job]:
+        for _, address in todo:
+            yield Job(address, Outgoing(f"<{address}>", "d@example.org", b"Subject: hi\r\n\r\nhi\r\n"), ())
+
+    policy = DeliveryPolicy(retries=0, retry_delay=0, claim_lease=LEASE)
+    stopping = Dispatcher(
+        Ledger(backend, "stopping"), Outbox(tmp_path, EDITION.isoformat()), policy, EDITION,
+        should_stop=lambda: next(checks) >= 5, sole_sender=False, clock=lambda: NOW,
+    )  # fmt: skip
+    tally = stopping.run(ADDRESSES, compose, None)
+
+    assert tally.stopped and tally.sent == 5
+    assert tally.not_attempted == len(ADDRESSES) - 32 - 5

@@ -79,6 +79,10 @@ class Dispatcher:
         self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in deferred]
         if not self.dry_run:
             self.ledger.release(self.edition)  # what did not leave is free for the next sender
+            if self.tally.not_attempted:
+                # Counted as the run went, against every recipient: other senders may have
+                # handed some of those over meanwhile. The ledger knows what is left.
+                self.tally.not_attempted = self.ledger.left_unclaimed(self.edition, self.clock())
         return self.tally
 
     def _hand_over_all(

@@ -136,6 +136,16 @@ class Claims:
         ).fetchall()
         return sorted(row[0] for row in rows)
 
+    def left_unclaimed(self, edition: dt.date, now: dt.datetime) -> int:
+        """The edition's pending rows that no live claim holds: what no sender is handing over
+        now, left for another sender or the next run."""
+        row = self.db.execute(
+            """SELECT COUNT(*) FROM deliveries WHERE edition = ? AND state = 'pending'
+               AND (lease_until IS NULL OR lease_until <= ?)""",
+            (edition.isoformat(), stamp(now)),
+        ).fetchone()
+        return int(row[0])
+
     def held_by_others(self, edition: dt.date, now: dt.datetime) -> bool:
         """Whether another sender's live claim holds a row of the edition that has not left or
         has no outcome yet: what a sender with nothing left to claim waits for."""
