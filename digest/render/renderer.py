@@ -20,6 +20,7 @@ from ..models import Digest, Links, Match, RenderedDigest
 from .filters import safe_url, short_authors, wrap
 from .inline import Ancestors, CannotInline, Inliner, same_document
 from .memo import make_room
+from .specimens import SpecimenPremailer
 from .tex import readable_tex
 from .text_blocks import PAPER_TEXT, CannotDefer, TextBlocks, fill_in
 from .views import ABSTRACT_CHARS, PaperView, Pieces, paper_view
@@ -65,7 +66,8 @@ class Renderer:
         self.html_env, self.text_env = environments(templates_dir)
         for env in (self.html_env, self.text_env):
             env.filters["wordwrap"] = wrap
-        self.inliner = Inliner(inline_styles) if fast_inline else None
+        learn = functools.partial(inline_styles, kind=SpecimenPremailer)
+        self.inliner = Inliner(inline_styles, learn) if fast_inline else None
         self.checked = False
         self.text_blocks = TextBlocks(environments(templates_dir)[1]) if fast_inline else None
         self._blocks: dict[tuple[Any, ...], tuple[str, dict[str, str]]] = {}
@@ -301,9 +303,10 @@ def markdown_html(text: str | None) -> str:
     )
 
 
-def inline_styles(html: str) -> str:
-    """Move the stylesheet into style attributes, so the digest reads right where <style> is stripped."""
-    inlined: str = premailer.Premailer(
+def inline_styles(html: str, kind: type[premailer.Premailer] = premailer.Premailer) -> str:
+    """Move the stylesheet into style attributes, so the digest reads right where <style> is stripped.
+    `kind`: premailer, or a faster one for pages read only for their elements (SpecimenPremailer)."""
+    inlined: str = kind(
         html,
         allow_network=False,
         strip_important=False,  # the phone and dark-mode rules must still beat the inlined styles
