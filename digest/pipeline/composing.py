@@ -58,7 +58,8 @@ class Composer:
         # DKIM signs the final bytes; done here, it runs in the compose workers, on every core,
         # not in the one process that hands the messages over.
         self.sign = sign
-        self.renderer = Renderer(settings.title, settings.templates_dir)
+        # An edition is composed with the templates as they were when it began.
+        self.renderer = Renderer(settings.title, settings.templates_dir, reload_templates=False)
         self.secret = site_secret(settings.secret, settings.state_dir)
         self.encoded: dict[str, tuple[int, int, bytes]] = {}  # paper blocks' MIME encodings, for reuse
 
