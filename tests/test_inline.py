@@ -15,7 +15,8 @@ from digest.models import Digest, Links, Profile, SourceConfig
 from digest.render import inline
 from digest.render.inline import same_document
 from digest.render.memo import make_room
-from digest.render.renderer import Renderer, default_templates_dir
+from digest.render.renderer import Renderer, default_templates_dir, inline_styles
+from digest.render.specimens import SpecimenPremailer
 from digest.sources.fetch import fetch
 
 from .conftest import ARXIV_SAMPLE, CORPUS, HF_SAMPLE
@@ -92,6 +93,26 @@ def test_fast_inlining_matches_premailer_on_every_digest(tmp_path: Path) -> None
         assert quick.text == careful.text and quick.subject == careful.subject
         assert quick.digest == careful.digest  # the same papers moved past the size budget
     assert fast.inliner is not None  # it never had to fall back to premailer
+
+
+def test_a_specimen_page_gets_the_body_premailer_gives_it_from_rules_read_once() -> None:
+    head = (default_templates_dir() / "digest.css").read_text()
+    media = (default_templates_dir() / "digest-media.css").read_text()
+    page = (
+        f"<html><head><style>{head}</style><style>{media}</style></head><body>"
+        '<table class="container"><tr><td class="pad paper"><p class="vote"><a href="x">y</a></p>'
+        "</td></tr></table></body></html>"
+    )
+    body = _body(inline_styles(page))
+
+    for _ in range(2):  # the second time, the stylesheets' rules come from the memo
+        specimen = inline_styles(page, kind=SpecimenPremailer)
+        assert _body(specimen) == body
+        assert "@media" not in specimen  # the <head>'s leftover rules are not written
+
+
+def _body(html: str) -> str:
+    return html[html.index("<body") :]
 
 
 def test_an_inliner_that_forgot_its_states_inlines_as_before(

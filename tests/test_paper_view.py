@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
+from pathlib import Path
 
 from digest.render.fast_paths import _links, _sample
 from digest.render.renderer import CONTENTS_FROM, Renderer
-from digest.render.views import PHONE_ABSTRACT_CHARS, split_pieces
+from digest.render.views import PHONE_ABSTRACT_CHARS, paper_view, split_pieces
 
 
 def test_a_phone_shows_the_abstract_up_to_a_word_with_its_highlights_kept() -> None:
@@ -39,3 +41,26 @@ def test_the_contents_list_comes_with_more_than_five_papers_only() -> None:
     assert len(few.matches) <= CONTENTS_FROM < len(many.matches)
     assert 'class="pad contents"' not in short.html
     assert long.html.count('href="#paper-') == len(many.matches) and 'id="paper-6"' in long.html
+
+
+def test_a_view_carries_its_title_without_highlights_for_the_contents_list() -> None:
+    match = _sample("a@example.org").matches[0]
+    view = paper_view(match)
+
+    assert any(hit for _, hit in view.title)  # the sample's title has a highlighted term
+    assert view.title_plain == "".join(text for text, _ in view.title)
+
+
+def test_a_renderer_that_does_not_reload_keeps_its_templates_as_first_read(tmp_path: Path) -> None:
+    (tmp_path / "digest.txt.j2").write_text("first {{ site_title }}")
+    digest, links = _sample("a@example.org"), _links("a@example.org")
+    fixed, reloading = Renderer("Digest", tmp_path, reload_templates=False), Renderer("Digest", tmp_path)
+    assert fixed.render(digest, links).text == reloading.render(digest, links).text == "first Digest\n"
+
+    template = tmp_path / "digest.txt.j2"
+    written = template.stat().st_mtime_ns
+    template.write_text("second {{ site_title }}")
+    os.utime(template, ns=(written + 10**9, written + 10**9))  # changed, however coarse the clock
+
+    assert fixed.render(digest, links).text == "first Digest\n"
+    assert reloading.render(digest, links).text == "second Digest\n"

@@ -12,7 +12,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.tokens import return_path_token, sign, verify
+from digest.tokens import return_path_token, sign, sign_each, verify
 
 
 def plain_sign(secret: str, purpose: str, address: str, expires: dt.datetime | None, nonce: str | None,
@@ -47,6 +47,18 @@ def test_tokens_are_those_of_the_plain_recipe_for_any_text(
     token = sign(secret, purpose, address, expires, nonce, issued=issued, subject=subject)
     assert token == plain_sign(secret, purpose, address, expires, nonce, issued, subject)
     assert verify(secret, purpose, token, now=dt.datetime(1999, 1, 1, tzinfo=dt.UTC)).address == address
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret=st.text(min_size=1), purpose=st.text(), address=st.text(), expires=moments, issued=moments,
+    subjects=st.lists(st.text(), max_size=4),
+)  # fmt: skip
+def test_tokens_signed_together_are_those_of_the_plain_recipe_one_by_one(
+    secret: str, purpose: str, address: str, expires: dt.datetime, issued: dt.datetime, subjects: list[str]
+) -> None:  # fmt: skip
+    tokens = sign_each(secret, purpose, address, subjects, expires, issued)
+    assert tokens == [plain_sign(secret, purpose, address, expires, None, issued, s) for s in subjects]
 
 
 def test_tokens_of_two_secrets_differ_though_signed_one_after_the_other() -> None:

@@ -34,7 +34,7 @@ from ..models import (
 from ..render.mime import build_message, mailbox_of
 from ..render.renderer import Renderer
 from ..store import EditionArchive, EncodedMatches, Ledger, encode_matches
-from ..tokens import MANAGE_LINK_LIFETIME, sign, site_secret
+from ..tokens import MANAGE_LINK_LIFETIME, sign, sign_each, site_secret
 from .workers import can_fork, cores, fork_pool
 
 MIN_PARALLEL = 100  # fewer messages than this are not worth starting processes for
@@ -58,7 +58,8 @@ class Composer:
         # DKIM signs the final bytes; done here, it runs in the compose workers, on every core,
         # not in the one process that hands the messages over.
         self.sign = sign
-        self.renderer = Renderer(settings.title, settings.templates_dir)
+        # An edition is composed with the templates as they were when it began.
+        self.renderer = Renderer(settings.title, settings.templates_dir, reload_templates=False)
         self.secret = site_secret(settings.secret, settings.state_dir)
         self.encoded: dict[str, tuple[int, int, bytes]] = {}  # paper blocks' MIME encodings, for reuse
 
@@ -101,7 +102,7 @@ def digest_links(
         web=f"{base}/digest/{edition.isoformat()}/{view}",
         feed=feed_url(base, sign(secret, "feed", address, issued=now)),
         archive=f"{base}/archive/{sign(secret, 'archive', address, issued=now)}",
-        votes={m.paper.id: vote_link(base, secret, address, m.paper.id, now) for m in matches},
+        votes=vote_links(base, secret, address, [m.paper.id for m in matches], now),
     )
 
 
@@ -109,10 +110,12 @@ def feed_url(base: str, token: str) -> str:
     return f"{base}/feed/{token}.atom"
 
 
-def vote_link(base: str, secret: str, address: str, paper_id: str, now: dt.datetime) -> str:
-    """The page where `address` likes or dislikes one paper; it expires like a manage link."""
-    token = sign(secret, "vote", address, now + MANAGE_LINK_LIFETIME, issued=now, subject=paper_id)
-    return f"{base}/feedback/{token}"
+def vote_links(
+    base: str, secret: str, address: str, paper_ids: Sequence[str], now: dt.datetime
+) -> dict[str, str]:
+    """The pages where `address` likes or dislikes each paper; they expire like a manage link."""
+    tokens = sign_each(secret, "vote", address, paper_ids, now + MANAGE_LINK_LIFETIME, now)
+    return {paper_id: f"{base}/feedback/{token}" for paper_id, token in zip(paper_ids, tokens, strict=True)}
 
 
 def make_digest(

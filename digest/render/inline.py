@@ -52,8 +52,13 @@ class CannotInline(Exception):
 class Inliner:
     """Inlines as `inline_styles` (premailer) would, learning one answer per kind of element."""
 
-    def __init__(self, inline_styles: Callable[[str], str]) -> None:
+    def __init__(
+        self, inline_styles: Callable[[str], str], learn_styles: Callable[[str], str] | None = None
+    ) -> None:
+        """`learn_styles`: `inline_styles` for the pages that teach one element, which may leave
+        out what premailer writes in their <head> (by default, `inline_styles`)."""
         self.inline_styles = inline_styles
+        self.learn_styles = learn_styles or inline_styles
         self._kinds: dict[Kind, Answer] = {}
         # A scan is a walk through states, each the elements open at a point of the page, numbered.
         # Most tokens recur in email after email, written the same inside the same elements: each
@@ -188,7 +193,7 @@ class Inliner:
         attributes = "".join(f' {key}="{html.escape(value)}"' for key, value in styling.items())
         element = f'<{name}{attributes} data-specimen="1"></{name}>'
         styled = lxml_html.document_fromstring(
-            self.inline_styles(self._before_body + opening + element + closing + "</html>")
+            self.learn_styles(self._before_body + opening + element + closing + "</html>")
         )
         specimen = styled.xpath("//*[@data-specimen]")[0]
         result = {key: value for key, value in specimen.attrib.items() if key != "data-specimen"}

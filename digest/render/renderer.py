@@ -20,6 +20,7 @@ from ..models import Digest, Links, Match, RenderedDigest
 from .filters import safe_url, short_authors, wrap
 from .inline import Ancestors, CannotInline, Inliner, same_document
 from .memo import make_room
+from .specimens import SpecimenPremailer
 from .tex import readable_tex
 from .text_blocks import PAPER_TEXT, CannotDefer, TextBlocks, fill_in
 from .views import ABSTRACT_CHARS, PaperView, Pieces, paper_view
@@ -44,14 +45,19 @@ def default_templates_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "templates"
 
 
-def environments(templates_dir: Path | None) -> tuple[jinja2.Environment, jinja2.Environment]:
+def environments(
+    templates_dir: Path | None, reload: bool = True
+) -> tuple[jinja2.Environment, jinja2.Environment]:
     """Jinja for HTML (autoescaped) and for text, over the shipped templates and, overriding
-    them file by file, an operator's folder."""
+    them file by file, an operator's folder. `reload`: a template whose file changed is read
+    again (else each is read once)."""
     folders = [str(p) for p in (templates_dir, default_templates_dir()) if p is not None]
     loader = jinja2.FileSystemLoader(folders)
     made = []
     for autoescape in (True, False):
-        env = jinja2.Environment(loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined)
+        env = jinja2.Environment(
+            loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined, auto_reload=reload
+        )
         env.filters.update(authors=short_authors, safe_url=safe_url)
         made.append(env)
     return made[0], made[1]
@@ -60,14 +66,21 @@ def environments(templates_dir: Path | None) -> tuple[jinja2.Environment, jinja2
 class Renderer:
     """Renders digests with one set of templates; build it once per run."""
 
-    def __init__(self, site_title: str, templates_dir: Path | None = None, fast_inline: bool = True) -> None:
+    def __init__(
+        self, site_title: str, templates_dir: Path | None = None, fast_inline: bool = True,
+        reload_templates: bool = True,
+    ) -> None:  # fmt: skip
+        """`reload_templates`: False to render with the templates as first read, as an edition
+        does (checking each template's file for changes was a system call per template and email)."""
         self.site_title = site_title
-        self.html_env, self.text_env = environments(templates_dir)
+        self.html_env, self.text_env = environments(templates_dir, reload_templates)
         for env in (self.html_env, self.text_env):
             env.filters["wordwrap"] = wrap
-        self.inliner = Inliner(inline_styles) if fast_inline else None
+        learn = functools.partial(inline_styles, kind=SpecimenPremailer)
+        self.inliner = Inliner(inline_styles, learn) if fast_inline else None
         self.checked = False
-        self.text_blocks = TextBlocks(environments(templates_dir)[1]) if fast_inline else None
+        text_env = environments(templates_dir, reload_templates)[1]
+        self.text_blocks = TextBlocks(text_env) if fast_inline else None
         self._blocks: dict[tuple[Any, ...], tuple[str, dict[str, str]]] = {}
         self._filled: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._views: dict[tuple[Any, ...], PaperView] = {}
@@ -301,9 +314,10 @@ def markdown_html(text: str | None) -> str:
     )
 
 
-def inline_styles(html: str) -> str:
-    """Move the stylesheet into style attributes, so the digest reads right where <style> is stripped."""
-    inlined: str = premailer.Premailer(
+def inline_styles(html: str, kind: type[premailer.Premailer] = premailer.Premailer) -> str:
+    """Move the stylesheet into style attributes, so the digest reads right where <style> is stripped.
+    `kind`: premailer, or a faster one for pages read only for their elements (SpecimenPremailer)."""
+    inlined: str = kind(
         html,
         allow_network=False,
         strip_important=False,  # the phone and dark-mode rules must still beat the inlined styles

@@ -26,6 +26,8 @@ class PaperView:
     # The text part's highlights, *like this*, made here: a template macro per piece is slow.
     title_text: str
     abstract_text: str
+    # The title without highlights, for the contents list: a loop over pieces there cost every email.
+    title_plain: str
     # The abstract in two: what a phone shows, and the rest, which only wider screens show.
     abstract_head: Pieces = ()
     abstract_rest: Pieces = ()
@@ -51,6 +53,7 @@ def paper_view(match: Match, abstract_chars: int = ABSTRACT_CHARS) -> PaperView:
         reasons=tuple(match.explanations()),
         title_text=_starred(title),
         abstract_text=_starred(abstract_pieces),
+        title_plain="".join(text for text, _ in title),
         abstract_head=head,
         abstract_rest=rest,
     )
