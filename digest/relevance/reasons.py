@@ -8,6 +8,7 @@ of the same listing paper, so every answer is kept for the listing's lifetime.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import compress
 
 import numpy as np
 from scipy import sparse
@@ -40,7 +41,6 @@ class Reasons:
         # A bigram says more to a reader than either of its words: it is named first at 2/3 the weight.
         self.bigram = space.bigram_boost
         self.voted_rows, self.listing_rows = voted_rows, listing_rows  # both with sorted indices
-        self._strongest: dict[int, list[tuple[int, int, float, float]]] = {}
         self._top: TopTerms | None = None
         self._terms: dict[int, tuple[str, frozenset[str]]] = {}
         self._papers: dict[int, dict[int, float]] = {}
@@ -59,31 +59,20 @@ class Reasons:
     def shared_terms(self, number: int, voted: int) -> tuple[str, ...]:
         """The terms the listing's paper `number` and the voted paper share that weigh most in both
         (equal weights: the voted paper's stronger term first)."""
-        weight_in_paper = self.paper_terms(number).get
-        # Python floats, multiplied in this order: the ranking does not depend on the layout. A
-        # plain comprehension over the STRONGEST: it runs for every reason shown.
-        weighed = [
-            (-(weight * in_paper * boost), rank, column)
-            for rank, column, weight, boost in self.strongest(voted)
-            if (in_paper := weight_in_paper(column)) is not None
-        ]
+        if self._top is None:
+            self._top = _top_terms(self.voted_rows, self.bigram)
+        columns, weights, boosts, bounds = self._top
+        start, end = bounds[voted], bounds[voted + 1]
+        # The voted paper's STRONGEST terms looked up in the paper by map and picked by compress, in
+        # C: most are not in the paper, and only the few shared ones are weighed in Python (this
+        # runs for every reason shown). Python floats, multiplied in this order: the ranking does
+        # not depend on the layout.
+        paper = self.paper_terms(number)
+        shared = compress(range(start, end), map(paper.__contains__, columns[start:end]))
+        weighed = [(-(weights[k] * paper[columns[k]] * boosts[k]), k, columns[k]) for k in shared]
         weighed.sort()
         terms, term = self._terms, self._term
         return _distinct_terms(terms[c] if c in terms else term(c) for _, _, c in weighed)
-
-    def strongest(self, voted: int) -> list[tuple[int, int, float, float]]:
-        """The voted paper's STRONGEST terms, heaviest first (equal weights: the lower column):
-        (rank, column, weight, bigram boost)."""
-        if voted not in self._strongest:
-            if self._top is None:
-                self._top = _top_terms(self.voted_rows, self.bigram)
-            columns, weights, boosts, bounds = self._top
-            start, end = bounds[voted], bounds[voted + 1]
-            ranks = range(end - start)
-            self._strongest[voted] = list(
-                zip(ranks, columns[start:end], weights[start:end], boosts[start:end], strict=True)
-            )
-        return self._strongest[voted]
 
     def _term(self, column: int) -> tuple[str, frozenset[str]]:
         """A term and its words."""
