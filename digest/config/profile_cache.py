@@ -85,14 +85,18 @@ class ProfileCache:
             return {}
 
 
+# The file is "path" in the cache, as in the caches written before profiles held it as a string.
 def _fields(profile: Profile) -> dict[str, Any]:
-    return {**dataclasses.asdict(profile), "path": str(profile.path)}
+    fields = dataclasses.asdict(profile)
+    fields["path"] = fields.pop("file")
+    return fields
 
 
 def _profile(fields: dict[str, Any]) -> Profile:
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
     values.update((key, shared_terms(values[key])) for key in TERM_FIELDS)
-    return Profile(**{**values, "path": Path(fields["path"])})
+    values["file"] = values.pop("path")
+    return Profile(**values)
 
 
 def shared_terms(terms: Iterable[str]) -> tuple[str, ...]:
