@@ -41,7 +41,7 @@ settings = load_settings(Path(sys.argv[1]))
 options = run.RunOptions(edition=dt.date.fromisoformat(sys.argv[2]))
 report = run.run_due(settings, options, now=dt.datetime(2026, 11, 16, 6, 0, tzinfo=dt.UTC))
 own, workers = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-print(own.ru_maxrss // 1024, workers.ru_maxrss // 1024, file=sys.stderr)  # peak RSS, MB (Linux: KB)
+print(own.ru_maxrss // 1024, workers.ru_maxrss // 1024, file=sys.stderr)  # peak RSS, MiB (Linux: KiB)
 print(report.tally.sent, own.ru_utime + own.ru_stime, workers.ru_utime + workers.ru_stime)
 """
 
@@ -59,9 +59,9 @@ def cpu_of_run(tree: Path, config: Path) -> tuple[int, float, float, float]:
     # The run's process waits for its workers, so their time counts among its children: all in.
     total = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     sent, _, workers = done.stdout.split()[-3:]
-    own_mb, worker_mb = done.stderr.split()[-2:]
+    own_mib, worker_mib = done.stderr.split()[-2:]
     child = "largest child (a compose worker or the fetch)"
-    print(f"peak RSS: sending process {own_mb} MB, {child} {worker_mb} MB", flush=True)
+    print(f"peak RSS: sending process {own_mib} MiB, {child} {worker_mib} MiB", flush=True)
     return int(sent), total, float(workers), wall
 
 

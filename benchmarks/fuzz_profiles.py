@@ -191,7 +191,7 @@ def _saved_and_reloaded(folder: Path, profile: Profile) -> str:
             save_subscription(folder, profile.emails[0], keywords)
         except ConfigError:
             return "save-refused"  # with a clear error: e.g. ruamel cannot keep this file's comments
-        expected = dataclasses.replace(profile, path=path, keywords=tuple(keywords))
+        expected = dataclasses.replace(profile, file=str(path), keywords=tuple(keywords))
         return "saved" if load_profile(path) == expected else "crash saved profile read back different"
     finally:
         shutil.rmtree(folder)

@@ -13,7 +13,6 @@ import argparse
 import random
 import re
 import time
-from pathlib import Path
 
 from digest.matching import PaperIndex, compile_profile, select_top
 from digest.models import Paper, Profile
@@ -55,7 +54,7 @@ def make_papers(count: int, topics_pool: list[str], rng: random.Random) -> list[
 
 def make_profiles(count: int, topics_pool: list[str], rng: random.Random) -> list[Profile]:
     return [
-        Profile(Path(f"p{n}.yaml"), (f"user{n}@example.org",), keywords=tuple(rng.sample(topics_pool, 8)),
+        Profile(f"p{n}.yaml", (f"user{n}@example.org",), keywords=tuple(rng.sample(topics_pool, 8)),
                 exclude=("survey",), authors=("Percy Liang",))
         for n in range(count)
     ]  # fmt: skip

@@ -91,7 +91,7 @@ def read_corpus() -> tuple[list[Paper], dict[str, str]]:
 def shown(method: str, topic: str, liked: list[Paper], pool: list[Paper], rng: random.Random) -> list[str]:
     """What the method's digest shows, best first, then the rest of the pool in random order."""
     keywords = TOPICS[topic][1] if method != "likes alone" else []
-    profile = Profile(Path("p.yaml"), ("p@example.org",), keywords=tuple(keywords), max_papers=500)
+    profile = Profile("p.yaml", ("p@example.org",), keywords=tuple(keywords), max_papers=500)
     compiled = compile_profile(profile)
     if method in ("likes alone", "keywords + likes"):
         compiled = _with_likeness(compiled, liked, pool)
@@ -147,7 +147,7 @@ def _selected_count(method: str, topic: str, liked: list[Paper], pool: list[Pape
     if method == "random":
         return 0
     keywords = TOPICS[topic][1] if method != "likes alone" else []
-    compiled = compile_profile(Profile(Path("p.yaml"), ("p@example.org",), keywords=tuple(keywords)))
+    compiled = compile_profile(Profile("p.yaml", ("p@example.org",), keywords=tuple(keywords)))
     if method != "keywords alone":
         compiled = _with_likeness(compiled, liked, pool)
     return len(select(compiled, PaperIndex(pool, [compiled])))

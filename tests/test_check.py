@@ -504,4 +504,4 @@ def test_a_config_that_leaves_every_option_out_gets_the_models_defaults(tmp_path
 def test_a_profile_that_leaves_max_papers_out_gets_the_models_default(site: Site) -> None:
     profile = load_profile(site.profiles / "alice.yaml")
 
-    assert profile.max_papers == Profile(path=profile.path, emails=profile.emails).max_papers
+    assert profile.max_papers == Profile(profile.file, emails=profile.emails).max_papers

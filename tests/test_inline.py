@@ -29,11 +29,9 @@ LINKS = Links(
     "https://d.example.org/w/t",
 )
 PROFILES = [
-    Profile(
-        Path("a.yaml"), ("a@example.org",), keywords=("language model", "pretraining"), note="*Hi* & <b>!"
-    ),
-    Profile(Path("b.yaml"), ("b@example.org",), keywords=("agents", "learning", "model"), max_papers=50),
-    Profile(Path("c.yaml"), ("c@example.org",), keywords=("data",), authors=("Percy Liang",), max_papers=3),
+    Profile("a.yaml", ("a@example.org",), keywords=("language model", "pretraining"), note="*Hi* & <b>!"),
+    Profile("b.yaml", ("b@example.org",), keywords=("agents", "learning", "model"), max_papers=50),
+    Profile("c.yaml", ("c@example.org",), keywords=("data",), authors=("Percy Liang",), max_papers=3),
 ]
 
 

@@ -141,7 +141,7 @@ def test_the_fast_path_selects_and_explains_as_the_reference_does(
         expected = reference(space, voted, listing, v)
         assert likeness.lifted().keys() == expected.lifts.keys()
         assert dict(likeness.lifted()) == pytest.approx(expected.lifts, rel=1e-4)
-        profile = Profile(Path("p.yaml"), ("p@example.org",), keywords=keywords, like=("x",))
+        profile = Profile("p.yaml", ("p@example.org",), keywords=keywords, like=("x",))
         compiled = compile_profile(profile)
         # Matching reads lifts by the listing's numbers; papers in another order take the ids' way.
         index = PaperIndex(listing if indexed == "the listing" else listing[::-1], [compiled])
@@ -162,8 +162,8 @@ def test_only_a_changed_profile_is_trained_again(tmp_path: Path) -> None:
 
     def learned(similarity: str) -> Learned:
         profiles = [
-            Profile(tmp_path / "a.yaml", ("a@example.org",), like=(ids[0], ids[1])),
-            Profile(tmp_path / "b.yaml", ("b@example.org",), like=(ids[2],), similarity=similarity),
+            Profile(str(tmp_path / "a.yaml"), ("a@example.org",), like=(ids[0], ids[1])),
+            Profile(str(tmp_path / "b.yaml"), ("b@example.org",), like=(ids[2],), similarity=similarity),
         ]
         return with_likes(db, [compile_profile(p) for p in profiles], Listing(tuple(listing), ()), tmp_path)
 

@@ -37,8 +37,8 @@ class Site:
         self.add(archived)
         mixture, galaxy = archived[0].id, archived[3 * len(archived) // len(TOPICS)].id
         self.profiles = [
-            Profile(folder / "a.yaml", ("a@example.org",), like=(mixture,)),
-            Profile(folder / "b.yaml", ("b@example.org",), like=(galaxy,)),
+            Profile(str(folder / "a.yaml"), ("a@example.org",), like=(mixture,)),
+            Profile(str(folder / "b.yaml"), ("b@example.org",), like=(galaxy,)),
         ]
 
     def add(self, papers: list[Paper]) -> None:

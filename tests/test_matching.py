@@ -6,7 +6,6 @@ import datetime as dt
 import itertools
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -47,7 +46,7 @@ def profile(
 ) -> CompiledProfile:
     return compile_profile(
         Profile(
-            path=Path("alice.yaml"),
+            file="alice.yaml",
             emails=("alice@example.org",),
             keywords=keywords,
             exclude=exclude,
@@ -476,7 +475,7 @@ def test_spans_cover_exactly_the_matched_words(keyword: str, text: str, expected
 
 def test_all_of_requires_every_term() -> None:
     compiled = compile_profile(
-        Profile(Path("p.yaml"), ("p@example.org",), keywords=("diffusion",), all_of=("protein", "design"))
+        Profile("p.yaml", ("p@example.org",), keywords=("diffusion",), all_of=("protein", "design"))
     )
     both = paper("both", title="Diffusion for protein design")
     one = paper("one", title="Diffusion for protein folding")
@@ -486,7 +485,7 @@ def test_all_of_requires_every_term() -> None:
 
 
 def test_all_of_alone_selects_papers_holding_every_term() -> None:
-    compiled = compile_profile(Profile(Path("p.yaml"), ("p@example.org",), all_of=("protein", "design")))
+    compiled = compile_profile(Profile("p.yaml", ("p@example.org",), all_of=("protein", "design")))
     papers = [paper("yes", title="Protein design by search"), paper("no", title="Protein folding")]
 
     [found] = select(compiled, PaperIndex(papers, [compiled]))

@@ -60,7 +60,7 @@ def test_the_friday_digest_holds_the_papers_archived_during_the_week(site: Site,
     ("frequency", "weekday"), [(None, None), ("daily", None), ("weekly", None), ("weekly", "friday")]
 )
 def test_run_and_serve_share_one_due_rule(frequency: str | None, weekday: str | None) -> None:
-    profile = Profile(Path("p.yaml"), ("p@example.org",), ("x",), frequency=frequency, weekday=weekday)
+    profile = Profile("p.yaml", ("p@example.org",), ("x",), frequency=frequency, weekday=weekday)
     slot = slot_of(profile, "UTC", "07:00", weekdays_only=False)
 
     for offset in range(7):

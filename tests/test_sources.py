@@ -175,7 +175,7 @@ def test_the_stale_check_uses_the_edition_date_so_date_works_for_it(site: Site) 
 def test_digest_tells_readers_about_a_stale_or_failed_source() -> None:
     stale = SourceReport("arxiv-ml", "https://rss.arxiv.org/rss/cs.CL", stale=True)
     down = SourceReport("hf-daily", "https://huggingface.co/api/daily_papers", error="HTTP 503")
-    profile = Profile(Path("p.yaml"), ("p@example.org",), keywords=("x",))
+    profile = Profile("p.yaml", ("p@example.org",), keywords=("x",))
     digest = Digest(dt.date(2026, 11, 17), profile, "p@example.org", (), failed_sources=(stale, down))
     links = Links("https://x/u", "https://x/m", "mailto:d@example.org", "https://x/w")
 

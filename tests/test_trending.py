@@ -40,7 +40,7 @@ PAPERS = [
 
 
 def test_the_most_upvoted_papers_no_term_chose_are_trending() -> None:
-    profile = Profile(Path("p.yaml"), (ADDRESS,), keywords=("pretraining",), exclude=("survey",), trending=2)
+    profile = Profile("p.yaml", (ADDRESS,), keywords=("pretraining",), exclude=("survey",), trending=2)
     compiled = compile_profile(profile)
     index = PaperIndex(PAPERS, [compiled])
     chosen = [m.paper.id for m in select(compiled, index)]
@@ -54,7 +54,7 @@ def test_the_most_upvoted_papers_no_term_chose_are_trending() -> None:
 
 
 def test_no_trending_section_by_default() -> None:
-    compiled = compile_profile(Profile(Path("p.yaml"), (ADDRESS,), keywords=("pretraining",)))
+    compiled = compile_profile(Profile("p.yaml", (ADDRESS,), keywords=("pretraining",)))
 
     assert select_trending(compiled, PaperIndex(PAPERS, [compiled]), frozenset(), []) == []
 
@@ -128,7 +128,7 @@ def test_hugging_face_summary_and_organization_are_shown_as_theirs() -> None:
     match = Match(found, 0.0, (trending_reason(12),))
     keyword = Match(paper("2501.00001", "Pretraining at scale", 500), 1.0, ())
     digest = Digest(
-        dt.date(2026, 11, 16), Profile(Path("a.yaml"), (ADDRESS,)), ADDRESS, (keyword,), trending=(match,)
+        dt.date(2026, 11, 16), Profile("a.yaml", (ADDRESS,)), ADDRESS, (keyword,), trending=(match,)
     )
     links = Links(
         "https://x/u", "https://x/m", "mailto:x@x", "https://x/w", "https://x/f.atom", "https://x/a"

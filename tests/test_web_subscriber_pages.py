@@ -128,7 +128,7 @@ def test_an_address_of_a_shared_profile_can_get_its_own_file_with_the_same_setti
     group = load_profile(site.profiles / "group.yaml")
     own = load_profile(site.profiles / "bob-at-example-org.yaml")
     assert group.emails == ("carol@example.org",)
-    assert own == dataclasses.replace(group, path=own.path, emails=("bob@example.org",))
+    assert own == dataclasses.replace(group, file=own.file, emails=("bob@example.org",))
     assert "now has its own settings, copied" in answer.text
 
 

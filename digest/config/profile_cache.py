@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -84,19 +85,30 @@ class ProfileCache:
             return {}
 
 
+# The file is "path" in the cache, as in the caches written before profiles held it as a string.
 def _fields(profile: Profile) -> dict[str, Any]:
-    return {**dataclasses.asdict(profile), "path": str(profile.path)}
+    fields = dataclasses.asdict(profile)
+    fields["path"] = fields.pop("file")
+    return fields
 
 
 def _profile(fields: dict[str, Any]) -> Profile:
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
     values.update((key, shared_terms(values[key])) for key in TERM_FIELDS)
-    return Profile(**{**values, "path": Path(fields["path"])})
+    values["file"] = values.pop("path")
+    return Profile(**values)
 
 
 def shared_terms(terms: Iterable[str]) -> tuple[str, ...]:
     """The terms, each one string however many profiles hold it: a file, or the cache's JSON, makes
     a new string of every keyword of every profile, and 100,000 profiles of eight keywords held
     900,000 strings (55 MB in every process of a run) where the few thousand distinct ones take
-    well under 1 MB."""
-    return tuple(map(sys.intern, terms))
+    well under 1 MB. Equal lists of terms are one tuple too (see _one_of_equal)."""
+    return _one_of_equal(tuple(map(sys.intern, terms)))
+
+
+# Many profiles write the same short list (an exclude, an all_of, a category): a tuple each was
+# 6 MB at 100,000. Bounded, as most keyword lists are a profile's own: those pass through it.
+@functools.lru_cache(maxsize=1024)
+def _one_of_equal(terms: tuple[str, ...]) -> tuple[str, ...]:
+    return terms

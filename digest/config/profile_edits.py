@@ -54,7 +54,7 @@ def save_settings(profiles_dir: Path, address: str, chosen: SubscriberSettings, 
     with _address_lock(profiles_dir, address):
         profile = profile_to_edit(profiles_dir, address, cache)
         if profile is None:
-            blank = Profile(profiles_dir / "new.yaml", (address,))
+            blank = Profile(str(profiles_dir / "new.yaml"), (address,))
             return _create(profiles_dir, _with_settings(blank, chosen), "saved on the manage page")
         with _file_lock(profile.path):
             before = load_profile(profile.path)  # under the lock: the version this edit starts from
@@ -161,7 +161,7 @@ def _create(profiles_dir: Path, profile: Profile, why: str) -> Path:
             data[key] = CommentedSeq(value) if isinstance(value, tuple) else value
     candidates = new_profile_paths(profiles_dir, address)
     text = profile_files.dump(profile_files.round_trip_yaml(), data)
-    check_reads_back(candidates[0], text, dataclasses.replace(profile, path=candidates[0]))
+    check_reads_back(candidates[0], text, dataclasses.replace(profile, file=str(candidates[0])))
     return profile_files.create(candidates, text)
 
 
@@ -241,7 +241,7 @@ def _create_subscription(profiles_dir: Path, address: str, keywords: list[str], 
     data["keywords"] = CommentedSeq(keywords)
     candidates = new_profile_paths(profiles_dir, address)
     text = profile_files.dump(profile_files.round_trip_yaml(), data)
-    expected = Profile(candidates[0], (address,), keywords=tuple(keywords), name=name)
+    expected = Profile(str(candidates[0]), (address,), keywords=tuple(keywords), name=name)
     check_reads_back(candidates[0], text, expected)
     return profile_files.create(candidates, text)
 

@@ -87,7 +87,7 @@ def _validated(doc: Document) -> Profile:
     like, dislike = liked_papers.votes(doc, data, "like"), liked_papers.votes(doc, data, "dislike")
     liked_papers.both_ways_problems(doc, like, dislike)
     profile = Profile(
-        path=path,
+        file=str(path),
         emails=_emails(doc, data),
         name=doc.text(data, "name", ()),
         keywords=shared_terms(doc.texts(data, "keywords", ())),

@@ -109,7 +109,9 @@ class Listing:
 class Profile:
     """One subscriber's (or group's) keyword profile, validated."""
 
-    path: Path
+    # Its file as a string, not a Path: a Path is three objects (250 bytes), 25 MB at 100,000
+    # profiles in every process of a run, and only a few callers ask for it (`path`).
+    file: str
     emails: tuple[str, ...]
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -127,6 +129,10 @@ class Profile:
     dislike: tuple[str, ...] = ()  # canonical paper ids: "less like these"
     similarity: str | None = None  # strict, normal (the default) or loose: how close a liked paper must be
     trending: int = 0  # add the N most upvoted Hugging Face papers the profile did not select
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
 
     @property
     def slug(self) -> str:

@@ -118,7 +118,7 @@ def complaint_rate(settings: Settings, now: dt.datetime) -> MailCheck:
 
 
 def _sample(settings: Settings, now: dt.datetime) -> Message:
-    profile = Profile(settings.path, (SAMPLE_RECIPIENT,), keywords=("sample",))
+    profile = Profile(str(settings.path), (SAMPLE_RECIPIENT,), keywords=("sample",))
     digest = Digest(now.date(), profile, SAMPLE_RECIPIENT, ())
     _, outgoing = Composer(settings, now).compose(digest)
     data = DkimSigner(settings.dkim).sign(outgoing.data) if settings.dkim else outgoing.data

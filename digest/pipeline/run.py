@@ -7,6 +7,7 @@ nothing half-way: it is reported, and the rest of the edition goes on.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -218,11 +219,11 @@ def _run_once(
         state.db, [compile_profile(p) for p in profiles], listing, settings.state_dir, look_up
     )
     compiled, report.like_warnings = learned.profiles, learned.warnings
-    recipients, report.duplicates = _recipients(compiled)
+    recipients, addresses, report.duplicates = _recipients(compiled)
     index = PaperIndex(listing.papers, compiled)
     signer = DkimSigner(settings.dkim) if settings.dkim else None  # a digest is signed as it is composed
     composer = Composer(settings, now, None if signer is None else signer.signed)
-    composition = Composition(recipients, index, listing, report.edition, composer)
+    composition = Composition(recipients, addresses, index, listing, report.edition, composer)
     # One sender per state dir and edition on SQLite; on PostgreSQL senders on several machines
     # share an edition by claiming its recipients (the ledger keeps them apart), so none waits.
     sending = edition_lock(settings.state_dir, report.edition) if _sole_sender(state) else nullcontext()
@@ -268,9 +269,10 @@ def _deliver(
     ledger, archive = Ledger(db), EditionArchive(db)
     # An unsubscribe wins over any profile file, and over a database that lost it.
     left = Subscribers(db).unsubscribed() | departed(settings.state_dir)
-    report.unsubscribed = sum(1 for _, address in composition.recipients if address in left)
-    # The same (profile, address) pairs, not copies: at 100,000 recipients a copy is 6 MB.
-    composition.recipients = [pair for pair in composition.recipients if pair[1] not in left]
+    staying = [address not in left for address in composition.addresses]
+    report.unsubscribed = staying.count(False)
+    composition.profiles = list(itertools.compress(composition.profiles, staying))
+    composition.addresses = list(itertools.compress(composition.addresses, staying))
     edition, connections = report.edition.isoformat(), settings.delivery.connections
     # The digests come signed by their composer (see _run_once): the transport signs nothing.
     transport = open_transport(settings.transport, settings.smtp, state.outbox, edition, None, connections)
@@ -284,7 +286,7 @@ def _deliver(
         should_stop=options.should_stop, sole_sender=_sole_sender(state),
     )  # fmt: skip
     try:
-        return dispatcher.run([address for _, address in composition.recipients], compose, progress)
+        return dispatcher.run(composition.addresses, compose, progress)
     finally:
         transport.close()
 
@@ -296,8 +298,9 @@ def _with_archived(db: Database, listing: Listing, since: dt.datetime) -> Listin
     return replace(listing, papers=listing.papers + tuple(p for p in archived if p.id not in fresh))
 
 
-def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledProfile, str]], list[str]]:
-    """(profile, address) for every address once: the first profile listing an address wins."""
+def _recipients(profiles: list[CompiledProfile]) -> tuple[list[CompiledProfile], list[str], list[str]]:
+    """The profile and the address of each recipient, every address once (the first profile
+    listing an address wins), and the duplicates."""
     seen: dict[str, CompiledProfile] = {}
     duplicates = []
     for profile in profiles:
@@ -307,4 +310,4 @@ def _recipients(profiles: list[CompiledProfile]) -> tuple[list[tuple[CompiledPro
                 duplicates.append(f"{address} (in {first} and {profile.profile.path.name})")
             else:
                 seen[address] = profile
-    return [(profile, address) for address, profile in seen.items()], duplicates
+    return list(seen.values()), list(seen), duplicates

@@ -34,7 +34,7 @@ def short_keywords(settings: Settings, profiles: Sequence[Profile]) -> list[Shor
     if not papers:
         return [ShortKeyword(profile, index, None, 0) for profile, index in found]
     words = tuple({profile.keywords[index] for profile, index in found})
-    index = PaperIndex(papers, [compile_profile(Profile(settings.path, (), keywords=words))])
+    index = PaperIndex(papers, [compile_profile(Profile(str(settings.path), (), keywords=words))])
     share = {word: len(index.papers_with(compile_term(word))) / len(papers) for word in words}
     measured = [ShortKeyword(p, i, share[p.keywords[i]], len(papers)) for p, i in found]
     return [short for short in measured if short.share is not None and short.share >= MOST]

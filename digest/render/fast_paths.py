@@ -27,7 +27,7 @@ def slow_paths(site_title: str, templates_dir: Path) -> list[tuple[Path, str]]:
 
 
 def _sample(reader: str) -> Digest:
-    profile = Profile(path=Path("sample.yaml"), emails=(reader,), keywords=("pretraining",))
+    profile = Profile("sample.yaml", emails=(reader,), keywords=("pretraining",))
     start = _TITLE.index("pretraining")
     reason = Reason("keyword", "pretraining", "title", (Span(start, start + len("pretraining")),))
     papers = [

@@ -12,7 +12,6 @@ import datetime as dt
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -92,7 +91,7 @@ class ArchivePages:
             found = profile_for(settings.profiles_dir, address, settings.state_dir / CACHE_FILE)
         except ConfigError:
             found = None
-        return found or Profile(Path(f"{address}.yaml"), (address,))
+        return found or Profile(f"{address}.yaml", (address,))
 
     def _links(
         self, address: str, now: dt.datetime, day: dt.date | None = None, matches: Sequence[Match] = ()

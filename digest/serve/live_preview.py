@@ -14,7 +14,6 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -96,7 +95,7 @@ def preview_keywords(text: str, papers: Dated, today: dt.date) -> KeywordPreview
     days = [today - dt.timedelta(days=n) for n in range(PREVIEW_DAYS - 1, -1, -1)]
     if not keywords:
         return KeywordPreview((), tuple((d, 0) for d in days), (), 0, len(papers), left_out)
-    compiled = compile_profile(Profile(Path("preview.yaml"), ("preview@example.invalid",), keywords=keywords))
+    compiled = compile_profile(Profile("preview.yaml", ("preview@example.invalid",), keywords=keywords))
     seen = {paper.id: day for day, paper in papers}
     matches = select(compiled, PaperIndex([paper for _, paper in papers], [compiled]))
     per_day = collections.Counter(seen[m.paper.id] for m in matches)
