@@ -278,3 +278,17 @@ def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(
         executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
     )
+
+
+def keep_screenshot(page: Any, path: Path, full_page: bool = True) -> None:
+    """A screenshot kept for people to look at. On a machine busy with other work, headless
+    Chromium now and then answers a capture with "Unable to capture screenshot", an intermittent
+    error of its own; asked once more, it takes it."""
+    from playwright.sync_api import Error
+
+    try:
+        page.screenshot(path=str(path), full_page=full_page)
+    except Error as error:
+        if "Unable to capture screenshot" not in str(error):
+            raise
+        page.screenshot(path=str(path), full_page=full_page)

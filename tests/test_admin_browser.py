@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .admin_client import PASSWORD, console
-from .conftest import CHROMIUM, Site, launch_chromium
+from .conftest import CHROMIUM, Site, keep_screenshot, launch_chromium
 from .console_scenario import EDITION, SENT, UNCERTAIN, Cli, ledger_counts, run_edition
 from .smtp_relay import Relay, serving
 
@@ -59,7 +59,7 @@ def browse(page: object, base: str, shots: Path, relay: Relay) -> dict[str, int]
         page.goto(base + path)  # type: ignore[attr-defined]
         widths[path] = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
         name = re.sub(r"\W+", "-", path.strip("/")) or "admin"
-        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+        keep_screenshot(page, shots / f"{name}.png")
     page.goto(f"{base}/admin/edition/{EDITION}")  # type: ignore[attr-defined]
     page.click("text=Resend 1 uncertain message")  # type: ignore[attr-defined]
     page.wait_for_selector("text=Resent: 1 message handed over")  # type: ignore[attr-defined]
@@ -67,7 +67,7 @@ def browse(page: object, base: str, shots: Path, relay: Relay) -> dict[str, int]
     page.goto(f"{base}/admin/subscriber?address={SENT[1]}")  # type: ignore[attr-defined]
     page.click("main button:text('Unsubscribe')")  # type: ignore[attr-defined]
     page.wait_for_selector("text=Unsubscribed: no digest goes")  # type: ignore[attr-defined]
-    page.screenshot(path=str(shots / "after-unsubscribe.png"), full_page=True)  # type: ignore[attr-defined]
+    keep_screenshot(page, shots / "after-unsubscribe.png")
     page.click("text=Sign out")  # type: ignore[attr-defined]
     page.wait_for_selector("h1:text('Signed out')")  # type: ignore[attr-defined]
     page.goto(base + "/admin")  # type: ignore[attr-defined]

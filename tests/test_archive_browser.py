@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import CHROMIUM, Site, launch_chromium
+from .conftest import CHROMIUM, Site, keep_screenshot, launch_chromium
 from .test_web import Server, outbox, serving
 
 pytestmark = pytest.mark.skipif(
@@ -50,12 +50,14 @@ def test_archive_and_edition_pages_in_a_browser(
         page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
         page.goto(f"http://127.0.0.1:{web.port}{archive_path(site, web)}")
         archive = page.evaluate(MEASURE, "main")
-        page.screenshot(path=str(shots / f"archive-{width}-{scheme}.png"), full_page=True)
+        keep_screenshot(page, shots / f"archive-{width}-{scheme}.png")
         page.click("ul.editions a >> nth=-1")  # the oldest edition
         page.wait_for_selector(".paper-title")
         edition = page.evaluate(MEASURE, ".trending")  # the section this branch adds to the email
         titles = page.locator(".paper-title").count()
-        page.screenshot(path=str(shots / f"edition-{width}-{scheme}.png"))  # the top, as it opens
+        keep_screenshot(
+            page, shots / f"edition-{width}-{scheme}.png", full_page=False
+        )  # the top, as it opens
         page.locator(".trending").screenshot(path=str(shots / f"edition-trending-{width}-{scheme}.png"))
         browser.close()
 

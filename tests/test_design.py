@@ -22,7 +22,16 @@ from click.testing import CliRunner
 from digest.cli import main
 from digest.tokens import sign
 
-from .conftest import ALICE, ARXIV_SAMPLE, CHROMIUM, HF_SAMPLE, SITE_CONFIG, Site, launch_chromium
+from .conftest import (
+    ALICE,
+    ARXIV_SAMPLE,
+    CHROMIUM,
+    HF_SAMPLE,
+    SITE_CONFIG,
+    Site,
+    keep_screenshot,
+    launch_chromium,
+)
 from .test_web import confirm_link, outbox, serving
 
 pytestmark = pytest.mark.skipif(
@@ -131,7 +140,7 @@ def test_every_screen_fits_reads_and_takes_a_finger(
     page = shown(browser, screens[name], width, scheme)
     found = page.evaluate(MEASURE, PHONE if width <= PHONE else 0)
     shot = shots / f"{name.replace(' ', '-')}-{width}-{scheme}.png"
-    page.screenshot(path=str(shot), full_page=True)
+    keep_screenshot(page, shot)
     shot.with_name(f"{name.replace(' ', '-')}.html").write_text(screens[name], encoding="utf-8")
     page.close()
 

@@ -15,7 +15,7 @@ from digest.models import Paper
 from digest.serve.live_preview import MAX_KEYWORDS, RateLimit, keywords_of, preview_keywords
 from digest.tokens import sign
 
-from .conftest import CHROMIUM, HF_SAMPLE, FeedServer, Site, launch_chromium
+from .conftest import CHROMIUM, HF_SAMPLE, FeedServer, Site, keep_screenshot, launch_chromium
 from .test_archive_browser import MEASURE
 from .test_web import Server, serving
 
@@ -154,7 +154,7 @@ def test_typing_keywords_shows_the_preview_in_a_browser(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         preview, buttons = page.evaluate(MEASURE, "#preview"), page.evaluate(MEASURE, ".buttons")
-        page.screenshot(path=str(shots / f"live-preview-{width}-{scheme}.png"), full_page=True)
+        keep_screenshot(page, shots / f"live-preview-{width}-{scheme}.png")
         browser.close()
 
     assert "would have been selected" in total and int(total.split()[0]) >= 1
@@ -178,7 +178,7 @@ def test_the_manage_page_previews_as_keywords_are_edited(web: Server, tmp_path: 
         page.locator("#preview .preview-papers").get_by_text("'diffusion' in").first.wait_for()
         after = page.inner_text("#preview .preview-total")
         overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
-        page.screenshot(path=str(shots / "live-preview-manage-375.png"), full_page=True)
+        keep_screenshot(page, shots / "live-preview-manage-375.png")
         browser.close()
 
     assert int(before.split()[0]) > int(after.split()[0]) >= 1
