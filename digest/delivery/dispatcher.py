@@ -12,9 +12,10 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Sequence
 
-from ..errors import DeliveryError, PermanentFailure, TemporaryFailure, TransportDown, UncertainDelivery
+from ..errors import DeliveryError, TransportDown
 from ..models import Compose, DeliveryLedger, DeliveryPolicy, DeliveryState, Job, SendOutcome, Uncomposed
 from .claimed import Clock, Work, claimed, listed
+from .outcomes import Outcomes
 from .smtp_pool import InFlight, SmtpPool
 from .tally import Pacer, Tally
 from .transports import Outbox, Transport
@@ -47,8 +48,7 @@ class Dispatcher:
         self._handled = 0  # jobs taken from compose so far
         self.tally = Tally()
         self._last_send = float("-inf")
-        self._deferred_because: dict[str, str] = {}
-        self._unknown_in_a_row = 0  # uncertain outcomes since the last message that surely went
+        self.outcomes = Outcomes(ledger, edition, policy, self.tally)
         # Several connections: messages go out side by side, their outcomes recorded as they come.
         self.pool = transport if isinstance(transport, SmtpPool) and not dry_run else None
         self.in_flight = InFlight(self.pool.connections) if self.pool else None
@@ -75,7 +75,9 @@ class Dispatcher:
                     break
         self._collect(retry, room_for_one=False)  # every message in flight answered and recorded
         deferred = retry if self.tally.stopped else self._retry(retry)
-        self.tally.deferred = [f"{job.address}: {self._deferred_because[job.address]}" for job in deferred]
+        self.tally.deferred = [
+            f"{job.address}: {self.outcomes.deferred_because[job.address]}" for job in deferred
+        ]
         if not self.dry_run:
             self.ledger.release(self.edition)  # what did not leave is free for the next sender
             if self.tally.not_attempted:
@@ -163,11 +165,11 @@ class Dispatcher:
             self.ledger.mark(job.address, self.edition, "pending", job.message_id, str(down))
             self._down(down, 1)  # it never left
         except DeliveryError as error:
-            if self._settle(job, error) == "deferred":
+            if self.outcomes.settle(job, error) == "deferred":
                 retry.append(job)
         else:
             sent.append(job)
-            self._unknown_in_a_row = 0
+            self.outcomes.went()
 
     def _queued(self, recipients: Sequence[str]) -> dict[str, int]:
         """{address: number} of the recipients not passed over, each queued in the ledger. Their
@@ -236,7 +238,7 @@ class Dispatcher:
         """Record the outcome of every message in flight that was answered (see InFlight)."""
         for job, outcome in self.in_flight.answered(room_for_one) if self.in_flight else ():
             try:
-                if self._settle(job, outcome) == "deferred":
+                if self.outcomes.settle(job, outcome) == "deferred":
                     retry.append(job)
             except TransportDown as down:
                 self._down(down, 1)  # it never left
@@ -289,8 +291,8 @@ class Dispatcher:
         try:
             self.transport.send(job.message, job.address)
         except DeliveryError as error:
-            return self._settle(job, error)
-        return self._settle(job, None)
+            return self.outcomes.settle(job, error)
+        return self.outcomes.settle(job, None)
 
     def _begin(self, job: Job) -> bool:
         """Before a message leaves: paced, and `sending` in the ledger if our claim still holds
@@ -300,54 +302,6 @@ class Dispatcher:
             self.edition, [(job.address, job.message_id)], self.clock(), self.policy.claim_lease
         )
         return job.address in begun
-
-    def _settle(self, job: Job, outcome: DeliveryError | None) -> SendOutcome:
-        """Record how a hand-over went (None: sent); TransportDown is raised again."""
-        ledger, address, edition = self.ledger, job.address, self.edition
-        try:
-            if outcome is not None:
-                raise outcome
-        except TemporaryFailure as error:
-            ledger.mark(address, edition, "deferred", job.message_id, str(error))
-            self._deferred_because[address] = str(error)
-            return "deferred"
-        except TransportDown as error:
-            ledger.mark(address, edition, "pending", job.message_id, str(error))
-            raise
-        except UncertainDelivery as error:
-            ledger.mark(address, edition, "uncertain", job.message_id, str(error))
-            self.tally.uncertain.append(f"{address}: {error}")
-            self._count_unknown()
-            return "uncertain"
-        except PermanentFailure as error:
-            self._failed(job, str(error))
-            return "failed"
-        ledger.mark_sent(address, edition, job.message_id, job.paper_ids)
-        self.tally.sent += 1
-        self._unknown_in_a_row = 0
-        return "sent"
-
-    def _count_unknown(self) -> None:
-        """Stop the run after a few unknown outcomes in a row: a relay that takes the data and
-        never answers would otherwise make every recipient uncertain, one timeout at a time."""
-        self._unknown_in_a_row += 1
-        limit = self.policy.uncertain_limit
-        if self._unknown_in_a_row >= limit and not self.tally.transport_error:
-            self.tally.transport_error = (
-                f"{limit} messages in a row were handed over without an answer from the relay; "
-                "the run stopped"
-            )
-            self.tally.transport_hint = (
-                "check the relay and its log; the rest are sent by the next run "
-                "(delivery.uncertain_limit sets how many in a row stop a run)"
-            )
-
-    def _failed(self, job: Job, error: str) -> None:
-        self.ledger.mark(job.address, self.edition, "failed", job.message_id, error)
-        self.tally.failed.append(f"{job.address}: {error}")
-        if self.ledger.consecutive_failures(job.address) >= self.policy.suppress_after:
-            self.ledger.suppress(job.address, error)
-            self.tally.newly_suppressed.append(job.address)
 
     def _pace(self) -> None:
         """At most `rate_limit` messages a second: relays throttle or block senders who go faster."""
