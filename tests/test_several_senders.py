@@ -49,6 +49,11 @@ def start_sender(config: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stderr=log, env=child_env())
 
 
+def sender_log(site: Site, number: int) -> str:
+    """What sender `number` wrote to its standard error."""
+    return (site.root / f"sender-{number}.log").read_text()
+
+
 def claimer_pid(state_url: str, address: str) -> int:
     """The process that claimed an address's row (a claimer is node:pid:token)."""
     with psycopg.connect(state_url) as db:
@@ -77,7 +82,9 @@ def test_three_senders_share_an_edition_of_3000_and_one_killed_mid_way_sends_not
     try:
         deadline = time.monotonic() + 120
         while not reached.wait(timeout=0.05):
-            assert time.monotonic() < deadline and all(s.poll() is None for s in senders), "no sender got far"
+            assert time.monotonic() < deadline, "no sender got far"
+            exited = next((n for n, s in enumerate(senders) if s.poll() is not None), None)
+            assert exited is None, f"sender {exited} ended early: {sender_log(site, exited)[-3000:]}"
         held = relay.received[KILLED_AT - 1].recipient  # its sender waits for the relay's reply
         victim = next(s for s in senders if s.pid == claimer_pid(postgres_url, held))
         victim.kill()
@@ -96,7 +103,7 @@ def test_three_senders_share_an_edition_of_3000_and_one_killed_mid_way_sends_not
     copies = Counter(received.recipient for received in relay.received)
     rows = ledger(postgres_url)
     uncertain = {address for address, (state, _) in rows.items() if state == "uncertain"}
-    logged = [(site.root / f"sender-{n}.log").read_text() for n in range(3) if senders[n] is not victim]
+    logged = [sender_log(site, n) for n in range(3) if senders[n] is not victim]
     stderr = "".join(logged)
     reported = set(re.findall(r"uncertain, not resent: (\S+): ", stderr))
     assert max(copies.values()) == 1  # nobody got the edition twice
