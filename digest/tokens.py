@@ -66,19 +66,10 @@ def sign(
     issued: dt.datetime | None = None, subject: str | None = None,
 ) -> str:  # fmt: skip
     """A URL-safe token binding `address` (and `subject`) to `purpose`, valid until `expires` if given."""
-    fields = [f'"p":{_json(purpose)},"a":{_json(address)}']
-    if expires is not None:
-        fields.append(f'"e":{int(expires.timestamp())}')
-    if nonce is not None:
-        fields.append(f'"n":{_json(nonce)}')
-    if issued is not None:
-        fields.append(f'"t":{int(issued.timestamp())}')
+    fields = _fields(purpose, address, expires, nonce, issued)
     if subject is not None:
-        fields.append(f'"s":{_json(subject)}')
-    # What json.dumps(fields as a dict, separators=(",", ":")) writes, made without its
-    # generic encoder: a digest signs a dozen tokens, and json.dumps was half of each.
-    payload = _b64(("{" + ",".join(fields) + "}").encode())
-    return f"{payload}.{_b64(_mac(secret, payload))}"
+        fields += f',"s":{_json(subject)}'
+    return _signed(secret, "{" + fields + "}")
 
 
 def sign_each(
@@ -87,12 +78,29 @@ def sign_each(
 ) -> list[str]:  # fmt: skip
     """`sign(secret, purpose, address, expires, issued=issued, subject=s)` for each of `subjects`,
     sooner: a digest signs a vote link for every paper, and these share all but the subject."""
-    head = (
-        f'{{"p":{_json(purpose)},"a":{_json(address)},"e":{int(expires.timestamp())},'
-        f'"t":{int(issued.timestamp())},"s":'
-    )
-    payloads = (_b64(f"{head}{_json(subject)}}}".encode()) for subject in subjects)
-    return [f"{payload}.{_b64(_mac(secret, payload))}" for payload in payloads]
+    head = "{" + _fields(purpose, address, expires, None, issued) + ',"s":'
+    return [_signed(secret, f"{head}{_json(subject)}}}") for subject in subjects]
+
+
+def _fields(
+    purpose: str, address: str, expires: dt.datetime | None, nonce: str | None, issued: dt.datetime | None
+) -> str:
+    """A token's fields but its subject (which comes last), as json.dumps of them as a dict, with
+    separators=(",", ":"), writes them: made without its generic encoder, for a digest signs a
+    dozen tokens and json.dumps was half of each."""
+    fields = [f'"p":{_json(purpose)},"a":{_json(address)}']
+    if expires is not None:
+        fields.append(f'"e":{int(expires.timestamp())}')
+    if nonce is not None:
+        fields.append(f'"n":{_json(nonce)}')
+    if issued is not None:
+        fields.append(f'"t":{int(issued.timestamp())}')
+    return ",".join(fields)
+
+
+def _signed(secret: str, claims: str) -> str:
+    payload = _b64(claims.encode())
+    return f"{payload}.{_b64(_mac(secret, payload))}"
 
 
 def verify(secret: str, purpose: str, token: str, now: dt.datetime | None = None) -> Claims:
