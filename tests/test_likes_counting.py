@@ -81,7 +81,7 @@ EDGES = [
     "Ünïcödé àccents: naïve café façade, Ærøskøbing and straße",
     "the and of which would it be",  # only stop words: a row of nothing
     "",
-    "a model x of data: a b c learning",  # one-letter words are not words, nor do they join bigrams
+    "a model x of data: a b c learning",  # a one-letter word is no word: those around it form a bigram
     "Graph neural networks for ΑΒΓ молекулы 分子 and İstanbul",  # İ lowercases to i and a combining dot
     "data mixture and the data of the mixture, data mixture",  # stop words in between form bigrams
     "the the the data",
