@@ -29,7 +29,7 @@ from .space import Space
 from .taste import Taste
 
 CACHE_FILE = "likes-model.pickle"  # in the state dir
-FORMAT = 3  # raise when Space or Taste change shape
+FORMAT = 4  # raise when Space or Taste change shape
 REFIT_DAYS = 7  # a space older than this is fitted anew on the archive sample of the day
 GROWTH = 1.5  # ... and so is one whose archive sample has grown to this many times its own
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from ..models import Paper
+from . import counting
 
 # Fewer papers than this cannot tell a reader's taste from the site's usual papers.
 MIN_BACKGROUND = 50
@@ -19,9 +20,11 @@ MAX_FEATURES = 1 << 17
 
 @dataclass
 class Space:
-    """A fitted vectorizer, the archive sample's rows in it, and their mean (what is usual here)."""
+    """A fitted vocabulary and its weights, the archive sample's rows in it, and their mean (what is
+    usual here)."""
 
-    vectorizer: TfidfVectorizer
+    vocabulary: counting.Vocabulary
+    weights: TfidfTransformer  # each term's inverse document frequency, and the rows' normalization
     terms: np.ndarray  # feature number → the word or bigram
     background: sparse.csr_matrix
     centroid: sparse.csr_matrix  # 1 × features
@@ -36,13 +39,17 @@ class Space:
         if not papers:
             return sparse.csr_matrix((0, len(self.terms)), dtype=np.float32)
         if len(new) == len(papers):
-            return sparse.csr_matrix(self.vectorizer.transform([paper_text(p) for p in papers]))
+            return self._transform(papers)
         stacked = self.fitted
         if new:
-            fresh = sparse.csr_matrix(self.vectorizer.transform([paper_text(p) for p in new]))
+            fresh = self._transform(new)
             stacked = sparse.vstack([self.fitted, fresh], format="csr")
         numbers = iter(range(self.fitted.shape[0], stacked.shape[0]))
         return stacked[[self.known[p.id] if p.id in self.known else next(numbers) for p in papers]]
+
+    def _transform(self, papers: Sequence[Paper]) -> sparse.csr_matrix:
+        counts = self.vocabulary.count([paper_text(p) for p in papers])
+        return sparse.csr_matrix(self.weights.transform(counts, copy=False))
 
     def usual_of(self, rows: sparse.csr_matrix) -> np.ndarray:
         """Each row's likeness to the archive's usual paper: the same for every profile, so computed once."""
@@ -56,19 +63,24 @@ def paper_text(paper: Paper) -> str:
 
 def fit_space(background: Sequence[Paper], liked: Sequence[Paper] = ()) -> Space:
     """The space of the archive sample; liked papers join its vocabulary so their words count."""
-    vectorizer = TfidfVectorizer(
+    vocabulary, counts = counting.fit(counted_as(), [paper_text(p) for p in (*background, *liked)])
+    # scikit-learn's TfidfVectorizer is these counts and this transformer: its rows, to the bit.
+    weights = TfidfTransformer(sublinear_tf=True).fit(counts)
+    fitted = sparse.csr_matrix(weights.transform(counts, copy=False))
+    rows = fitted[: len(background)]
+    centroid = sparse.csr_matrix(rows.mean(axis=0))
+    usual = np.asarray((rows @ centroid.T).todense()).ravel()
+    boost = np.where(vocabulary.bigrams(), 1.5, 1.0)
+    known = {paper.id: number for number, paper in reversed(list(enumerate((*background, *liked))))}
+    return Space(vocabulary, weights, vocabulary.terms(), rows, centroid, usual, boost, known, fitted)
+
+
+def counted_as() -> CountVectorizer:
+    """The space's words and bigrams, as scikit-learn would count them (`counting` counts them)."""
+    return CountVectorizer(
         ngram_range=(1, 2),
-        sublinear_tf=True,
         stop_words="english",
         strip_accents="unicode",
         max_features=MAX_FEATURES,
         dtype=np.float32,
     )
-    fitted = sparse.csr_matrix(vectorizer.fit_transform([paper_text(p) for p in (*background, *liked)]))
-    rows = fitted[: len(background)]
-    centroid = sparse.csr_matrix(rows.mean(axis=0))
-    usual = np.asarray((rows @ centroid.T).todense()).ravel()
-    terms = vectorizer.get_feature_names_out()
-    boost = np.where(np.char.find(terms.astype(str), " ") >= 0, 1.5, 1.0)
-    known = {paper.id: number for number, paper in reversed(list(enumerate((*background, *liked))))}
-    return Space(vectorizer, terms, rows, centroid, usual, boost, known, fitted)
