@@ -23,13 +23,16 @@ stage with keywords only, in one process on one input, three ways: a first run (
 dir: the space fitted and every model trained), a daily edition (yesterday's state dir, the
 archive changed by one edition of P new papers: the new papers put into yesterday's space) and
 the same edition again (the space and models read from the state dir). The four run
-interleaved, each repeat in a rotated order, and the medians are compared.
+interleaved, each repeat in a rotated order, and the medians are compared; then each way's
+parts: compiling the profiles, the likes stage, the index, the selection, and the garbage
+collector's time across them.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import random
 import shutil
 import statistics
@@ -71,6 +74,9 @@ BACKGROUND_ONLY = ["arxiv_api_atom_legacy_2016_au-del_maestro.xml", "hf_daily_pa
 LIKED = 5
 TODAY = dt.date(2026, 11, 2)  # the benchmark's edition; yesterday's space is a day old
 METHODS = ("likes alone", "keywords alone", "keywords + likes", "random")
+# The parts of the matching stage timed, and the garbage collector's time across them.
+STAGES = ("compile", "likes", "index", "select", "collector")
+Timing = dict[str, float]  # "wall", "cpu" and each of STAGES: seconds
 
 
 def read_corpus() -> tuple[list[Paper], dict[str, str]]:
@@ -179,7 +185,7 @@ def speed(profile_count: int, paper_count: int, repeats: int) -> None:
             "daily edition": lambda: _timed_matching(profiles, listing, db, states.from_yesterday()),
             "same edition again": lambda: _timed_matching(profiles, listing, db, states.today),
         }
-        times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ways}
+        times: dict[str, list[Timing]] = {name: [] for name in ways}
         for repeat in range(repeats):
             names = list(ways)
             for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
@@ -216,33 +222,48 @@ def archive_edition(db: Any, papers: list[Paper], day: str) -> None:
     db.commit()
 
 
-def _report_speed(
-    profile_count: int, paper_count: int, repeats: int, times: dict[str, list[tuple[float, float, float]]]
-) -> None:
+def _report_speed(profile_count: int, paper_count: int, repeats: int, times: dict[str, list[Timing]]) -> None:
     print(f"\n{profile_count} profiles with {LIKED} likes each x {paper_count} papers (matching stage)")
     print(f"median of {repeats} interleaved repeats; wall-clock and CPU seconds of this process")
-    base_wall, base_cpu = (statistics.median(t[k] for t in times["keywords only"]) for k in (0, 1))
+    base_wall, base_cpu = (statistics.median(t[k] for t in times["keywords only"]) for k in ("wall", "cpu"))
     for name, measured in times.items():
-        wall, cpu, likes = (statistics.median(t[k] for t in measured) for k in (0, 1, 2))
+        wall, cpu, likes = (statistics.median(t[k] for t in measured) for k in ("wall", "cpu", "likes"))
         ratios = f"{wall / base_wall:.2f}x wall, {cpu / base_cpu:.2f}x CPU"
         part = f"; likes stage {likes:.2f} s" if likes else ""
         print(f"  {name:28} {wall:6.2f} s wall {cpu:6.2f} s CPU   ({ratios}{part})")
+    print("stages (wall seconds, medians; the collector's share of all of them apart)")
+    for name, measured in times.items():
+        stages = ", ".join(f"{k} {statistics.median(t[k] for t in measured):.2f}" for k in STAGES)
+        print(f"  {name:28} {stages}")
 
 
-def _timed_matching(
-    profiles: list[Profile], listing: list[Paper], db: Any, state_dir: Path | None
-) -> tuple[float, float, float]:
-    """Wall and CPU seconds for the whole matching stage, and wall seconds of its likes part (read,
-    fit, train, apply)."""
-    cpu, started = time.process_time(), time.perf_counter()
-    compiled = [compile_profile(p) for p in profiles]
-    learning = time.perf_counter()
-    compiled = with_likes(db, compiled, Listing(tuple(listing), ()), state_dir, today=TODAY).profiles
-    learned = time.perf_counter()
-    index = PaperIndex(listing, compiled)
-    for profile in compiled:
-        select_top(profile, index, frozenset(), profile.profile.max_papers)
-    return time.perf_counter() - started, time.process_time() - cpu, learned - learning
+def _timed_matching(profiles: list[Profile], listing: list[Paper], db: Any, state_dir: Path | None) -> Timing:
+    """Wall and CPU seconds for the whole matching stage, and the wall seconds of each part: the
+    likes part reads, fits, trains and applies."""
+    collecting: list[float] = []
+
+    def collector(phase: str, _: dict[str, int]) -> None:  # their sum: each collection's end less its start
+        collecting.append(time.perf_counter() * (-1 if phase == "start" else 1))
+
+    gc.callbacks.append(collector)
+    try:
+        cpu, started = time.process_time(), time.perf_counter()
+        compiled = [compile_profile(p) for p in profiles]
+        learning = time.perf_counter()
+        compiled = with_likes(db, compiled, Listing(tuple(listing), ()), state_dir, today=TODAY).profiles
+        learned = time.perf_counter()
+        index = PaperIndex(listing, compiled)
+        indexed = time.perf_counter()
+        for profile in compiled:
+            select_top(profile, index, frozenset(), profile.profile.max_papers)
+        done = time.perf_counter()
+        cpu = time.process_time() - cpu
+    finally:
+        gc.callbacks.remove(collector)
+    return {
+        "wall": done - started, "cpu": cpu, "compile": learning - started, "likes": learned - learning,
+        "index": indexed - learned, "select": done - indexed, "collector": sum(collecting),
+    }  # fmt: skip
 
 
 def main() -> None:
