@@ -480,7 +480,7 @@ def test_check_warns_of_a_template_that_turns_a_fast_path_off(
     warning = next(line for line in result.stderr.splitlines() if line.startswith("Warning: "))
     assert warning.startswith(f"Warning: {template}: fast path off: ")
     assert reason in warning
-    assert "Templates section" in result.stderr
+    assert "The email and its templates" in result.stderr
 
 
 # --- defaults: one source ------------------------------------------------------------------

@@ -259,7 +259,8 @@ def check(config_path: Path) -> None:
         print_warning(warning)
     if settings.templates_dir is not None:
         for template, reason in slow_paths(settings.title, settings.templates_dir):
-            print_warning(f"{template}: fast path off: {reason}", "see the README's Templates section")
+            hint = 'see the README section "The email and its templates"'
+            print_warning(f"{template}: fast path off: {reason}", hint)
     click.echo(f"OK: {config_path} and {len(paths)} profile(s) in {settings.profiles_dir}")
 
 

@@ -7,7 +7,7 @@ mean of the paper's similarities to the liked papers (less those to the disliked
 similarities of every paper to every voted paper are one sparse product, and each profile's
 scores a weighted sum of their rows: one sparse-by-dense product for a block of profiles. The
 thresholds, the lifted papers and their nearest liked papers are then array operations over the
-whole block, with no Python loop over papers; see the README's "Likes" for the figures.
+whole block, with no Python loop over papers; see the README's "What likes add" for the figures.
 
 A paper's score is compared with the scores the archive sample gets under the same model: the
 threshold is `THRESHOLDS[similarity]` robust standard deviations (1.4826 × the median absolute
