@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import warnings
 from pathlib import Path
+
+import pytest
+import sklearn.base
 
 from digest.matching import compile_profile
 from digest.models import Listing, Paper, Profile
@@ -94,3 +98,26 @@ def test_an_archive_sample_that_outgrew_the_space_is_fitted_anew(tmp_path: Path)
     assert first.refitted and not slightly.refitted
     assert outgrown.refitted and outgrown.trained == 2
     assert lifted_topics(outgrown, grown) == [{"mixture"}, {"galaxy"}]
+
+
+def test_a_space_another_scikit_learn_wrote_is_fitted_anew_without_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After an upgrade of scikit-learn, its objects in the cache may not mean the same, and
+    # reading them warns on every run: the cache is fitted anew instead, quietly.
+    site = Site(tmp_path, corpus(per_topic=14))
+    listing = corpus(per_topic=14)
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(sklearn.base, "__version__", "1.3.0")  # what the estimators are stamped with
+            site.match(listing, DAY)
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            upgraded = site.match(listing, DAY)
+        again = site.match(listing, DAY)
+    finally:
+        site.db.close()
+
+    assert [str(w.message) for w in warned] == []
+    assert (upgraded.refitted, upgraded.trained) == (True, 2)
+    assert (again.refitted, again.trained) == (False, 0)  # what it wrote is this version's

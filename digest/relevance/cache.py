@@ -20,9 +20,12 @@ import json
 import os
 import pickle
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from sklearn.exceptions import InconsistentVersionWarning
 
 from ..models import Paper
 from .space import Space
@@ -119,7 +122,10 @@ class ModelCache:
     def _load(self) -> None:
         if self.file is None or not self.file.is_file():
             return
-        with contextlib.suppress(Exception):  # an old or damaged cache is retrained, not an error
+        # An old or damaged cache is retrained, not an error; so is one that another version of
+        # scikit-learn wrote: its objects may not mean the same here, and reading them warns.
+        with contextlib.suppress(Exception), warnings.catch_warnings():
+            warnings.simplefilter("error", InconsistentVersionWarning)
             version, key, fitted_on, space, tastes = pickle.loads(self.file.read_bytes())
             if version == FORMAT:
                 self.space_key, self.fitted_on, self.space, self.tastes = key, fitted_on, space, tastes
