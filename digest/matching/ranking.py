@@ -11,13 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
 
-from ..models import Likeness, Match, Paper, Reason, trending_reason
+from ..models import SELECTING_LIFT, Likeness, Match, Paper, Reason, trending_reason
 from .index import CompiledProfile, PaperIndex
 
 # What the learned ranker's full lift adds to a paper's score: two distinct abstract keywords' worth.
 # A paper at the profile's like threshold (lift 0.5) gains one; see the README's "Likes".
 LIFT = 2.0
-_SELECTING_LIFT = 0.5  # the lift that selects a paper on likes alone: at the profile's threshold
 
 
 def select(profile: CompiledProfile, index: PaperIndex, skip: frozenset[str] = frozenset()) -> list[Match]:
@@ -98,7 +97,7 @@ def _ranked(profile: CompiledProfile, index: PaperIndex, skip: frozenset[str]) -
     found, hits, chosen = _term_hits(profile, index)
     lift = _lifts(profile.likeness, index)
     # Close enough to a liked paper; picked by compress, in C: a profile with likes lifts a hundred.
-    chosen.update(compress(lift, map(_SELECTING_LIFT.__le__, lift.values())))
+    chosen.update(compress(lift, map(SELECTING_LIFT.__le__, lift.values())))
     for term in profile.exclude:
         chosen -= index.papers_with(term)
     papers = index.papers

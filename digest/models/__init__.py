@@ -19,6 +19,7 @@ from .delivery import (
 )
 from .inbound import BounceScore, InboundKind, InboundMessage, MailCheck
 from .papers import (
+    SELECTING_LIFT,
     SOURCE_KINDS,
     CachedFeed,
     Digest,
@@ -49,6 +50,7 @@ from .settings import (
 )
 
 __all__ = [
+    "SELECTING_LIFT",
     "SOURCE_KINDS",
     "WEEKDAYS",
     "BouncePolicy",

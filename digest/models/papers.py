@@ -194,6 +194,10 @@ def like_explanation(reason: Reason, width: int = 50) -> str:
     return f'like "{title}"{terms}'
 
 
+# The lift that selects a paper on likes alone: the paper is at its profile's threshold.
+SELECTING_LIFT = 0.5
+
+
 class Likeness(Protocol):
     """What a profile's learned ranker says of one listing's papers (see digest.relevance)."""
 

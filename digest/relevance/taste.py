@@ -29,7 +29,7 @@ from itertools import pairwise
 import numpy as np
 from scipy import sparse
 
-from ..models import Paper, Reason
+from ..models import SELECTING_LIFT, Paper, Reason
 from .reasons import Reasons
 from .space import Space
 from .spread import medians_and_deviations
@@ -280,7 +280,7 @@ class ListingLikeness:
         return {number_of[i]: lift for i, lift in self.lifted().items() if i in number_of}
 
     def selected(self) -> frozenset[str]:
-        return frozenset(i for i, lift in self.lifted().items() if lift >= 0.5)
+        return frozenset(i for i, lift in self.lifted().items() if lift >= SELECTING_LIFT)
 
     def reason(self, paper_id: str) -> Reason:
         found, reasons = self.found, self.found.reasons
