@@ -55,9 +55,8 @@ def test_archive_and_edition_pages_in_a_browser(
         page.wait_for_selector(".paper-title")
         edition = page.evaluate(MEASURE, ".trending")  # the section this branch adds to the email
         titles = page.locator(".paper-title").count()
-        keep_screenshot(
-            page, shots / f"edition-{width}-{scheme}.png", full_page=False
-        )  # the top, as it opens
+        # The top of the edition's page, as it opens.
+        keep_screenshot(page, shots / f"edition-{width}-{scheme}.png", full_page=False)
         page.locator(".trending").screenshot(path=str(shots / f"edition-trending-{width}-{scheme}.png"))
         browser.close()
 

@@ -52,7 +52,7 @@ class Outcomes:
             return "failed"
         ledger.mark_sent(address, edition, job.message_id, job.paper_ids)
         self.tally.sent += 1
-        self._unknown_in_a_row = 0
+        self.went()
         return "sent"
 
     def _count_unknown(self) -> None:
