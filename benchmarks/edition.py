@@ -148,7 +148,8 @@ def stages_of(config: Path, sample: int) -> dict[str, float]:
     settings = load_settings(config)
     stages: dict[str, float] = {}
     profiles, _ = timed(stages, "profiles", lambda: load_profiles(settings.profiles_dir))
-    cache = settings.state_dir / CACHE_FILE  # written by the run: every profile unchanged since
+    cache = settings.state_dir / CACHE_FILE
+    load_profiles(settings.profiles_dir, cache)  # the cache a run leaves: every profile unchanged since
     timed(stages, "profiles, cached", lambda: load_profiles(settings.profiles_dir, cache))
     listing = timed(stages, "fetch and parse", lambda: pipeline.fetch(settings, edition=EDITION))
     compiled = [compile_profile(p) for p in profiles]
