@@ -122,14 +122,7 @@ def test_the_space_is_the_tfidf_space_scikit_learn_fits() -> None:
     background, liked = corpus(per_topic=20), [paper("2502.00001", "galaxy", random.Random(5))]
     listing = [replace(p, id=f"2503.{n:05d}") for n, p in enumerate(corpus(per_topic=5))]
     listing[0] = replace(listing[0], abstract=listing[0].abstract + " unheard-of words, Ångström")
-    vectorizer = TfidfVectorizer(
-        ngram_range=(1, 2),
-        sublinear_tf=True,
-        stop_words="english",
-        strip_accents="unicode",
-        max_features=MAX_FEATURES,
-        dtype=np.float32,
-    )
+    vectorizer = TfidfVectorizer(sublinear_tf=True, **counted_as().get_params())
     theirs = vectorizer.fit_transform([paper_text(p) for p in (*background, *liked)])
 
     space = fit_space(background, liked)
