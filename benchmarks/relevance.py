@@ -25,7 +25,8 @@ archive changed by one edition of P new papers: the new papers put into yesterda
 the same edition again (the space and models read from the state dir). The four run
 interleaved, each repeat in a rotated order, and the medians are compared; then each way's
 parts: compiling the profiles, the likes stage, the index, the selection, and the garbage
-collector's time across them.
+collector's time across them; then each way's floor: what it would cost were selecting with
+likes no dearer than with keywords alone (keywords alone's whole stage and its likes stage).
 """
 
 from __future__ import annotations
@@ -235,6 +236,11 @@ def _report_speed(profile_count: int, paper_count: int, repeats: int, times: dic
     for name, measured in times.items():
         stages = ", ".join(f"{k} {statistics.median(t[k] for t in measured):.2f}" for k in STAGES)
         print(f"  {name:28} {stages}")
+    print("floor: keywords alone's whole stage plus the likes stage, as if ranking and explaining what")
+    print("the likes select cost nothing (wall seconds, medians)")
+    for name, measured in list(times.items())[1:]:
+        least = base_wall + statistics.median(t["likes"] for t in measured)
+        print(f"  {name:28} {least:6.2f} s        ({least / base_wall:.2f}x wall)")
 
 
 def _timed_matching(profiles: list[Profile], listing: list[Paper], db: Any, state_dir: Path | None) -> Timing:
